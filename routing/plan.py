@@ -1,0 +1,192 @@
+"""Results as values: visits, routes, unplanned orders and the Plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class PlanStatus(StrEnum):
+    """What the plan achieves.
+
+    ``SOLVED``: every order is planned. ``PARTIAL``: a valid plan, but some orders
+    are unplanned (each with a reason). ``NO_SOLUTION``: the solver found no plan
+    within its limits; every order is listed unplanned.
+    """
+
+    SOLVED = "solved"
+    PARTIAL = "partial"
+    NO_SOLUTION = "no_solution"
+
+
+class UnplannedCode(StrEnum):
+    """Machine-readable reason an order is not in the plan."""
+
+    NO_VEHICLES = "no_vehicles"
+    EXCEEDS_CAPACITY = "exceeds_capacity"
+    MISSING_SKILL = "missing_skill"
+    UNREACHABLE_IN_TIME = "unreachable_in_time"
+    OUTSIDE_SHIFTS = "outside_shifts"
+    NO_VEHICLE_FITS = "no_vehicle_fits"
+    FLEET_FULL = "fleet_full"
+    NOT_WORTH_SERVING = "not_worth_serving"
+    NO_SOLUTION = "no_solution"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Visit:
+    """One stop of a route, with its times in seconds since midnight.
+
+    ``arrival_s + wait_s == start_s`` (service start, inside a window) and
+    ``start_s + service_s == departure_s``. ``load`` is what is on board when the
+    vehicle leaves the stop, one value per problem quantity.
+    """
+
+    order_id: str
+    arrival_s: int
+    wait_s: int
+    start_s: int
+    departure_s: int
+    load: tuple[int, ...]
+    travel_s: int
+    distance_m: int
+
+    @property
+    def service_s(self) -> int:
+        """Time spent serving the stop."""
+        return self.departure_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """The day of one vehicle.
+
+    ``start_s`` is the departure from the start depot, ``end_s`` the arrival at
+    the end depot (or the departure from the last stop of an open route).
+    ``start_load`` is what is loaded at the depot: the sum of the route's
+    deliveries. ``load_factor`` is the fullest the vehicle gets, as a fraction of
+    its capacity (maximum over quantities and stops).
+    """
+
+    vehicle_id: str
+    start_depot: str
+    end_depot: str | None
+    start_s: int
+    end_s: int
+    visits: tuple[Visit, ...]
+    start_load: tuple[int, ...]
+    distance_m: int
+    travel_s: int
+    service_s: int
+    wait_s: int
+    load_factor: float
+    cost: float
+    end_travel_s: int = 0
+    end_distance_m: int = 0
+
+    @property
+    def duration_s(self) -> int:
+        """Time from leaving the start depot to arriving at the end."""
+        return self.end_s - self.start_s
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        """The orders served, in visiting order."""
+        return tuple(v.order_id for v in self.visits)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unplanned:
+    """An order left out of the plan, with the reason a dispatcher can act on."""
+
+    order_id: str
+    code: UnplannedCode
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanTotals:
+    """Sums over the routes of a plan (the checker verifies them)."""
+
+    distance_m: int
+    duration_s: int
+    travel_s: int
+    service_s: int
+    wait_s: int
+    cost: float
+    vehicles_used: int
+    orders_planned: int
+    orders_unplanned: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """A solution: one route per used vehicle and the unplanned orders.
+
+    ``stats`` holds timings in seconds per stage (``validate_s``, ``matrix_s``,
+    ``model_s``, ``solve_s``) and solver figures; ``solver_status`` is the
+    solver's own word for how the search ended (``"success"``, ``"time_limit"``,
+    ...). ``objective`` is the solver's internal integer objective.
+    """
+
+    status: PlanStatus
+    routes: tuple[Route, ...]
+    unplanned: tuple[Unplanned, ...]
+    totals: PlanTotals
+    solver_status: str
+    objective: int = 0
+    stats: Mapping[str, float] = field(default_factory=dict)
+    problem_name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
+
+    def route(self, vehicle_id: str) -> Route | None:
+        """The route of a vehicle, or None if it is not used."""
+        for route in self.routes:
+            if route.vehicle_id == vehicle_id:
+                return route
+        return None
+
+    @property
+    def unplanned_ids(self) -> tuple[str, ...]:
+        """Ids of the unplanned orders."""
+        return tuple(u.order_id for u in self.unplanned)
+
+
+def route_cost(
+    *,
+    distance_m: int,
+    duration_s: int,
+    fixed_cost: float,
+    cost_per_km: float,
+    cost_per_hour: float,
+) -> float:
+    """Money cost of one used vehicle's route.
+
+    The one formula used by the solver's extraction and by the checker: fixed cost
+    plus distance and duration (waiting and service included) at the vehicle's
+    rates.
+    """
+    return (
+        fixed_cost
+        + cost_per_km * distance_m / 1000.0
+        + cost_per_hour * duration_s / 3600.0
+    )
+
+
+def summarize(routes: tuple[Route, ...], unplanned_count: int) -> PlanTotals:
+    """Totals of a set of routes."""
+    return PlanTotals(
+        distance_m=sum(r.distance_m for r in routes),
+        duration_s=sum(r.duration_s for r in routes),
+        travel_s=sum(r.travel_s for r in routes),
+        service_s=sum(r.service_s for r in routes),
+        wait_s=sum(r.wait_s for r in routes),
+        cost=sum(r.cost for r in routes),
+        vehicles_used=len(routes),
+        orders_planned=sum(len(r.visits) for r in routes),
+        orders_unplanned=unplanned_count,
+    )
