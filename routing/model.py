@@ -9,6 +9,7 @@ Nothing here knows about OR-Tools, travel-time providers, FastAPI or storage.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,12 +27,13 @@ class Location:
 
     def __post_init__(self) -> None:
         for name, value, bound in (("lat", self.lat, 90.0), ("lon", self.lon, 180.0)):
-            if not isinstance(value, int | float) or isinstance(value, bool):
+            if not isinstance(value, Real) or isinstance(value, bool):
                 raise InvalidProblemError(f"{name} must be a number, got {value!r}")
             if not math.isfinite(value) or abs(value) > bound:
                 raise InvalidProblemError(
                     f"{name} must be within [-{bound:g}, {bound:g}], got {value!r}"
                 )
+            object.__setattr__(self, name, float(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +46,12 @@ class Point:
     def __post_init__(self) -> None:
         for name, value in (("x", self.x), ("y", self.y)):
             if (
-                not isinstance(value, int | float)
+                not isinstance(value, Real)
                 or isinstance(value, bool)
                 or not math.isfinite(value)
             ):
                 raise InvalidProblemError(f"{name} must be a finite number, got {value!r}")
+            object.__setattr__(self, name, float(value))
 
 
 Place = Location | Point

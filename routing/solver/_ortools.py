@@ -1,0 +1,329 @@
+"""The only module that imports OR-Tools: builds the routing model and searches.
+
+Input is the domain Problem plus travel matrices; output is plain Python data
+(order ids per vehicle, status, objective). No OR-Tools object leaves this module.
+
+Node layout of the model: the depots some vehicle starts or ends at, then the
+orders that passed the pre-checks, then (if a vehicle has no end depot) one dummy
+"route ends here" node reached at zero cost from everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.geo.matrix import TravelMatrix
+from routing.model import Order, Problem
+from routing.solver.options import SolveOptions
+from routing.units import COST_SCALE
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, float], None]
+"""Called with (best objective so far, elapsed seconds) at each improving solution."""
+
+_STATUS = {
+    0: "not_solved",
+    1: "success",
+    2: "local_optimum_not_reached",
+    3: "fail",
+    4: "time_limit",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RawSolution:
+    """What the search found, in domain terms."""
+
+    sequences: dict[str, list[str]]
+    dropped: list[str]
+    status: str
+    objective: int
+    has_solution: bool
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def _penalty(value: float) -> int:
+    return round(value * COST_SCALE)
+
+
+def solve_routing(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    allowed: Mapping[str, Sequence[int]],
+    *,
+    options: SolveOptions,
+    on_progress: ProgressCallback | None = None,
+) -> RawSolution:
+    """Build the OR-Tools model for the orders in ``allowed`` and search.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    matrices
+        Travel data per speed profile, rows following ``problem.locations``.
+    allowed
+        For each order to plan, the positions of the vehicles that may serve it;
+        orders absent here are not in the model.
+    options
+        Search settings.
+    on_progress
+        Optional callback at each improving solution.
+    """
+    t0 = time.perf_counter()
+    vehicles = problem.vehicles
+    orders = [problem.order(oid) for oid in allowed]
+    n_depots = len(problem.depots)
+    used_depots = sorted(
+        {problem.depot_index(v.start_depot) for v in vehicles}
+        | {problem.depot_index(v.end_depot) for v in vehicles if v.end_depot}
+    )
+    has_open_end = any(v.end_depot is None for v in vehicles)
+    # rows: matrix row of each node; -1 for the open-end dummy.
+    rows = used_depots + [problem.order_index(o.id) for o in orders]
+    if has_open_end:
+        rows.append(-1)
+    n_nodes = len(rows)
+    node_of_depot = {row: node for node, row in enumerate(used_depots)}
+    first_order_node = len(used_depots)
+    dummy = n_nodes - 1 if has_open_end else -1
+    starts = [node_of_depot[problem.depot_index(v.start_depot)] for v in vehicles]
+    ends = [
+        node_of_depot[problem.depot_index(v.end_depot)] if v.end_depot else dummy
+        for v in vehicles
+    ]
+    manager = pywrapcp.RoutingIndexManager(n_nodes, len(vehicles), starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+
+    row_index = np.array([max(r, 0) for r in rows], dtype=np.int64)
+    service = np.zeros(n_nodes, dtype=np.int64)
+    for k, order in enumerate(orders):
+        service[first_order_node + k] = order.service_s
+
+    def sub(matrix: NDArray[np.int64]) -> NDArray[np.int64]:
+        out = matrix[np.ix_(row_index, row_index)].copy()
+        if has_open_end:
+            out[:, dummy] = 0
+            out[dummy, :] = 0
+        return out
+
+    # Per-profile node matrices, computed once and shared by vehicles.
+    dist_of: dict[str, NDArray[np.int64]] = {}
+    time_of: dict[str, int] = {}
+    for profile in problem.profiles:
+        m = matrices[profile]
+        dist_of[profile] = sub(m.distances_m)
+        travel_time = sub(m.durations_s) + service[:, None]
+        np.fill_diagonal(travel_time, 0)
+        time_of[profile] = routing.RegisterTransitMatrix(travel_time.tolist())
+
+    # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
+    cost_of: dict[tuple[str, float], int] = {}
+    for k, v in enumerate(vehicles):
+        rate = v.cost_per_km
+        if rate == 0 and v.cost_per_hour == 0:
+            rate = 1000.0 / COST_SCALE  # no costs given: one unit per meter
+        key = (v.profile, rate)
+        if key not in cost_of:
+            arc = np.rint(dist_of[v.profile] * (rate * COST_SCALE / 1000.0)).astype(
+                np.int64
+            )
+            cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(cost_of[key], k)
+        if v.fixed_cost:
+            routing.SetFixedCostOfVehicle(_penalty(v.fixed_cost), k)
+
+    # Time: cumul = service start; slack = waiting.
+    horizon = problem.horizon
+    routing.AddDimensionWithVehicleTransitAndCapacity(
+        [time_of[v.profile] for v in vehicles],
+        horizon.end_s,
+        [horizon.end_s] * len(vehicles),
+        False,
+        "time",
+    )
+    time_dim = routing.GetDimensionOrDie("time")
+    for k, order in enumerate(orders):
+        index = manager.NodeToIndex(first_order_node + k)
+        cumul = time_dim.CumulVar(index)
+        windows = order.windows or (horizon,)
+        cumul.SetRange(windows[0].start_s, windows[-1].end_s)
+        for a, b in zip(windows, windows[1:], strict=False):
+            if b.start_s - a.end_s > 1:
+                cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
+    for k, v in enumerate(vehicles):
+        start_depot = problem.depot(v.start_depot)
+        lo = max(v.shift.start_s, start_depot.opening.start_s, horizon.start_s)
+        hi = min(v.shift.end_s, start_depot.opening.end_s, horizon.end_s)
+        time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
+        end_hi = min(v.shift.end_s, horizon.end_s)
+        if v.end_depot is not None:
+            end_hi = min(end_hi, problem.depot(v.end_depot).opening.end_s)
+        time_dim.CumulVar(routing.End(k)).SetRange(lo, end_hi)
+        if v.max_duration_s is not None:
+            time_dim.SetSpanUpperBoundForVehicle(v.max_duration_s, k)
+        if v.cost_per_hour:
+            time_dim.SetSpanCostCoefficientForVehicle(
+                round(v.cost_per_hour * COST_SCALE / 3600.0), k
+            )
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+
+    _add_capacities(problem, routing, orders, first_order_node, n_nodes)
+
+    if any(v.max_stops is not None for v in vehicles):
+        ones = [0] * n_nodes
+        for k in range(len(orders)):
+            ones[first_order_node + k] = 1
+        unit = routing.RegisterUnaryTransitVector(ones)
+        routing.AddDimensionWithVehicleCapacity(
+            unit,
+            0,
+            [v.max_stops if v.max_stops is not None else len(orders) for v in vehicles],
+            True,
+            "stops",
+        )
+    if any(v.max_distance_m is not None for v in vehicles):
+        dist_eval = {
+            p: routing.RegisterTransitMatrix(d.tolist()) for p, d in dist_of.items()
+        }
+        big = int(max(int(d.sum()) for d in dist_of.values()) + 1)
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [dist_eval[v.profile] for v in vehicles],
+            0,
+            [v.max_distance_m if v.max_distance_m is not None else big for v in vehicles],
+            True,
+            "distance",
+        )
+
+    n_vehicles = len(vehicles)
+    for k, order in enumerate(orders):
+        index = manager.NodeToIndex(first_order_node + k)
+        routing.AddDisjunction([index], _penalty(order.unplanned_penalty))
+        allowed_here = list(allowed[order.id])
+        if len(allowed_here) < n_vehicles:
+            routing.SetAllowedVehiclesForIndex(allowed_here, index)
+
+    params = _search_parameters(options)
+    model_s = time.perf_counter() - t0
+
+    t_search = time.perf_counter()
+    n_solutions = 0
+
+    def _progress() -> None:
+        nonlocal n_solutions
+        n_solutions += 1
+        if on_progress is not None:
+            on_progress(int(routing.CostVar().Max()), time.perf_counter() - t_search)
+
+    routing.AddAtSolutionCallback(_progress)
+    assignment = routing.SolveWithParameters(params)
+    search_s = time.perf_counter() - t_search
+    status = _STATUS.get(routing.status(), f"status_{routing.status()}")
+    stats = {"model_s": model_s, "search_s": search_s, "solutions": float(n_solutions)}
+    if assignment is None:
+        return RawSolution(
+            sequences={},
+            dropped=[o.id for o in orders],
+            status=status,
+            objective=0,
+            has_solution=False,
+            stats=stats,
+        )
+    sequences: dict[str, list[str]] = {}
+    served: set[str] = set()
+    for k, v in enumerate(vehicles):
+        index = routing.Start(k)
+        seq: list[str] = []
+        index = assignment.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            seq.append(orders[node - first_order_node].id)
+            index = assignment.Value(routing.NextVar(index))
+        if seq:
+            sequences[v.id] = seq
+            served.update(seq)
+    dropped = [o.id for o in orders if o.id not in served]
+    return RawSolution(
+        sequences=sequences,
+        dropped=dropped,
+        status=status,
+        objective=int(assignment.ObjectiveValue()),
+        has_solution=True,
+        stats=stats,
+    )
+
+
+def _add_capacities(
+    problem: Problem,
+    routing: pywrapcp.RoutingModel,
+    orders: Sequence[Order],
+    first_order_node: int,
+    n_nodes: int,
+) -> None:
+    """One capacity dimension per quantity; load must fit at every point.
+
+    Pure deliveries (or pure pickups) are the classic monotone dimension. When a
+    quantity has both, the vehicle leaves loaded with all its deliveries and
+    collects returns on the way: the load dimension starts at the route's delivery
+    total (linked to a second dimension summing the deliveries) and changes by
+    ``pickup - delivery`` at each stop, staying within [0, capacity].
+    """
+    vehicles = problem.vehicles
+    for q in range(len(problem.quantities)):
+        deliveries = [0] * n_nodes
+        pickups = [0] * n_nodes
+        for k, order in enumerate(orders):
+            deliveries[first_order_node + k] = order.delivery[q]
+            pickups[first_order_node + k] = order.pickup[q]
+        caps = [v.capacity[q] for v in vehicles]
+        has_d, has_p = any(deliveries), any(pickups)
+        if not has_d and not has_p:
+            continue
+        if not (has_d and has_p):
+            demand = routing.RegisterUnaryTransitVector(deliveries if has_d else pickups)
+            routing.AddDimensionWithVehicleCapacity(demand, 0, caps, True, f"q_{q}")
+            continue
+        delivered = routing.RegisterUnaryTransitVector(deliveries)
+        routing.AddDimensionWithVehicleCapacity(
+            delivered, 0, caps, True, f"q_{q}_delivered"
+        )
+        change = routing.RegisterUnaryTransitVector(
+            [p - d for p, d in zip(pickups, deliveries, strict=True)]
+        )
+        routing.AddDimensionWithVehicleCapacity(change, 0, caps, False, f"q_{q}_load")
+        load_dim = routing.GetDimensionOrDie(f"q_{q}_load")
+        delivered_dim = routing.GetDimensionOrDie(f"q_{q}_delivered")
+        solver = routing.solver()
+        for k in range(len(vehicles)):
+            solver.Add(
+                load_dim.CumulVar(routing.Start(k))
+                == delivered_dim.CumulVar(routing.End(k))
+            )
+
+
+def _search_parameters(options: SolveOptions) -> object:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    strategies = routing_enums_pb2.FirstSolutionStrategy
+    metas = routing_enums_pb2.LocalSearchMetaheuristic
+    params.first_solution_strategy = getattr(strategies, options.first_solution.upper())
+    if options.is_deterministic:
+        params.local_search_metaheuristic = metas.GREEDY_DESCENT
+    else:
+        params.local_search_metaheuristic = getattr(metas, options.metaheuristic.upper())
+    params.time_limit.FromMilliseconds(max(1, round(options.time_limit_s * 1000)))
+    if options.solution_limit is not None:
+        params.solution_limit = options.solution_limit
+    params.log_search = options.log_search
+    return params

@@ -1,0 +1,184 @@
+"""Pre-solve feasibility: which vehicles could serve each order on a route of its own.
+
+Cheap checks run before the search. An order no vehicle can serve alone is left
+out of the model and reported with a reason a dispatcher can act on; for the
+others, the vehicles that can serve them restrict the search (fewer, better moves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from routing.geo.matrix import TravelMatrix
+from routing.model import Order, Problem, Vehicle
+from routing.plan import Unplanned, UnplannedCode
+from routing.units import format_clock
+
+
+@dataclass(frozen=True, slots=True)
+class Precheck:
+    """Result of the pre-solve checks.
+
+    ``allowed[order_id]`` lists the positions (in ``problem.vehicles``) of the
+    vehicles that can serve the order alone; orders in ``unplanned`` have none.
+    """
+
+    allowed: Mapping[str, tuple[int, ...]]
+    unplanned: Mapping[str, Unplanned]
+
+
+def _fits_capacity(order: Order, vehicle: Vehicle) -> bool:
+    return all(
+        d <= c and p <= c
+        for d, p, c in zip(order.delivery, order.pickup, vehicle.capacity, strict=True)
+    )
+
+
+def _time_fit(
+    problem: Problem, matrix: TravelMatrix, vehicle: Vehicle, order: Order
+) -> tuple[bool, int]:
+    """Whether the vehicle can serve the order alone in time; and its earliest
+    arrival (seconds) at the order."""
+    start_depot = problem.depot(vehicle.start_depot)
+    row = problem.order_index(order.id)
+    start_row = problem.depot_index(vehicle.start_depot)
+    depart = max(vehicle.shift.start_s, start_depot.opening.start_s, problem.horizon.start_s)
+    latest_end = min(vehicle.shift.end_s, start_depot.opening.end_s, problem.horizon.end_s)
+    arrival = depart + int(matrix.durations_s[start_row, row])
+    back_s = 0
+    back_m = 0
+    if vehicle.end_depot is not None:
+        end_row = problem.depot_index(vehicle.end_depot)
+        latest_end = min(
+            vehicle.shift.end_s,
+            problem.depot(vehicle.end_depot).opening.end_s,
+            problem.horizon.end_s,
+        )
+        back_s = int(matrix.durations_s[row, end_row])
+        back_m = int(matrix.distances_m[row, end_row])
+    windows = order.windows or (problem.horizon,)
+    ok = False
+    for window in windows:
+        start = max(arrival, window.start_s)
+        if start > window.end_s:
+            continue
+        if start + order.service_s + back_s > latest_end:
+            continue
+        ok = True
+        break
+    if ok and vehicle.max_duration_s is not None:
+        direct = (
+            int(matrix.durations_s[start_row, row]) + order.service_s + back_s
+        )
+        ok = direct <= vehicle.max_duration_s
+    if ok and vehicle.max_distance_m is not None:
+        ok = int(matrix.distances_m[start_row, row]) + back_m <= vehicle.max_distance_m
+    if ok and vehicle.max_stops is not None:
+        ok = vehicle.max_stops >= 1
+    return ok, arrival
+
+
+def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck:
+    """Find, for every order, the vehicles able to serve it on a route of its own.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    matrices
+        Travel data per speed profile used by the fleet.
+
+    Returns
+    -------
+    Precheck
+        Allowed vehicles per order, and the orders no vehicle can serve with the
+        most specific reason: no vehicles, missing skill, capacity, slot outside
+        every shift, slot unreachable in time, or another route limit.
+    """
+    allowed: dict[str, tuple[int, ...]] = {}
+    unplanned: dict[str, Unplanned] = {}
+    vehicles = problem.vehicles
+    for order in problem.orders:
+        if not vehicles:
+            unplanned[order.id] = Unplanned(
+                order_id=order.id,
+                code=UnplannedCode.NO_VEHICLES,
+                reason="the problem has no vehicles",
+            )
+            continue
+        skilled = [k for k, v in enumerate(vehicles) if order.skills <= v.skills]
+        if not skilled:
+            missing = sorted(order.skills - set().union(*(v.skills for v in vehicles)))
+            detail = (
+                f"no vehicle has skill(s) {missing}"
+                if missing
+                else f"no single vehicle has all of {sorted(order.skills)}"
+            )
+            unplanned[order.id] = Unplanned(
+                order_id=order.id, code=UnplannedCode.MISSING_SKILL, reason=detail
+            )
+            continue
+        roomy = [k for k in skilled if _fits_capacity(order, vehicles[k])]
+        if not roomy:
+            largest = max(skilled, key=lambda k: vehicles[k].capacity)
+            over = [
+                f"{name} {max(d, p)} > {c}"
+                for name, d, p, c in zip(
+                    problem.quantities,
+                    order.delivery,
+                    order.pickup,
+                    vehicles[largest].capacity,
+                    strict=True,
+                )
+                if max(d, p) > c
+            ]
+            unplanned[order.id] = Unplanned(
+                order_id=order.id,
+                code=UnplannedCode.EXCEEDS_CAPACITY,
+                reason="exceeds every vehicle's capacity"
+                + (f" ({', '.join(over)} on the largest)" if over else ""),
+            )
+            continue
+        timely: list[int] = []
+        earliest: int | None = None
+        for k in roomy:
+            vehicle = vehicles[k]
+            ok, arrival = _time_fit(problem, matrices[vehicle.profile], vehicle, order)
+            earliest = arrival if earliest is None else min(earliest, arrival)
+            if ok:
+                timely.append(k)
+        if timely:
+            allowed[order.id] = tuple(timely)
+            continue
+        unplanned[order.id] = _time_reason(problem, order, [vehicles[k] for k in roomy], earliest)
+    return Precheck(allowed=allowed, unplanned=unplanned)
+
+
+def _time_reason(
+    problem: Problem, order: Order, vehicles: list[Vehicle], earliest: int | None
+) -> Unplanned:
+    windows = order.windows or (problem.horizon,)
+    slots = ", ".join(f"{format_clock(w.start_s)}-{format_clock(w.end_s)}" for w in windows)
+    shifts_start = min(v.shift.start_s for v in vehicles)
+    shifts_end = max(v.shift.end_s for v in vehicles)
+    if all(w.end_s < shifts_start or w.start_s > shifts_end for w in windows):
+        return Unplanned(
+            order_id=order.id,
+            code=UnplannedCode.OUTSIDE_SHIFTS,
+            reason=f"slot {slots} lies outside every shift "
+            f"({format_clock(shifts_start)}-{format_clock(shifts_end)})",
+        )
+    if earliest is not None and all(earliest > w.end_s for w in windows):
+        return Unplanned(
+            order_id=order.id,
+            code=UnplannedCode.UNREACHABLE_IN_TIME,
+            reason=f"slot {slots} cannot be reached: earliest arrival is "
+            f"{format_clock(earliest)}",
+        )
+    return Unplanned(
+        order_id=order.id,
+        code=UnplannedCode.NO_VEHICLE_FITS,
+        reason=f"no vehicle can serve slot {slots} and return within its shift, "
+        "depot hours, maximum duration or distance",
+    )

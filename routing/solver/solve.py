@@ -1,0 +1,132 @@
+"""solve(): the whole recipe from Problem and travel data to a verified-shape Plan."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from routing.errors import MatrixError
+from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
+from routing.model import Problem
+from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.solver._ortools import ProgressCallback, solve_routing
+from routing.solver.options import SolveOptions
+from routing.solver.precheck import precheck
+from routing.solver.schedule import build_routes
+
+logger = logging.getLogger(__name__)
+
+
+def solve(
+    problem: Problem,
+    travel: TravelData,
+    *,
+    options: SolveOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Plan:
+    """Plan the day: assign orders to vehicles, order the stops, time them.
+
+    Parameters
+    ----------
+    problem
+        The validated problem.
+    travel
+        One TravelMatrix for the whole fleet, or one per speed profile; rows follow
+        ``problem.locations`` (depots, then orders).
+    options
+        Search settings (default ``SolveOptions()``).
+    on_progress
+        Called with (best objective, elapsed seconds) at each improving solution.
+
+    Returns
+    -------
+    Plan
+        Never None. Orders that cannot be served are in ``plan.unplanned`` with a
+        reason; ``plan.status`` says whether all, some or none were planned.
+
+    Raises
+    ------
+    MatrixError
+        If the travel data does not match the problem's locations or profiles.
+    """
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    matrices = _matrices(problem, travel)
+    pre = precheck(problem, matrices)
+    precheck_s = time.perf_counter() - t0
+
+    if pre.allowed:
+        raw = solve_routing(
+            problem, matrices, pre.allowed, options=options, on_progress=on_progress
+        )
+        sequences, dropped = raw.sequences, raw.dropped
+        solver_status, objective, has_solution = raw.status, raw.objective, raw.has_solution
+        stats = dict(raw.stats)
+    else:
+        sequences, dropped = {}, []
+        solver_status, objective, has_solution = "not_needed", 0, True
+        stats = {}
+    t_extract = time.perf_counter()
+    routes = build_routes(problem, matrices, sequences)
+    unplanned = dict(pre.unplanned)
+    for order_id in dropped:
+        unplanned[order_id] = _dropped_reason(problem, order_id, has_solution)
+    ordered = tuple(unplanned[o.id] for o in problem.orders if o.id in unplanned)
+    if not has_solution:
+        status = PlanStatus.NO_SOLUTION
+    elif ordered:
+        status = PlanStatus.PARTIAL
+    else:
+        status = PlanStatus.SOLVED
+    stats.update(
+        precheck_s=precheck_s,
+        extract_s=time.perf_counter() - t_extract,
+        total_s=time.perf_counter() - t0,
+        time_limit_s=options.time_limit_s,
+    )
+    return Plan(
+        status=status,
+        routes=routes,
+        unplanned=ordered,
+        totals=summarize(routes, len(ordered)),
+        solver_status=solver_status,
+        objective=objective,
+        stats=stats,
+        problem_name=problem.name,
+    )
+
+
+def _matrices(problem: Problem, travel: TravelData) -> dict[str, TravelMatrix]:
+    n = len(problem.locations)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    for profile, matrix in matrices.items():
+        if matrix.size != n:
+            raise MatrixError(
+                f"travel matrix for profile {profile!r} is {matrix.size} x "
+                f"{matrix.size} but the problem has {n} locations "
+                f"({len(problem.depots)} depots + {len(problem.orders)} orders)"
+            )
+    return matrices
+
+
+def _dropped_reason(problem: Problem, order_id: str, has_solution: bool) -> Unplanned:
+    if not has_solution:
+        return Unplanned(
+            order_id=order_id,
+            code=UnplannedCode.NO_SOLUTION,
+            reason="the solver found no plan within its time limit",
+        )
+    order = problem.order(order_id)
+    if order.is_optional:
+        return Unplanned(
+            order_id=order_id,
+            code=UnplannedCode.NOT_WORTH_SERVING,
+            reason=f"optional: serving it would cost more than its penalty "
+            f"of {order.unplanned_penalty:g}",
+        )
+    return Unplanned(
+        order_id=order_id,
+        code=UnplannedCode.FLEET_FULL,
+        reason="each vehicle able to serve it alone is fully used by other orders "
+        "(capacity, shift time or slots); more vehicles or wider slots would help",
+    )
