@@ -18,6 +18,20 @@ from routing.errors import InvalidProblemError
 from routing.units import MAX_HORIZON_S, SECONDS_PER_DAY
 
 
+MAX_QUANTITY = 2**31 - 1
+"""Largest capacity or demand value: sums over a route stay far from int64 limits."""
+
+MAX_MONEY = 1e12
+"""Largest money amount: times the solver's cost scale it still fits in int64."""
+
+
+def _is_finite(value: Real) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """A point on Earth in WGS84 degrees."""
@@ -29,7 +43,7 @@ class Location:
         for name, value, bound in (("lat", self.lat, 90.0), ("lon", self.lon, 180.0)):
             if not isinstance(value, Real) or isinstance(value, bool):
                 raise InvalidProblemError(f"{name} must be a number, got {value!r}")
-            if not math.isfinite(value) or abs(value) > bound:
+            if not _is_finite(value) or abs(value) > bound:
                 raise InvalidProblemError(
                     f"{name} must be within [-{bound:g}, {bound:g}], got {value!r}"
                 )
@@ -45,11 +59,7 @@ class Point:
 
     def __post_init__(self) -> None:
         for name, value in (("x", self.x), ("y", self.y)):
-            if (
-                not isinstance(value, Real)
-                or isinstance(value, bool)
-                or not math.isfinite(value)
-            ):
+            if not isinstance(value, Real) or isinstance(value, bool) or not _is_finite(value):
                 raise InvalidProblemError(f"{name} must be a finite number, got {value!r}")
             object.__setattr__(self, name, float(value))
 
@@ -98,7 +108,7 @@ DEFAULT_OPTIONAL_PENALTY = 1_000.0
 
 
 def _check_window(
-    window: TimeWindow, *, path: str, entity_id: str
+    window: TimeWindow, *, path: str, entity_id: str | None
 ) -> None:
     if not isinstance(window, TimeWindow):
         raise InvalidProblemError(
@@ -137,9 +147,9 @@ def _check_quantities(
                 path=f"{path}[{k}]",
                 entity_id=entity_id,
             )
-        if value < 0:
+        if value < 0 or value > MAX_QUANTITY:
             raise InvalidProblemError(
-                f"quantity must be >= 0, got {value}",
+                f"quantity must be within [0, {MAX_QUANTITY}], got {value}",
                 path=f"{path}[{k}]",
                 entity_id=entity_id,
             )
@@ -148,9 +158,13 @@ def _check_quantities(
 def _check_optional_limit(value: int | None, *, path: str, entity_id: str) -> None:
     if value is None:
         return
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 0 <= value <= MAX_QUANTITY
+    ):
         raise InvalidProblemError(
-            f"must be a non-negative integer or absent, got {value!r}",
+            f"must be an integer within [0, {MAX_QUANTITY}] or absent, got {value!r}",
             path=path,
             entity_id=entity_id,
         )
@@ -160,11 +174,13 @@ def _check_money(value: float, *, path: str, entity_id: str) -> None:
     if (
         not isinstance(value, int | float)
         or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value < 0
+        or not _is_finite(value)
+        or not 0 <= value <= MAX_MONEY
     ):
         raise InvalidProblemError(
-            f"must be a finite number >= 0, got {value!r}", path=path, entity_id=entity_id
+            f"must be a number within [0, {MAX_MONEY:g}], got {value!r}",
+            path=path,
+            entity_id=entity_id,
         )
 
 
@@ -317,6 +333,10 @@ class Order:
     def __post_init__(self) -> None:
         _check_id(self.id, path="id")
         _check_place(self.location, entity_id=self.id)
+        if self.service_s is None:
+            raise InvalidProblemError(
+                "must be an integer number of seconds", path="service_s", entity_id=self.id
+            )
         _check_optional_limit(self.service_s, path="service_s", entity_id=self.id)
         if not isinstance(self.windows, tuple):
             object.__setattr__(self, "windows", tuple(self.windows))
@@ -336,7 +356,11 @@ class Order:
         _check_quantities(self.pickup, path="pickup", entity_id=self.id)
         if not isinstance(self.skills, frozenset):
             object.__setattr__(self, "skills", frozenset(self.skills))
-        if not isinstance(self.priority, int) or not 0 <= self.priority <= 10:
+        if (
+            not isinstance(self.priority, int)
+            or isinstance(self.priority, bool)
+            or not 0 <= self.priority <= 10
+        ):
             raise InvalidProblemError(
                 f"priority must be an integer in [0, 10], got {self.priority!r}",
                 path="priority",
@@ -352,7 +376,7 @@ class Order:
             base = DEFAULT_OPTIONAL_PENALTY if self.penalty is None else self.penalty
         else:
             base = REQUIRED_PENALTY
-        return base * (2**self.priority)
+        return base * float(2**self.priority)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -407,7 +431,7 @@ class Problem:
             raise InvalidProblemError(
                 f"quantity names repeat: {list(self.quantities)}", path="quantities"
             )
-        _check_window(self.horizon, path="horizon", entity_id="")
+        _check_window(self.horizon, path="horizon", entity_id=None)
         self._check_unique("depots", self.depots)
         self._check_unique("vehicles", self.vehicles)
         self._check_unique("orders", self.orders)

@@ -67,7 +67,8 @@ class Route:
     the end depot (or the departure from the last stop of an open route).
     ``start_load`` is what is loaded at the depot: the sum of the route's
     deliveries. ``load_factor`` is the fullest the vehicle gets, as a fraction of
-    its capacity (maximum over quantities and stops).
+    its capacity: the maximum over the start load and the load after each visit,
+    over the quantities whose capacity is > 0 (0.0 if there are none).
     """
 
     vehicle_id: str

@@ -213,7 +213,10 @@ def solve_routing(
         routing.AddDisjunction([index], _penalty(order.unplanned_penalty))
         allowed_here = list(allowed[order.id])
         if len(allowed_here) < n_vehicles:
-            routing.SetAllowedVehiclesForIndex(allowed_here, index)
+            # SetAllowedVehiclesForIndex's binding rejects every Python sequence in
+            # 9.15 ("argument 2 of type absl::Span<int const>"); restricting the
+            # vehicle variable is equivalent (-1 keeps "unperformed" possible).
+            routing.VehicleVar(index).SetValues([*allowed_here, -1])
 
     params = _search_parameters(options)
     model_s = time.perf_counter() - t0

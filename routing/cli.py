@@ -1,0 +1,203 @@
+"""The ``routing`` command: solve, check and validate scenario files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from routing.check import check_plan
+from routing.errors import RoutingError
+from routing.geo.providers import build_travel
+from routing.io import load_plan, load_problem, save_plan
+from routing.model import Problem
+from routing.plan import Plan, Route
+from routing.solver import SolveOptions, solve
+from routing.solver.precheck import precheck
+from routing.units import COST_SCALE, format_clock
+
+PROGRESS_AFTER_S = 2.0
+"""Show search progress only for solves that last longer than this."""
+
+
+class _Progress:
+    """Prints the best cost found so far on stderr, at most once a second."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, objective: int, elapsed_s: float) -> None:
+        if not self.enabled or elapsed_s < PROGRESS_AFTER_S:
+            return
+        if elapsed_s - self.last < 1.0:
+            return
+        self.last = elapsed_s
+        self.shown = True
+        self.stream.write(
+            f"\r  searching... {elapsed_s:5.1f} s, best objective "
+            f"{objective / COST_SCALE:,.2f}   "
+        )
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+
+
+def format_summary(problem: Problem, plan: Plan) -> str:
+    """A readable summary of a plan: one line per vehicle, then unplanned orders."""
+    lines = [
+        f"{problem.name or 'plan'}: {plan.status.value} "
+        f"({plan.totals.orders_planned} of {len(problem.orders)} orders planned, "
+        f"{plan.totals.vehicles_used} of {len(problem.vehicles)} vehicles, "
+        f"solver: {plan.solver_status})",
+        "",
+        f"{'vehicle':<14}{'stops':>6}{'km':>9}{'hours':>7}{'load %':>8}"
+        f"{'start':>7}{'end':>7}{'wait min':>9}{'late min':>9}{'cost':>10}",
+    ]
+    for route in plan.routes:
+        lines.append(
+            f"{route.vehicle_id:<14}{len(route.visits):>6}"
+            f"{route.distance_m / 1000:>9.1f}{route.duration_s / 3600:>7.2f}"
+            f"{100 * route.load_factor:>7.0f}%"
+            f"{format_clock(route.start_s):>7}{format_clock(route.end_s):>7}"
+            f"{route.wait_s / 60:>9.0f}{_late_min(problem, route):>9.0f}"
+            f"{route.cost:>10.2f}"
+        )
+    t = plan.totals
+    lines.append(
+        f"{'total':<14}{t.orders_planned:>6}{t.distance_m / 1000:>9.1f}"
+        f"{t.duration_s / 3600:>7.2f}{'':>8}{'':>7}{'':>7}{t.wait_s / 60:>9.0f}"
+        f"{sum(_late_min(problem, r) for r in plan.routes):>9.0f}{t.cost:>10.2f}"
+    )
+    if plan.unplanned:
+        lines += ["", f"unplanned orders ({len(plan.unplanned)}):"]
+        lines += [f"  {u.order_id}: {u.reason} [{u.code.value}]" for u in plan.unplanned]
+    return "\n".join(lines)
+
+
+def _late_min(problem: Problem, route: Route) -> float:
+    """Minutes by which services start after the end of their latest window."""
+    late = 0
+    for visit in route.visits:
+        windows = problem.order(visit.order_id).windows
+        if windows:
+            late += max(0, visit.start_s - windows[-1].end_s)
+    return late / 60
+
+
+def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    t0 = time.perf_counter()
+    problem = load_problem(args.scenario)
+    travel = build_travel(problem)
+    matrix_s = time.perf_counter() - t0
+    options = SolveOptions(
+        time_limit_s=args.time_limit, is_deterministic=args.deterministic
+    )
+    progress = _Progress(err, enabled=not args.quiet)
+    plan = solve(problem, travel, options=options, on_progress=progress)
+    progress.done()
+    plan = _with_stat(plan, "load_and_matrix_s", matrix_s)
+    out.write(format_summary(problem, plan) + "\n")
+    violations = check_plan(problem, plan, travel)
+    if violations:
+        out.write(f"\nchecker: {len(violations)} violation(s)\n")
+        for v in violations:
+            out.write(f"  {v.kind}: {v.message}\n")
+    else:
+        out.write("\nchecker: plan verified, 0 violations\n")
+    if args.out:
+        save_plan(plan, args.out, problem=problem)
+        out.write(f"plan written to {args.out}\n")
+    return 3 if violations else 0
+
+
+def _with_stat(plan: Plan, key: str, value: float) -> Plan:
+    from dataclasses import replace
+
+    return replace(plan, stats={**plan.stats, key: value})
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    problem = load_problem(args.scenario)
+    plan = load_plan(args.plan)
+    violations = check_plan(problem, plan, build_travel(problem))
+    if not violations:
+        out.write(f"{args.plan}: 0 violations\n")
+        return 0
+    out.write(f"{args.plan}: {len(violations)} violation(s)\n")
+    for v in violations:
+        out.write(f"  {v.kind}: {v.message}\n")
+    return 1
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    problem = load_problem(args.scenario)
+    result = precheck(problem, build_travel(problem))
+    out.write(
+        f"{args.scenario}: valid; {len(problem.depots)} depots, "
+        f"{len(problem.vehicles)} vehicles, {len(problem.orders)} orders\n"
+    )
+    if result.unplanned:
+        out.write(f"{len(result.unplanned)} order(s) no vehicle can serve:\n")
+        for u in result.unplanned.values():
+            out.write(f"  {u.order_id}: {u.reason} [{u.code.value}]\n")
+    else:
+        out.write("every order can be served by at least one vehicle on its own\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``routing`` command."""
+    parser = argparse.ArgumentParser(
+        prog="routing", description="Delivery route planning with time windows."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_solve = sub.add_parser("solve", help="plan a scenario and print a summary")
+    p_solve.add_argument("scenario", type=Path, help="scenario JSON file")
+    p_solve.add_argument(
+        "--time-limit", type=float, default=10.0, help="search time in seconds"
+    )
+    p_solve.add_argument("--out", type=Path, help="write the plan JSON here")
+    p_solve.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="reproducible search (stops at the first local optimum)",
+    )
+    p_solve.add_argument("--quiet", action="store_true", help="no progress output")
+    p_solve.set_defaults(func=_cmd_solve)
+    p_check = sub.add_parser("check", help="verify a plan against its scenario")
+    p_check.add_argument("scenario", type=Path)
+    p_check.add_argument("plan", type=Path)
+    p_check.set_defaults(func=_cmd_check)
+    p_val = sub.add_parser(
+        "validate", help="check the input and which orders cannot be served, no solve"
+    )
+    p_val.add_argument("scenario", type=Path)
+    p_val.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code.
+
+    0 success; 1 the plan has violations (``check``); 2 bad input or files;
+    3 a freshly solved plan failed the checker (a bug: please report it).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args, sys.stdout, sys.stderr)
+    except (RoutingError, OSError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
