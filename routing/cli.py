@@ -66,7 +66,7 @@ def format_summary(problem: Problem, plan: Plan) -> str:
             f"{route.vehicle_id:<14}{len(route.visits):>6}"
             f"{route.distance_m / 1000:>9.1f}{route.duration_s / 3600:>7.2f}"
             f"{100 * route.load_factor:>7.0f}%"
-            f"{format_clock(route.start_s):>7}{format_clock(route.end_s):>7}"
+            f"{_hhmm(route.start_s):>7}{_hhmm(route.end_s):>7}"
             f"{route.wait_s / 60:>9.0f}{_late_min(problem, route):>9.0f}"
             f"{route.cost:>10.2f}"
         )
@@ -80,6 +80,10 @@ def format_summary(problem: Problem, plan: Plan) -> str:
         lines += ["", f"unplanned orders ({len(plan.unplanned)}):"]
         lines += [f"  {u.order_id}: {u.reason} [{u.code.value}]" for u in plan.unplanned]
     return "\n".join(lines)
+
+
+def _hhmm(t_s: int) -> str:
+    return format_clock(t_s - t_s % 60)
 
 
 def _late_min(problem: Problem, route: Route) -> float:

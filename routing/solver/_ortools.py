@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.geo.matrix import TravelMatrix
+from routing.errors import SolverError
 from routing.model import Order, Problem
 from routing.solver.options import SolveOptions
 from routing.units import COST_SCALE
@@ -27,7 +28,8 @@ from routing.units import COST_SCALE
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, float], None]
-"""Called with (best objective so far, elapsed seconds) at each improving solution."""
+"""Called with (best objective so far, elapsed seconds) at each solution the search
+accepts (often many per second: throttle before printing)."""
 
 _STATUS = {
     0: "not_solved",
@@ -79,7 +81,7 @@ def solve_routing(
     options
         Search settings.
     on_progress
-        Optional callback at each improving solution.
+        Optional callback at each accepted solution, with the best objective so far.
     """
     t0 = time.perf_counter()
     vehicles = problem.vehicles
@@ -223,18 +225,27 @@ def solve_routing(
 
     t_search = time.perf_counter()
     n_solutions = 0
+    best: int | None = None
 
     def _progress() -> None:
-        nonlocal n_solutions
+        # Called for every accepted solution; guided local search accepts worse
+        # ones too, so report the best so far.
+        nonlocal n_solutions, best
         n_solutions += 1
+        cost = int(routing.CostVar().Max())
+        best = cost if best is None else min(best, cost)
         if on_progress is not None:
-            on_progress(int(routing.CostVar().Max()), time.perf_counter() - t_search)
+            on_progress(best, time.perf_counter() - t_search)
 
     routing.AddAtSolutionCallback(_progress)
     assignment = routing.SolveWithParameters(params)
     search_s = time.perf_counter() - t_search
     status = _STATUS.get(routing.status(), f"status_{routing.status()}")
     stats = {"model_s": model_s, "search_s": search_s, "solutions": float(n_solutions)}
+    if assignment is None and status == "invalid":
+        raise SolverError(
+            "OR-Tools rejected the model or its search parameters (see its log)"
+        )
     if assignment is None:
         return RawSolution(
             sequences={},

@@ -36,7 +36,8 @@ def solve(
     options
         Search settings (default ``SolveOptions()``).
     on_progress
-        Called with (best objective, elapsed seconds) at each improving solution.
+        Called with (best objective so far, elapsed seconds) at each solution the
+        search accepts.
 
     Returns
     -------
