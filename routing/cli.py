@@ -78,7 +78,9 @@ def format_summary(problem: Problem, plan: Plan) -> str:
     )
     if plan.unplanned:
         lines += ["", f"unplanned orders ({len(plan.unplanned)}):"]
-        lines += [f"  {u.order_id}: {u.reason} [{u.code.value}]" for u in plan.unplanned]
+        lines += [
+            f"  {u.order_id}: {u.reason} [{u.code.value}]" for u in plan.unplanned
+        ]
     return "\n".join(lines)
 
 

@@ -9,14 +9,14 @@ Nothing here knows about OR-Tools, travel-time providers, FastAPI or storage.
 from __future__ import annotations
 
 import math
-from numbers import Real
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
+from numbers import Real
 from types import MappingProxyType
 
 from routing.errors import InvalidProblemError
 from routing.units import MAX_HORIZON_S, SECONDS_PER_DAY
-
 
 MAX_QUANTITY = 2**31 - 1
 """Largest capacity or demand value: sums over a route stay far from int64 limits."""
@@ -25,10 +25,10 @@ MAX_MONEY = 1e12
 """Largest money amount: times the solver's cost scale it still fits in int64."""
 
 
-def _is_finite(value: Real) -> bool:
+def _is_finite(value: object) -> bool:
     try:
-        return math.isfinite(float(value))
-    except OverflowError:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
         return False
 
 
@@ -59,8 +59,14 @@ class Point:
 
     def __post_init__(self) -> None:
         for name, value in (("x", self.x), ("y", self.y)):
-            if not isinstance(value, Real) or isinstance(value, bool) or not _is_finite(value):
-                raise InvalidProblemError(f"{name} must be a finite number, got {value!r}")
+            if (
+                not isinstance(value, Real)
+                or isinstance(value, bool)
+                or not _is_finite(value)
+            ):
+                raise InvalidProblemError(
+                    f"{name} must be a finite number, got {value!r}"
+                )
             object.__setattr__(self, name, float(value))
 
 
@@ -107,9 +113,7 @@ DEFAULT_OPTIONAL_PENALTY = 1_000.0
 """Cost of leaving an optional order unplanned when it names no penalty of its own."""
 
 
-def _check_window(
-    window: TimeWindow, *, path: str, entity_id: str | None
-) -> None:
+def _check_window(window: TimeWindow, *, path: str, entity_id: str | None) -> None:
     if not isinstance(window, TimeWindow):
         raise InvalidProblemError(
             f"expected a TimeWindow, got {window!r}", path=path, entity_id=entity_id
@@ -121,7 +125,9 @@ def _check_window(
 
 def _check_id(value: object, *, path: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidProblemError(f"id must be a non-empty string, got {value!r}", path=path)
+        raise InvalidProblemError(
+            f"id must be a non-empty string, got {value!r}", path=path
+        )
 
 
 def _check_place(place: object, *, entity_id: str) -> None:
@@ -133,12 +139,12 @@ def _check_place(place: object, *, entity_id: str) -> None:
         )
 
 
-def _check_quantities(
-    values: tuple[int, ...], *, path: str, entity_id: str
-) -> None:
+def _check_quantities(values: tuple[int, ...], *, path: str, entity_id: str) -> None:
     if not isinstance(values, tuple):
         raise InvalidProblemError(
-            f"expected a tuple of integers, got {values!r}", path=path, entity_id=entity_id
+            f"expected a tuple of integers, got {values!r}",
+            path=path,
+            entity_id=entity_id,
         )
     for k, value in enumerate(values):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -335,7 +341,9 @@ class Order:
         _check_place(self.location, entity_id=self.id)
         if self.service_s is None:
             raise InvalidProblemError(
-                "must be an integer number of seconds", path="service_s", entity_id=self.id
+                "must be an integer number of seconds",
+                path="service_s",
+                entity_id=self.id,
             )
         _check_optional_limit(self.service_s, path="service_s", entity_id=self.id)
         if not isinstance(self.windows, tuple):
@@ -343,7 +351,7 @@ class Order:
         for k, window in enumerate(self.windows):
             _check_window(window, path=f"windows[{k}]", entity_id=self.id)
         ordered = sorted(self.windows, key=lambda w: w.start_s)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in pairwise(ordered):
             if b.start_s <= a.end_s:
                 raise InvalidProblemError(
                     f"time windows overlap: [{a.start_s}, {a.end_s}] and "
@@ -411,9 +419,7 @@ class Problem:
     travel: Mapping[str, object] = field(default_factory=dict)
     _depot_rows: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _order_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
-    _vehicle_positions: Mapping[str, int] = field(
-        init=False, repr=False, compare=False
-    )
+    _vehicle_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("depots", "vehicles", "orders", "quantities"):
@@ -452,7 +458,10 @@ class Problem:
                     )
             self._check_length(vehicle.capacity, f"vehicles[{i}].capacity", vehicle.id)
             _check_window_in_horizon(
-                self.horizon, vehicle.shift, path=f"vehicles[{i}].shift", entity=vehicle.id
+                self.horizon,
+                vehicle.shift,
+                path=f"vehicles[{i}].shift",
+                entity=vehicle.id,
             )
         for i, order in enumerate(self.orders):
             self._check_length(order.delivery, f"orders[{i}].delivery", order.id)

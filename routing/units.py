@@ -59,7 +59,8 @@ def parse_time_s(value: object, *, path: str = "", entity_id: str | None = None)
 
 
 def format_clock(seconds: int) -> str:
-    """Format seconds since midnight as ``HH:MM`` (``HH:MM:SS`` if not whole minutes)."""
+    """Format seconds since midnight as ``HH:MM`` (``HH:MM:SS`` if not whole
+    minutes)."""
     sign = "-" if seconds < 0 else ""
     seconds = abs(int(seconds))
     h, rest = divmod(seconds, 3600)

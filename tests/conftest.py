@@ -20,7 +20,9 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def instances_dir() -> Path:
     """The shared benchmark instances folder; skips the test when it is absent."""
-    path = Path(os.environ.get("ROUTING_INSTANCES", REPO.parent / "shared" / "instances"))
+    path = Path(
+        os.environ.get("ROUTING_INSTANCES", REPO.parent / "shared" / "instances")
+    )
     if not path.is_dir():
         pytest.skip(f"benchmark instances not found at {path} (set ROUTING_INSTANCES)")
     return path

@@ -17,7 +17,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.j
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_solves_with_zero_violations(path: Path) -> None:
-    """The scenario yields a plan that the checker verifies, every order accounted for."""
+    """The scenario yields a verified plan with every order accounted for."""
     problem = load_problem(path)
     travel = build_travel(problem)
     plan = solve(problem, travel, options=SolveOptions(time_limit_s=3))
@@ -29,7 +29,7 @@ def test_scenario_solves_with_zero_violations(path: Path) -> None:
 
 
 def test_scenario_set_is_complete() -> None:
-    """The example set holds a tutorial, at least three city days and an overbooked day."""
+    """The examples hold a tutorial, three city days and an overbooked day."""
     names = {p.stem for p in SCENARIOS}
     assert "tutorial" in names
     assert "andorra_overbooked" in names
@@ -37,7 +37,7 @@ def test_scenario_set_is_complete() -> None:
 
 
 def test_overbooked_day_reports_each_kind_of_impossible_order() -> None:
-    """The overbooked day plans what it can and explains capacity, skill and slot misses."""
+    """The overbooked day plans what it can and explains each impossible order."""
     problem = load_problem(next(p for p in SCENARIOS if p.stem == "andorra_overbooked"))
     travel = build_travel(problem)
     plan = solve(problem, travel, options=SolveOptions(time_limit_s=3))

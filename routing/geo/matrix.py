@@ -15,7 +15,9 @@ def _as_matrix(values: ArrayLike, name: str) -> NDArray[np.int64]:
     try:
         array = np.asarray(values)
     except (TypeError, ValueError) as exc:  # ragged nested lists
-        raise MatrixError(f"{name}: not a rectangular array of numbers ({exc})") from exc
+        raise MatrixError(
+            f"{name}: not a rectangular array of numbers ({exc})"
+        ) from exc
     if array.ndim != 2 or array.shape[0] != array.shape[1]:
         raise MatrixError(f"{name}: must be square N x N, got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.number):
@@ -25,7 +27,10 @@ def _as_matrix(values: ArrayLike, name: str) -> NDArray[np.int64]:
     if np.any(array < 0):
         i, j = np.argwhere(array < 0)[0]
         raise MatrixError(f"{name}: negative value {array[i, j]} at [{i}, {j}]")
-    out = np.rint(array).astype(np.int64)
+    if np.issubdtype(array.dtype, np.integer):
+        out = array.astype(np.int64, copy=True)
+    else:
+        out = np.rint(array).astype(np.int64)
     out.setflags(write=False)
     return out
 
@@ -73,6 +78,5 @@ def matrix_for(travel: TravelData, profile: str) -> TravelMatrix:
         return travel[profile]
     except KeyError:
         raise MatrixError(
-            f"no travel matrix for speed profile {profile!r}; "
-            f"have {sorted(travel)}"
+            f"no travel matrix for speed profile {profile!r}; have {sorted(travel)}"
         ) from None

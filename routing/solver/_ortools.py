@@ -14,13 +14,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing.geo.matrix import TravelMatrix
 from routing.errors import SolverError
+from routing.geo.matrix import TravelMatrix
 from routing.model import Order, Problem
 from routing.solver.options import SolveOptions
 from routing.units import COST_SCALE
@@ -86,7 +87,6 @@ def solve_routing(
     t0 = time.perf_counter()
     vehicles = problem.vehicles
     orders = [problem.order(oid) for oid in allowed]
-    n_depots = len(problem.depots)
     used_depots = sorted(
         {problem.depot_index(v.start_depot) for v in vehicles}
         | {problem.depot_index(v.end_depot) for v in vehicles if v.end_depot}
@@ -161,7 +161,7 @@ def solve_routing(
         cumul = time_dim.CumulVar(index)
         windows = order.windows or (horizon,)
         cumul.SetRange(windows[0].start_s, windows[-1].end_s)
-        for a, b in zip(windows, windows[1:], strict=False):
+        for a, b in pairwise(windows):
             if b.start_s - a.end_s > 1:
                 cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
     for k, v in enumerate(vehicles):
@@ -204,7 +204,10 @@ def solve_routing(
         routing.AddDimensionWithVehicleTransitAndCapacity(
             [dist_eval[v.profile] for v in vehicles],
             0,
-            [v.max_distance_m if v.max_distance_m is not None else big for v in vehicles],
+            [
+                v.max_distance_m if v.max_distance_m is not None else big
+                for v in vehicles
+            ],
             True,
             "distance",
         )
@@ -306,7 +309,9 @@ def _add_capacities(
         if not has_d and not has_p:
             continue
         if not (has_d and has_p):
-            demand = routing.RegisterUnaryTransitVector(deliveries if has_d else pickups)
+            demand = routing.RegisterUnaryTransitVector(
+                deliveries if has_d else pickups
+            )
             routing.AddDimensionWithVehicleCapacity(demand, 0, caps, True, f"q_{q}")
             continue
         delivered = routing.RegisterUnaryTransitVector(deliveries)
@@ -335,7 +340,9 @@ def _search_parameters(options: SolveOptions) -> object:
     if options.is_deterministic:
         params.local_search_metaheuristic = metas.GREEDY_DESCENT
     else:
-        params.local_search_metaheuristic = getattr(metas, options.metaheuristic.upper())
+        params.local_search_metaheuristic = getattr(
+            metas, options.metaheuristic.upper()
+        )
     params.time_limit.FromMilliseconds(max(1, round(options.time_limit_s * 1000)))
     if options.solution_limit is not None:
         params.solution_limit = options.solution_limit

@@ -71,7 +71,8 @@ class SolveOptions:
             )
         if self.metaheuristic not in METAHEURISTICS:
             raise ValueError(
-                f"metaheuristic {self.metaheuristic!r} is not one of {list(METAHEURISTICS)}"
+                f"metaheuristic {self.metaheuristic!r} is not one of "
+                f"{list(METAHEURISTICS)}"
             )
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")

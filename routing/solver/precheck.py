@@ -43,8 +43,12 @@ def _time_fit(
     start_depot = problem.depot(vehicle.start_depot)
     row = problem.order_index(order.id)
     start_row = problem.depot_index(vehicle.start_depot)
-    depart = max(vehicle.shift.start_s, start_depot.opening.start_s, problem.horizon.start_s)
-    latest_end = min(vehicle.shift.end_s, start_depot.opening.end_s, problem.horizon.end_s)
+    depart = max(
+        vehicle.shift.start_s, start_depot.opening.start_s, problem.horizon.start_s
+    )
+    latest_end = min(
+        vehicle.shift.end_s, start_depot.opening.end_s, problem.horizon.end_s
+    )
     arrival = depart + int(matrix.durations_s[start_row, row])
     back_s = 0
     back_m = 0
@@ -68,9 +72,7 @@ def _time_fit(
         ok = True
         break
     if ok and vehicle.max_duration_s is not None:
-        direct = (
-            int(matrix.durations_s[start_row, row]) + order.service_s + back_s
-        )
+        direct = int(matrix.durations_s[start_row, row]) + order.service_s + back_s
         ok = direct <= vehicle.max_duration_s
     if ok and vehicle.max_distance_m is not None:
         ok = int(matrix.distances_m[start_row, row]) + back_m <= vehicle.max_distance_m
@@ -151,7 +153,9 @@ def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck
         if timely:
             allowed[order.id] = tuple(timely)
             continue
-        unplanned[order.id] = _time_reason(problem, order, [vehicles[k] for k in roomy], earliest)
+        unplanned[order.id] = _time_reason(
+            problem, order, [vehicles[k] for k in roomy], earliest
+        )
     return Precheck(allowed=allowed, unplanned=unplanned)
 
 
@@ -159,7 +163,9 @@ def _time_reason(
     problem: Problem, order: Order, vehicles: list[Vehicle], earliest: int | None
 ) -> Unplanned:
     windows = order.windows or (problem.horizon,)
-    slots = ", ".join(f"{format_clock(w.start_s)}-{format_clock(w.end_s)}" for w in windows)
+    slots = ", ".join(
+        f"{format_clock(w.start_s)}-{format_clock(w.end_s)}" for w in windows
+    )
     shifts_start = min(v.shift.start_s for v in vehicles)
     shifts_end = max(v.shift.end_s for v in vehicles)
     if all(w.end_s < shifts_start or w.start_s > shifts_end for w in windows):

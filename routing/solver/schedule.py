@@ -102,7 +102,9 @@ def build_route(
         for k, (order, row) in enumerate(zip(orders, rows, strict=True)):
             arrivals[k] = t + int(durations[prev, row])
             window = _window_for(order, arrivals[k], problem.horizon)
-            starts[k] = arrivals[k] if window is None else max(arrivals[k], window.start_s)
+            starts[k] = (
+                arrivals[k] if window is None else max(arrivals[k], window.start_s)
+            )
             t = starts[k] + order.service_s
             prev = row
     else:

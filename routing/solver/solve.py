@@ -61,7 +61,11 @@ def solve(
             problem, matrices, pre.allowed, options=options, on_progress=on_progress
         )
         sequences, dropped = raw.sequences, raw.dropped
-        solver_status, objective, has_solution = raw.status, raw.objective, raw.has_solution
+        solver_status, objective, has_solution = (
+            raw.status,
+            raw.objective,
+            raw.has_solution,
+        )
         stats = dict(raw.stats)
     else:
         sequences, dropped = {}, []

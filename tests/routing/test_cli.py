@@ -17,7 +17,7 @@ OVERBOOKED = REPO / "scenarios" / "andorra_overbooked.json"
 def test_solve_prints_summary_and_writes_a_plan_that_checks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`routing solve --out` prints per-vehicle lines and writes a plan `check` accepts."""
+    """`solve --out` prints per-vehicle lines and writes a plan `check` accepts."""
     out = tmp_path / "plan.json"
     assert main(["solve", str(TUTORIAL), "--time-limit", "1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
@@ -31,7 +31,7 @@ def test_solve_prints_summary_and_writes_a_plan_that_checks(
 def test_check_reports_a_tampered_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A plan whose arrival time was edited by hand fails `routing check` with exit 1."""
+    """A plan with a hand-edited arrival time fails `routing check` (exit 1)."""
     out = tmp_path / "plan.json"
     main(["solve", str(TUTORIAL), "--time-limit", "1", "--out", str(out), "--quiet"])
     plan = json.loads(out.read_text())

@@ -20,7 +20,9 @@ FAST = SolveOptions(time_limit_s=5, is_deterministic=True)
 def _matrix(problem: Problem, speed: float = 1.0) -> TravelMatrix:
     """Euclidean meters between planar points; seconds at ``speed`` m/s."""
     xy = np.array([(p.x, p.y) for p in problem.locations if isinstance(p, Point)])
-    d = np.rint(np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]))
+    d = np.rint(
+        np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    )
     return TravelMatrix(d, np.rint(d / speed))
 
 
@@ -30,7 +32,9 @@ def _order(oid: str, x: float, y: float, **kw: object) -> Order:
     return Order(id=oid, location=Point(x, y), **kw)  # type: ignore[arg-type]
 
 
-def _problem(orders: list[Order], vehicles: list[Vehicle] | None = None, **kw: object) -> Problem:
+def _problem(
+    orders: list[Order], vehicles: list[Vehicle] | None = None, **kw: object
+) -> Problem:
     depots = kw.pop("depots", None) or (Depot(id="D", location=Point(0, 0)),)
     vehicles = vehicles or [
         Vehicle(id="V1", start_depot="D", end_depot="D", capacity=(10,), cost_per_km=1)
@@ -56,9 +60,7 @@ def test_serves_every_order_of_an_easy_day() -> None:
 
 def test_second_window_used_when_first_is_unreachable() -> None:
     """An order whose first slot cannot be reached is served in its second slot."""
-    far = _order(
-        "far", 1000, 0, windows=(TimeWindow(0, 500), TimeWindow(2000, 2500))
-    )
+    far = _order("far", 1000, 0, windows=(TimeWindow(0, 500), TimeWindow(2000, 2500)))
     plan = _solve_checked(_problem([far]))
     visit = plan.routes[0].visits[0]
     assert 2000 <= visit.start_s <= 2500
@@ -124,8 +126,12 @@ def test_skills_route_orders_to_capable_vehicles_only() -> None:
 def test_fixed_cost_keeps_expensive_vehicle_idle() -> None:
     """When one vehicle suffices, the one with the lower fixed cost is used."""
     vehicles = [
-        Vehicle(id="partner", start_depot="D", end_depot="D", capacity=(10,), fixed_cost=500),
-        Vehicle(id="own", start_depot="D", end_depot="D", capacity=(10,), fixed_cost=50),
+        Vehicle(
+            id="partner", start_depot="D", end_depot="D", capacity=(10,), fixed_cost=500
+        ),
+        Vehicle(
+            id="own", start_depot="D", end_depot="D", capacity=(10,), fixed_cost=50
+        ),
     ]
     orders = [_order(f"o{i}", 10 * i, 5) for i in range(4)]
     plan = _solve_checked(_problem(orders, vehicles))
@@ -134,7 +140,9 @@ def test_fixed_cost_keeps_expensive_vehicle_idle() -> None:
 
 def test_max_stops_leaves_extra_orders_unplanned_with_reason() -> None:
     """A single vehicle limited to two stops serves two of three orders."""
-    vehicles = [Vehicle(id="V", start_depot="D", end_depot="D", capacity=(10,), max_stops=2)]
+    vehicles = [
+        Vehicle(id="V", start_depot="D", end_depot="D", capacity=(10,), max_stops=2)
+    ]
     orders = [_order(f"o{i}", 10 * (i + 1), 0) for i in range(3)]
     plan = _solve_checked(_problem(orders, vehicles))
     assert len(plan.routes[0].visits) == 2
@@ -165,10 +173,17 @@ def test_max_duration_and_shift_bound_the_route() -> None:
 
 def test_multi_depot_and_open_ended_routes() -> None:
     """Vehicles start at their own depot; an open route ends at its last stop."""
-    depots = (Depot(id="west", location=Point(0, 0)), Depot(id="east", location=Point(1000, 0)))
+    depots = (
+        Depot(id="west", location=Point(0, 0)),
+        Depot(id="east", location=Point(1000, 0)),
+    )
     vehicles = [
-        Vehicle(id="w", start_depot="west", end_depot="west", capacity=(5,), cost_per_km=1),
-        Vehicle(id="e", start_depot="east", end_depot=None, capacity=(5,), cost_per_km=1),
+        Vehicle(
+            id="w", start_depot="west", end_depot="west", capacity=(5,), cost_per_km=1
+        ),
+        Vehicle(
+            id="e", start_depot="east", end_depot=None, capacity=(5,), cost_per_km=1
+        ),
     ]
     orders = [_order("near_w", 50, 0), _order("near_e", 950, 0)]
     plan = _solve_checked(_problem(orders, vehicles, depots=depots))
@@ -181,7 +196,13 @@ def test_multi_depot_and_open_ended_routes() -> None:
 def test_slot_before_every_shift_is_explained() -> None:
     """An order booked before any vehicle works is unplanned as outside shifts."""
     vehicles = [
-        Vehicle(id="V", start_depot="D", end_depot="D", capacity=(5,), shift=TimeWindow(28_800, 61_200))
+        Vehicle(
+            id="V",
+            start_depot="D",
+            end_depot="D",
+            capacity=(5,),
+            shift=TimeWindow(28_800, 61_200),
+        )
     ]
     early = _order("early", 10, 0, windows=(TimeWindow(18_000, 19_800),))
     plan = _solve_checked(_problem([early], vehicles))
@@ -206,7 +227,9 @@ def test_optional_order_dropped_when_not_worth_it() -> None:
     """An optional far order with a tiny penalty is left out; its reason says so."""
     near = _order("near", 10, 0)
     far = _order("far", 5000, 0, is_optional=True, penalty=0.01)
-    vehicles = [Vehicle(id="V", start_depot="D", end_depot="D", capacity=(5,), cost_per_km=1)]
+    vehicles = [
+        Vehicle(id="V", start_depot="D", end_depot="D", capacity=(5,), cost_per_km=1)
+    ]
     plan = _solve_checked(_problem([near, far], vehicles))
     (u,) = plan.unplanned
     assert (u.order_id, u.code) == ("far", UnplannedCode.NOT_WORTH_SERVING)
@@ -220,7 +243,9 @@ def test_deterministic_mode_repeats_exactly() -> None:
         for i in range(25)
     ]
     vehicles = [
-        Vehicle(id=f"V{k}", start_depot="D", end_depot="D", capacity=(8,), cost_per_km=1)
+        Vehicle(
+            id=f"V{k}", start_depot="D", end_depot="D", capacity=(8,), cost_per_km=1
+        )
         for k in range(4)
     ]
     problem = _problem(orders, vehicles)
@@ -247,7 +272,9 @@ def test_matrix_of_wrong_size_is_an_error() -> None:
 def test_per_profile_matrices_change_who_is_fast() -> None:
     """A bike profile twice as slow is timed with its own matrix."""
     vehicles = [
-        Vehicle(id="bike", start_depot="D", end_depot="D", capacity=(5,), profile="bike")
+        Vehicle(
+            id="bike", start_depot="D", end_depot="D", capacity=(5,), profile="bike"
+        )
     ]
     problem = _problem([_order("a", 300, 0)], vehicles)
     van = _matrix(problem)
