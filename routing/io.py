@@ -250,7 +250,7 @@ def _is_flat(value: object) -> bool:
 def _dumps(value: object, level: int = 0) -> str:
     """JSON text indented by two spaces, with short flat values kept inline."""
     inline = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    if len(inline) <= _INLINE_WIDTH and _is_flat(value):
+    if _is_scalar(value) or (len(inline) <= _INLINE_WIDTH and _is_flat(value)):
         return inline
     pad = "  " * (level + 1)
     if isinstance(value, Mapping):

@@ -43,13 +43,17 @@ def test_check_reports_a_tampered_plan(
 
 
 def test_overbooked_summary_lists_unplanned_with_reasons(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The summary of an overbooked day names each unplanned order and its reason."""
-    assert main(["solve", str(OVERBOOKED), "--time-limit", "2", "--quiet"]) == 0
+    out = tmp_path / "plan.json"
+    args = ["solve", str(OVERBOOKED), "--time-limit", "2", "--quiet", "--out", str(out)]
+    assert main(args) == 0
     text = capsys.readouterr().out
     assert "unplanned orders" in text
     assert "exceeds every vehicle's capacity" in text
+    reasons = {u["order_id"]: u["reason"] for u in json.loads(out.read_text())["unplanned"]}
+    assert "exceeds every vehicle's capacity" in reasons["ob-heavy"]
 
 
 def test_validate_lists_impossible_orders_without_solving(
