@@ -52,7 +52,8 @@ def test_overbooked_summary_lists_unplanned_with_reasons(
     text = capsys.readouterr().out
     assert "unplanned orders" in text
     assert "exceeds every vehicle's capacity" in text
-    reasons = {u["order_id"]: u["reason"] for u in json.loads(out.read_text())["unplanned"]}
+    unplanned = json.loads(out.read_text())["unplanned"]
+    reasons = {u["order_id"]: u["reason"] for u in unplanned}
     assert "exceeds every vehicle's capacity" in reasons["ob-heavy"]
 
 
