@@ -31,6 +31,7 @@ from routing.model import (
     ALL_DAY,
     Depot,
     Location,
+    Objective,
     Order,
     Place,
     Point,
@@ -69,10 +70,12 @@ _TOP_KEYS = (
     "quantities",
     "horizon",
     "travel",
+    "objective",
     "depots",
     "vehicles",
     "orders",
 )
+_OBJECTIVE_KEYS = ("fixed_cost", "distance", "duration", "unplanned")
 _DEPOT_KEYS = ("id", "location", "opening", "address")
 _VEHICLE_KEYS = (
     "id",
@@ -672,6 +675,17 @@ def _problem_from(value: object) -> Problem:
     if "travel" in top:
         travel = _object(top["travel"], "travel", None)
         _check_no_repeated_keys(travel, "travel")
+    objective = Objective()
+    if "objective" in top:
+        block = _object(top["objective"], "objective", None)
+        _check_keys(block, _OBJECTIVE_KEYS, "objective", None)
+        objective = Objective(
+            **{
+                key: _number(block[key], f"objective.{key}", None)
+                for key in _OBJECTIVE_KEYS
+                if key in block
+            }
+        )
     depots = tuple(
         _depot_from(d, f"depots[{i}]", horizon)
         for i, d in enumerate(_list_of(top, "depots"))
@@ -697,6 +711,7 @@ def _problem_from(value: object) -> Problem:
         name=name,
         date=date,
         travel=travel,
+        objective=objective,
     )
 
 
@@ -854,6 +869,12 @@ def problem_to_dict(problem: Problem) -> dict[str, object]:
         out["horizon"] = _window_out(horizon)
     if problem.travel:
         out["travel"] = copy.deepcopy(dict(problem.travel))
+    if problem.objective != Objective():
+        out["objective"] = {
+            key: getattr(problem.objective, key)
+            for key in _OBJECTIVE_KEYS
+            if getattr(problem.objective, key) != getattr(Objective(), key)
+        }
     out["depots"] = [_depot_out(d, horizon) for d in problem.depots]
     out["vehicles"] = [_vehicle_out(v, horizon) for v in problem.vehicles]
     out["orders"] = [_order_out(o) for o in problem.orders]

@@ -176,7 +176,7 @@ def _check_optional_limit(value: int | None, *, path: str, entity_id: str) -> No
         )
 
 
-def _check_money(value: float, *, path: str, entity_id: str) -> None:
+def _check_money(value: float, *, path: str, entity_id: str | None) -> None:
     if (
         not isinstance(value, int | float)
         or isinstance(value, bool)
@@ -388,6 +388,26 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Objective:
+    """Weights on the cost components the solver minimises (all >= 0).
+
+    The plan always reports the true money cost; the weights only change what the
+    search trades off. E.g. ``duration=0`` plans for distance alone, a larger
+    ``fixed_cost`` weight packs the work onto fewer vehicles, a larger
+    ``unplanned`` weight makes the solver try harder to fit optional orders.
+    """
+
+    fixed_cost: float = 1.0
+    distance: float = 1.0
+    duration: float = 1.0
+    unplanned: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("fixed_cost", "distance", "duration", "unplanned"):
+            _check_money(getattr(self, name), path=f"objective.{name}", entity_id=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
     """One planning day: depots, fleet and orders.
 
@@ -407,6 +427,8 @@ class Problem:
     travel
         Free-form settings for the travel-time provider (e.g. profile speeds); the
         domain does not interpret them.
+    objective
+        Weights of the cost components in the search.
     """
 
     depots: tuple[Depot, ...]
@@ -417,6 +439,7 @@ class Problem:
     name: str = ""
     date: str | None = None
     travel: Mapping[str, object] = field(default_factory=dict)
+    objective: Objective = Objective()
     _depot_rows: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _order_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _vehicle_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
@@ -438,6 +461,10 @@ class Problem:
                 f"quantity names repeat: {list(self.quantities)}", path="quantities"
             )
         _check_window(self.horizon, path="horizon", entity_id=None)
+        if not isinstance(self.objective, Objective):
+            raise InvalidProblemError(
+                f"expected an Objective, got {self.objective!r}", path="objective"
+            )
         self._check_unique("depots", self.depots)
         self._check_unique("vehicles", self.vehicles)
         self._check_unique("orders", self.orders)

@@ -131,11 +131,12 @@ def solve_routing(
         time_of[profile] = routing.RegisterTransitMatrix(travel_time.tolist())
 
     # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
+    weights = problem.objective
     cost_of: dict[tuple[str, float], int] = {}
     for k, v in enumerate(vehicles):
-        rate = v.cost_per_km
-        if rate == 0 and v.cost_per_hour == 0:
-            rate = 1000.0 / COST_SCALE  # no costs given: one unit per meter
+        rate = v.cost_per_km * weights.distance
+        if rate == 0 and v.cost_per_hour * weights.duration == 0:
+            rate = 1000.0 / COST_SCALE  # nothing priced: one unit per meter
         key = (v.profile, rate)
         if key not in cost_of:
             arc = np.rint(dist_of[v.profile] * (rate * COST_SCALE / 1000.0)).astype(
@@ -143,8 +144,10 @@ def solve_routing(
             )
             cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
         routing.SetArcCostEvaluatorOfVehicle(cost_of[key], k)
-        if v.fixed_cost:
-            routing.SetFixedCostOfVehicle(_penalty(v.fixed_cost), k)
+        if v.fixed_cost * weights.fixed_cost:
+            routing.SetFixedCostOfVehicle(
+                _penalty(v.fixed_cost * weights.fixed_cost), k
+            )
 
     # Time: cumul = service start; slack = waiting.
     horizon = problem.horizon
@@ -175,9 +178,9 @@ def solve_routing(
         time_dim.CumulVar(routing.End(k)).SetRange(lo, end_hi)
         if v.max_duration_s is not None:
             time_dim.SetSpanUpperBoundForVehicle(v.max_duration_s, k)
-        if v.cost_per_hour:
+        if v.cost_per_hour * weights.duration:
             time_dim.SetSpanCostCoefficientForVehicle(
-                round(v.cost_per_hour * COST_SCALE / 3600.0), k
+                round(v.cost_per_hour * weights.duration * COST_SCALE / 3600.0), k
             )
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
@@ -215,7 +218,10 @@ def solve_routing(
     n_vehicles = len(vehicles)
     for k, order in enumerate(orders):
         index = manager.NodeToIndex(first_order_node + k)
-        routing.AddDisjunction([index], _penalty(order.unplanned_penalty))
+        penalty = order.unplanned_penalty
+        if order.is_optional:  # required orders stay above any route cost
+            penalty *= problem.objective.unplanned
+        routing.AddDisjunction([index], _penalty(penalty))
         allowed_here = list(allowed[order.id])
         if len(allowed_here) < n_vehicles:
             # SetAllowedVehiclesForIndex's binding rejects every Python sequence in

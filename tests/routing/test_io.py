@@ -22,7 +22,16 @@ from routing.io import (
     problem_to_dict,
     save_plan,
 )
-from routing.model import ALL_DAY, Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.model import (
+    ALL_DAY,
+    Depot,
+    Objective,
+    Order,
+    Point,
+    Problem,
+    TimeWindow,
+    Vehicle,
+)
 from routing.plan import (
     Plan,
     PlanStatus,
@@ -591,3 +600,16 @@ def test_no_stray_exceptions_from_any_bad_value() -> None:
                 target[path[-1]] = value  # type: ignore[index]
             with contextlib.suppress(InvalidProblemError):
                 problem_from_dict(data)
+
+
+def test_objective_block_round_trips_and_rejects_typos() -> None:
+    """Objective weights load, round-trip, and a misspelt weight names its path."""
+    data = json.loads((DATA / "small_valid.json").read_text())
+    data["objective"] = {"duration": 0, "fixed_cost": 2.5}
+    problem = problem_from_dict(data)
+    assert problem.objective == Objective(duration=0.0, fixed_cost=2.5)
+    assert problem_from_dict(problem_to_dict(problem)) == problem
+    data["objective"] = {"durration": 1}
+    with pytest.raises(InvalidProblemError) as info:
+        problem_from_dict(data)
+    assert info.value.path == "objective.durration"

@@ -10,7 +10,15 @@ import pytest
 from routing.check import check_plan
 from routing.errors import MatrixError
 from routing.geo.matrix import TravelMatrix
-from routing.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.model import (
+    Depot,
+    Objective,
+    Order,
+    Point,
+    Problem,
+    TimeWindow,
+    Vehicle,
+)
 from routing.plan import Plan, PlanStatus, UnplannedCode
 from routing.solver import SolveOptions, solve
 
@@ -283,3 +291,28 @@ def test_per_profile_matrices_change_who_is_fast() -> None:
     plan = solve(problem, {"van": van, "bike": bike}, options=FAST)
     assert check_plan(problem, plan, {"van": van, "bike": bike}) == []
     assert plan.routes[0].visits[0].travel_s == 600
+
+
+def test_objective_fixed_cost_weight_packs_work_onto_fewer_vehicles() -> None:
+    """Raising the fixed-cost weight makes the solver use one vehicle instead of two."""
+    vehicles = [
+        Vehicle(
+            id=f"V{k}",
+            start_depot="D",
+            end_depot="D",
+            capacity=(10,),
+            fixed_cost=1,
+            cost_per_km=1,
+        )
+        for k in range(2)
+    ]
+    orders = [_order("west", -1000, 0), _order("east", 1000, 0)]
+    light = _solve_checked(
+        _problem(orders, vehicles, objective=Objective(fixed_cost=0))
+    )
+    heavy = _solve_checked(
+        _problem(orders, vehicles, objective=Objective(fixed_cost=10_000))
+    )
+    assert len(light.routes) == 2 or light.totals.distance_m <= 4000
+    assert len(heavy.routes) == 1
+    assert heavy.totals.orders_planned == 2
