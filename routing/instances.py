@@ -2,17 +2,17 @@
 
 Benchmarks run the normal ``solve(problem, travel)``; this module only converts
 the files. It follows the conventions the best-known solutions (BKS) were
-computed under (``/work/shared/instances/README.md``, Uchoa et al. 2017 for
-DIMACS): Euclidean distances truncated to one decimal, travel time equal to
+computed under (the shared instances folder's ``README.md``; Uchoa et al.
+2017 for DIMACS): Euclidean distances truncated to one decimal, travel time equal to
 distance, objective = total distance. Everything is kept integer by scaling:
 a matrix entry is ``floor(10 d)``, and every time (windows, service, horizon,
 maximum route duration) is multiplied by 10 as well.
 
 The multi-depot set (``mdvrptw/``, PyVRP's VRPLIB dialect of Vidal et al. 2013)
 is the exception: its BKS costs are integers computed with PyVRP's ``exact``
-rounding, ``round(1000 d)`` (``Cost: 6655548`` is 6655.548), so one-decimal
-truncation would make the BKS look 20 units (0.3 %) worse than it is. See
-`EXACT` for how it is read.
+rounding, ``round(1000 d)`` (``Cost: 6655548`` is 6655.548). Under one-decimal
+truncation the BKS routes of PR11A cost 6635.8, so every gap would be 0.3 % too
+optimistic. See `EXACT` for how it is read.
 
 ``vrplib`` is a benchmark/dev extra, so it is imported inside the readers; the
 core package does not need it.
@@ -158,11 +158,13 @@ class BenchmarkInstance:
         ``on_progress``) to instance distance units.
 
         With ``cost_per_km=1`` an arc of one matrix unit costs
-        ``COST_SCALE / 1000`` objective units (``routing.solver._ortools``).
+        ``COST_SCALE / 1000`` objective units, times the problem's distance
+        weight (``routing.solver._ortools``). Valid when no order is dropped.
         """
         from routing.units import COST_SCALE
 
-        return objective / (COST_SCALE / 1000 * self.convention.distance_scale)
+        per_unit = COST_SCALE / 1000 * self.problem.objective.distance
+        return objective / (per_unit * self.convention.distance_scale)
 
     def gap(self, cost: float) -> float | None:
         """Percentage gap of ``cost`` to the BKS (None without a BKS)."""
