@@ -32,6 +32,22 @@ ProgressCallback = Callable[[int, float], None]
 """Called with (best objective so far, elapsed seconds) at each solution the search
 accepts (often many per second: throttle before printing)."""
 
+ILS_MAX_STRING = 15
+"""Longest string of consecutive stops one SISR ruin removes from a route."""
+
+ILS_AVG_REMOVED = 20
+"""Average number of stops one SISR ruin removes (measured: see benchmarks/README)."""
+
+ILS_NEIGHBOURS = 10
+"""Neighbours per stop used to measure the typical arc cost."""
+
+ILS_START_TEMPERATURE = 1.0
+"""Simulated-annealing start temperature, in typical arc costs: a plan one
+typical arc worse is accepted with probability 1/e at the start of the search."""
+
+ILS_FINAL_TEMPERATURE = 0.001
+"""Final temperature, in typical arc costs: acceptance is greedy at the end."""
+
 _STATUS = {
     0: "not_solved",
     1: "success",
@@ -133,6 +149,7 @@ def solve_routing(
     # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
     weights = problem.objective
     cost_of: dict[tuple[str, float], int] = {}
+    typical_arc = 0.0
     for k, v in enumerate(vehicles):
         rate = v.cost_per_km * weights.distance
         if rate == 0 and v.cost_per_hour * weights.duration == 0:
@@ -143,6 +160,13 @@ def solve_routing(
                 np.int64
             )
             cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
+            if not typical_arc:
+                per_s = v.cost_per_hour * weights.duration * COST_SCALE / 3600.0
+                typical_arc = _typical_arc_cost(
+                    arc + per_s * sub(matrices[v.profile].durations_s),
+                    first_order_node,
+                    len(orders),
+                )
         routing.SetArcCostEvaluatorOfVehicle(cost_of[key], k)
         if v.fixed_cost * weights.fixed_cost:
             routing.SetFixedCostOfVehicle(
@@ -229,7 +253,7 @@ def solve_routing(
             # vehicle variable is equivalent (-1 keeps "unperformed" possible).
             routing.VehicleVar(index).SetValues([*allowed_here, -1])
 
-    params = _search_parameters(options)
+    params = _search_parameters(options, typical_arc_cost=typical_arc)
     model_s = time.perf_counter() - t0
 
     t_search = time.perf_counter()
@@ -247,7 +271,10 @@ def solve_routing(
             on_progress(best, time.perf_counter() - t_search)
 
     routing.AddAtSolutionCallback(_progress)
-    assignment = routing.SolveWithParameters(params)
+    if _uses_ils(options):
+        assignment = routing.SolveWithIteratedLocalSearch(params)
+    else:
+        assignment = routing.SolveWithParameters(params)
     search_s = time.perf_counter() - t_search
     status = _STATUS.get(routing.status(), f"status_{routing.status()}")
     stats = {"model_s": model_s, "search_s": search_s, "solutions": float(n_solutions)}
@@ -338,13 +365,55 @@ def _add_capacities(
             )
 
 
-def _search_parameters(options: SolveOptions) -> object:
+def _uses_ils(options: SolveOptions) -> bool:
+    return options.metaheuristic == "iterated_local_search" and not (
+        options.is_deterministic
+    )
+
+
+def _typical_arc_cost(
+    cost: NDArray[np.float64] | NDArray[np.int64], first: int, n: int
+) -> float:
+    """Mean cost of an arc from a stop to one of its nearest neighbours.
+
+    The scale of a local change in this model's objective: simulated-annealing
+    temperatures are set relative to it, so that the same settings behave alike
+    on a benchmark (cost = tenths of a unit) and on a city day (cost = money).
+    """
+    if n < 2:
+        return 1.0
+    block = np.asarray(cost[first : first + n, first : first + n], dtype=np.float64)
+    block = block + np.diag(np.full(n, np.inf))
+    k = min(ILS_NEIGHBOURS, n - 1)
+    nearest = np.partition(block, k - 1, axis=1)[:, :k]
+    return max(1.0, float(nearest.mean()))
+
+
+def _search_parameters(
+    options: SolveOptions, *, typical_arc_cost: float = 1.0
+) -> object:
     params = pywrapcp.DefaultRoutingSearchParameters()
     strategies = routing_enums_pb2.FirstSolutionStrategy
     metas = routing_enums_pb2.LocalSearchMetaheuristic
     params.first_solution_strategy = getattr(strategies, options.first_solution.upper())
     if options.is_deterministic:
         params.local_search_metaheuristic = metas.GREEDY_DESCENT
+    elif _uses_ils(options):
+        # Iterated local search: ruin part of the best plan (SISR: strings of
+        # nearby stops, Christiaens & Vanden Berghe 2020), recreate it by cheapest
+        # insertion, descend to a local optimum, accept by simulated annealing.
+        params.local_search_metaheuristic = metas.GREEDY_DESCENT
+        params.use_iterated_local_search = True
+        ruin = params.iterated_local_search_parameters.ruin_recreate_parameters
+        sisr = ruin.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = ILS_MAX_STRING
+        sisr.avg_num_removed_visits = ILS_AVG_REMOVED
+        sisr.bypass_factor = 0.01
+        annealing = (
+            params.iterated_local_search_parameters.reference_solution_acceptance_strategy
+        ).simulated_annealing
+        annealing.initial_temperature = ILS_START_TEMPERATURE * typical_arc_cost
+        annealing.final_temperature = ILS_FINAL_TEMPERATURE * typical_arc_cost
     else:
         params.local_search_metaheuristic = getattr(
             metas, options.metaheuristic.upper()

@@ -27,6 +27,7 @@ METAHEURISTICS = (
     "simulated_annealing",
     "tabu_search",
     "generic_tabu_search",
+    "iterated_local_search",
 )
 """OR-Tools local-search metaheuristics, by lowercase name."""
 
@@ -56,7 +57,7 @@ class SolveOptions:
 
     time_limit_s: float = 10.0
     first_solution: str = "parallel_cheapest_insertion"
-    metaheuristic: str = "guided_local_search"
+    metaheuristic: str = "iterated_local_search"
     is_deterministic: bool = False
     solution_limit: int | None = None
     log_search: bool = False
