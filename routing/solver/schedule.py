@@ -94,6 +94,11 @@ def build_route(
         waited += starts[k] - arrivals[k]
         # a delay d moves stop k by max(0, d - waited); it must stay within slack.
         limit = min(limit, waited + slack[k])
+    # The departure itself must stay within the shift and the depot's opening.
+    latest_departure = min(
+        vehicle.shift.end_s, depot.opening.end_s, problem.horizon.end_s
+    )
+    limit = min(limit, latest_departure - earliest_start_s)
     delay = max(0, min(max_delay, limit))
     if delay:
         start_s = earliest_start_s + delay

@@ -316,3 +316,18 @@ def test_objective_fixed_cost_weight_packs_work_onto_fewer_vehicles() -> None:
     assert len(light.routes) == 2 or light.totals.distance_m <= 4000
     assert len(heavy.routes) == 1
     assert heavy.totals.orders_planned == 2
+
+
+def test_departure_stays_within_depot_opening_even_if_it_means_waiting() -> None:
+    """When the depot closes before a late slot, the van leaves in time and waits."""
+    depots = (
+        Depot(id="D", location=Point(0, 0), opening=TimeWindow(0, 1000)),
+        Depot(id="hub", location=Point(200, 0)),
+    )
+    vehicles = [Vehicle(id="V", start_depot="D", end_depot="hub", capacity=(5,))]
+    order = _order("late_slot", 100, 0, windows=(TimeWindow(5000, 6000),))
+    plan = _solve_checked(_problem([order], vehicles, depots=depots))
+    route = plan.routes[0]
+    assert route.start_s <= 1000
+    assert route.visits[0].start_s >= 5000
+    assert route.wait_s > 0
