@@ -1,0 +1,1 @@
+"""FastAPI service wrapping the engine (issue 6; nothing here yet)."""
