@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -125,8 +126,6 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _with_stat(plan: Plan, key: str, value: float) -> Plan:
-    from dataclasses import replace
-
     return replace(plan, stats={**plan.stats, key: value})
 
 

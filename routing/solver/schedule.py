@@ -86,7 +86,6 @@ def build_route(
 
     # Delay the departure by as much waiting as can be absorbed (Savelsbergh's
     # forward time slack): stop k moves by max(0, delay - waiting before k).
-    delay = 0
     waited = 0
     max_delay = sum(s - a for s, a in zip(starts, arrivals, strict=True))
     limit = max_delay

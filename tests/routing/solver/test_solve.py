@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -286,7 +284,6 @@ def test_per_profile_matrices_change_who_is_fast() -> None:
     ]
     problem = _problem([_order("a", 300, 0)], vehicles)
     van = _matrix(problem)
-    bike = replace(van)  # same distances
     bike = TravelMatrix(van.distances_m, van.durations_s * 2)
     plan = solve(problem, {"van": van, "bike": bike}, options=FAST)
     assert check_plan(problem, plan, {"van": van, "bike": bike}) == []
