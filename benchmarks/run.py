@@ -70,8 +70,9 @@ TRACEABLE = ("ours", "pyvrp")
 """Solvers that report their best cost over time (VROOM does not)."""
 
 CORES_PER_TASK = 1
-"""Every task is one single-threaded solve: OR-Tools routing search and PyVRP are
-single-threaded, VROOM is run with ``nb_threads=1``."""
+"""Default cores per task (``--cores``): ours then runs one search, VROOM one
+thread. With 2, ours runs its two-search portfolio (``SolveOptions.workers``) and
+VROOM two threads; PyVRP is single-threaded whatever the setting (its rows say 1)."""
 
 Row = dict[str, Any]
 """One result: instance, solver, feasibility, cost, gap, time (see `COLUMNS`)."""
@@ -244,11 +245,15 @@ def recompute_distance(instance: BenchmarkInstance, plan: Plan) -> int:
 
 
 def _solve_ours(
-    instance: BenchmarkInstance, time_limit_s: float, seed: int, want_trace: bool
+    instance: BenchmarkInstance,
+    time_limit_s: float,
+    seed: int,
+    want_trace: bool,
+    cores: int = CORES_PER_TASK,
 ) -> tuple[Plan, TracePoints]:
     from routing.solver import SolveOptions, solve
 
-    kwargs: dict[str, Any] = {"time_limit_s": time_limit_s}
+    kwargs: dict[str, Any] = {"time_limit_s": time_limit_s, "workers": cores}
     if "seed" in SolveOptions.__dataclass_fields__:  # not an option (yet)
         kwargs["seed"] = seed
     points: TracePoints = []
@@ -272,7 +277,11 @@ def _solve_ours(
 
 
 def _solve_pyvrp(
-    instance: BenchmarkInstance, time_limit_s: float, seed: int, want_trace: bool
+    instance: BenchmarkInstance,
+    time_limit_s: float,
+    seed: int,
+    want_trace: bool,
+    cores: int = CORES_PER_TASK,
 ) -> tuple[Plan, TracePoints]:
     pyvrp = _import_peer("pyvrp", "pyvrp")
     from pyvrp.stop import MaxRuntime
@@ -359,7 +368,11 @@ def _xy(places: Sequence[Place]) -> list[tuple[float, float]]:
 
 
 def _solve_vroom(
-    instance: BenchmarkInstance, time_limit_s: float, seed: int, want_trace: bool
+    instance: BenchmarkInstance,
+    time_limit_s: float,
+    seed: int,
+    want_trace: bool,
+    cores: int = CORES_PER_TASK,
 ) -> tuple[Plan, TracePoints]:
     vroom = _import_peer("vroom", "pyvroom")
 
@@ -406,7 +419,7 @@ def _solve_vroom(
         )
     solution = inp.solve(
         exploration_level=5,
-        nb_threads=CORES_PER_TASK,
+        nb_threads=cores,
         timeout=dt.timedelta(seconds=time_limit_s),
     )
     out = solution.to_dict()
@@ -427,7 +440,7 @@ def _solve_vroom(
 
 _SOLVE: Mapping[
     str,
-    Callable[[BenchmarkInstance, float, int, bool], tuple[Plan, TracePoints]],
+    Callable[[BenchmarkInstance, float, int, bool, int], tuple[Plan, TracePoints]],
 ] = {"ours": _solve_ours, "pyvrp": _solve_pyvrp, "vroom": _solve_vroom}
 
 
@@ -441,6 +454,7 @@ def run_task(
     seed: int,
     repeat: int = 0,
     *,
+    cores: int = CORES_PER_TASK,
     files: Mapping[str, str] | None = None,
     want_trace: bool = False,
 ) -> Row:
@@ -462,6 +476,8 @@ def run_task(
         Random seed (PyVRP; ours and VROOM are deterministic given the time).
     repeat
         Repetition number, recorded only.
+    cores
+        Cores the solver may use (see `CORES_PER_TASK`).
     files
         ``{file name: text}`` of the ``.vrp`` and ``.sol``, for workers that do
         not see ``path`` (other machines); used only when ``path`` is missing.
@@ -489,7 +505,7 @@ def run_task(
         "bks": None,
         "gap_pct": math.nan,
         "wall_s": math.nan,
-        "cores": CORES_PER_TASK,
+        "cores": 1 if solver == "pyvrp" else cores,
         "status": "",
         "solver_status": "",
         "host": socket.gethostname(),
@@ -505,7 +521,7 @@ def run_task(
         if solve_fn is None:
             raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
         t0 = time.perf_counter()
-        plan, points = solve_fn(instance, time_limit_s, seed, want_trace)
+        plan, points = solve_fn(instance, time_limit_s, seed, want_trace, cores)
         row["wall_s"] = time.perf_counter() - t0
         row.update(_judge(instance, plan))
         if want_trace:
@@ -558,6 +574,7 @@ def run(
     seed: int = 1,
     repeats: int = 1,
     jobs: int = 1,
+    cores: int = CORES_PER_TASK,
     scheduler: str | None = None,
     progress: bool = True,
 ) -> list[Row]:
@@ -574,6 +591,8 @@ def run(
         Per task; repeat ``r`` uses seed ``seed + r``.
     jobs
         Tasks run at once in local worker processes (1: in this process).
+    cores
+        Cores each task may use; keep ``jobs * cores`` <= the machine's cores.
     scheduler
         Address of a Dask scheduler (``tcp://host:8786``); when given, tasks go
         to its workers and ``jobs`` is ignored.
@@ -594,14 +613,14 @@ def run(
     bar = _progress_bar(len(tasks), enabled=progress)
     rows: list[Row] = []
     if scheduler:
-        rows = _run_dask(tasks, scheduler, bar)
+        rows = _run_dask(tasks, scheduler, bar, cores=cores)
     elif jobs <= 1:
         for task in tasks:
-            rows.append(run_task(*task))
+            rows.append(run_task(*task, cores=cores))
             bar(rows[-1])
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_task, *task) for task in tasks]
+            futures = [pool.submit(run_task, *task, cores=cores) for task in tasks]
             for future in as_completed(futures):
                 rows.append(future.result())
                 bar(rows[-1])
@@ -614,6 +633,8 @@ def _run_dask(
     tasks: Sequence[tuple[str, str, float, int, int]],
     scheduler: str,
     bar: Callable[[Row | None], None],
+    *,
+    cores: int = CORES_PER_TASK,
 ) -> list[Row]:
     try:
         import cloudpickle
@@ -649,7 +670,15 @@ def _run_dask(
                 }
                 futures.append(
                     client.submit(
-                        task, path, solver, limit, seed, repeat, files=files, pure=False
+                        task,
+                        path,
+                        solver,
+                        limit,
+                        seed,
+                        repeat,
+                        cores=cores,
+                        files=files,
+                        pure=False,
                     )
                 )
             for future in dask_completed(futures):
@@ -789,7 +818,7 @@ def write_report(
         "",
         f"- date: {dt.datetime.now().isoformat(timespec='seconds')}",
         f"- host: {socket.gethostname()}; workers: {where}; "
-        f"{CORES_PER_TASK} core per run",
+        f"cores per run: {_cores_note(rows)}",
         f"- time limit: {', '.join(f'{t:g}' for t in limits)} s; "
         f"seeds: {', '.join(map(str, seeds))}",
         f"- instances: {instances_dir or '-'}",
@@ -869,6 +898,7 @@ def trace(
     solvers: Sequence[str] = ("ours",),
     time_limit_s: float = 10.0,
     seed: int = 1,
+    cores: int = CORES_PER_TASK,
 ) -> list[Row]:
     """Record the best cost over time on one instance and plot the gap.
 
@@ -887,7 +917,11 @@ def trace(
         if solver not in TRACEABLE:
             print(f"{solver}: reports no progress, left out of the trace")
             continue
-        rows.append(run_task(str(path), solver, time_limit_s, seed, want_trace=True))
+        rows.append(
+            run_task(
+                str(path), solver, time_limit_s, seed, cores=cores, want_trace=True
+            )
+        )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.with_name(out.name + "-trace.csv").open("w", newline="") as fh:
@@ -914,6 +948,16 @@ def trace(
         fig.savefig(out.with_name(out.name + "-trace.png"), dpi=120)
         plt.close(fig)
     return rows
+
+
+def _cores_note(rows: Sequence[Row]) -> str:
+    by_solver: dict[str, set[int]] = {}
+    for r in rows:
+        by_solver.setdefault(r["solver"], set()).add(int(r["cores"]))
+    return ", ".join(
+        f"{solver} {'/'.join(map(str, sorted(c)))}"
+        for solver, c in sorted(by_solver.items())
+    )
 
 
 def _gap(cost: float, bks: float | None) -> float:
@@ -956,8 +1000,13 @@ def _parser() -> argparse.ArgumentParser:
         default="ours",
         help=f"comma-separated, from {','.join(SOLVERS)} (default: ours)",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="local runs in parallel")
     parser.add_argument(
-        "--jobs", type=int, default=1, help="local runs in parallel (1 core each)"
+        "--cores",
+        type=int,
+        default=CORES_PER_TASK,
+        help="cores per run (default 1; 2 = our two-search portfolio, VROOM 2 "
+        "threads); keep jobs x cores <= the machine's cores",
     )
     parser.add_argument(
         "--scheduler", default=None, help="Dask scheduler address, tcp://host:8786"
@@ -998,6 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 solvers=solvers,
                 time_limit_s=args.time_limit_s,
                 seed=args.seed,
+                cores=args.cores,
             )
             for r in rows:
                 final = r["trace"][-1][1] if r.get("trace") else math.nan
@@ -1020,7 +1070,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or RESULTS_DIR / f"{name}-{stamp}"
     print(
         f"{len(paths)} instance(s) x {len(solvers)} solver(s) x {args.repeats}, "
-        f"{args.time_limit_s:g} s each, "
+        f"{args.time_limit_s:g} s each, {args.cores} core(s) per run, "
         + (f"on {args.scheduler}" if args.scheduler else f"{args.jobs} job(s)")
     )
     rows = run(
@@ -1030,6 +1080,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         repeats=args.repeats,
         jobs=args.jobs,
+        cores=args.cores,
         scheduler=args.scheduler,
         progress=not args.no_progress,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from numbers import Real
 from types import MappingProxyType
@@ -503,6 +503,13 @@ class Problem:
             self, "_vehicle_positions", {v.id: i for i, v in enumerate(self.vehicles)}
         )
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickle by the constructor's arguments (travel is a read-only proxy), so
+        # problems travel to worker processes and are re-validated there.
+        kwargs = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        kwargs["travel"] = dict(self.travel)
+        return (_rebuild_problem, (kwargs,))
+
     def _check_length(self, vector: tuple[int, ...], path: str, entity_id: str) -> None:
         if len(vector) != len(self.quantities):
             raise InvalidProblemError(
@@ -560,6 +567,10 @@ class Problem:
     def depot(self, depot_id: str) -> Depot:
         """The depot with this id (KeyError if unknown)."""
         return self.depots[self._depot_rows[depot_id]]
+
+
+def _rebuild_problem(kwargs: dict[str, object]) -> Problem:
+    return Problem(**kwargs)  # type: ignore[arg-type]
 
 
 def _check_window_in_horizon(

@@ -19,6 +19,7 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
 from routing.errors import SolverError
 from routing.geo.matrix import TravelMatrix
@@ -47,6 +48,39 @@ typical arc worse is accepted with probability 1/e at the start of the search.""
 
 ILS_FINAL_TEMPERATURE = 0.001
 """Final temperature, in typical arc costs: acceptance is greedy at the end."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMember:
+    """One search of the portfolio: settings that differ between members."""
+
+    first_solution: str
+    avg_removed: int
+    max_string: int
+    start_temperature: float
+    extra_operators: tuple[str, ...] = ()
+
+
+PORTFOLIO = (
+    SearchMember(
+        "parallel_cheapest_insertion",
+        ILS_AVG_REMOVED,
+        ILS_MAX_STRING,
+        ILS_START_TEMPERATURE,
+    ),
+    SearchMember("parallel_cheapest_insertion", 12, 10, 2.0),
+    SearchMember("savings", ILS_AVG_REMOVED, ILS_MAX_STRING, ILS_START_TEMPERATURE),
+    SearchMember(
+        "parallel_cheapest_insertion",
+        ILS_AVG_REMOVED,
+        ILS_MAX_STRING,
+        ILS_START_TEMPERATURE,
+        ("use_cross_exchange", "use_relocate_neighbors"),
+    ),
+    SearchMember("parallel_cheapest_insertion", 30, 20, 0.5),
+)
+"""Searches run side by side when several workers are allowed (benchmarks/README:
+member 1 alongside member 0 gave the best pair); member 0 is the single search."""
 
 _STATUS = {
     0: "not_solved",
@@ -83,6 +117,7 @@ def solve_routing(
     *,
     options: SolveOptions,
     on_progress: ProgressCallback | None = None,
+    variant: int = 0,
 ) -> RawSolution:
     """Build the OR-Tools model for the orders in ``allowed`` and search.
 
@@ -99,6 +134,9 @@ def solve_routing(
         Search settings.
     on_progress
         Optional callback at each accepted solution, with the best objective so far.
+    variant
+        Which member of the search portfolio (`PORTFOLIO`) runs; 0 is the default
+        search, others differ in construction and ruin/acceptance settings.
     """
     t0 = time.perf_counter()
     vehicles = problem.vehicles
@@ -253,7 +291,7 @@ def solve_routing(
             # vehicle variable is equivalent (-1 keeps "unperformed" possible).
             routing.VehicleVar(index).SetValues([*allowed_here, -1])
 
-    params = _search_parameters(options, typical_arc_cost=typical_arc)
+    params = _search_parameters(options, typical_arc_cost=typical_arc, variant=variant)
     model_s = time.perf_counter() - t0
 
     t_search = time.perf_counter()
@@ -390,12 +428,14 @@ def _typical_arc_cost(
 
 
 def _search_parameters(
-    options: SolveOptions, *, typical_arc_cost: float = 1.0
+    options: SolveOptions, *, typical_arc_cost: float = 1.0, variant: int = 0
 ) -> object:
+    member = PORTFOLIO[variant % len(PORTFOLIO)]
     params = pywrapcp.DefaultRoutingSearchParameters()
     strategies = routing_enums_pb2.FirstSolutionStrategy
     metas = routing_enums_pb2.LocalSearchMetaheuristic
-    params.first_solution_strategy = getattr(strategies, options.first_solution.upper())
+    first = member.first_solution if variant else options.first_solution
+    params.first_solution_strategy = getattr(strategies, first.upper())
     if options.is_deterministic:
         params.local_search_metaheuristic = metas.GREEDY_DESCENT
     elif _uses_ils(options):
@@ -406,14 +446,16 @@ def _search_parameters(
         params.use_iterated_local_search = True
         ruin = params.iterated_local_search_parameters.ruin_recreate_parameters
         sisr = ruin.ruin_strategies.add().sisr
-        sisr.max_removed_sequence_size = ILS_MAX_STRING
-        sisr.avg_num_removed_visits = ILS_AVG_REMOVED
+        sisr.max_removed_sequence_size = member.max_string
+        sisr.avg_num_removed_visits = member.avg_removed
         sisr.bypass_factor = 0.01
         annealing = (
             params.iterated_local_search_parameters.reference_solution_acceptance_strategy
         ).simulated_annealing
-        annealing.initial_temperature = ILS_START_TEMPERATURE * typical_arc_cost
+        annealing.initial_temperature = member.start_temperature * typical_arc_cost
         annealing.final_temperature = ILS_FINAL_TEMPERATURE * typical_arc_cost
+        for name in member.extra_operators:
+            setattr(params.local_search_operators, name, BOOL_TRUE)
     else:
         params.local_search_metaheuristic = getattr(
             metas, options.metaheuristic.upper()

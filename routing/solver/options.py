@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 FIRST_SOLUTION_STRATEGIES = (
@@ -32,6 +33,13 @@ METAHEURISTICS = (
 """OR-Tools local-search metaheuristics, by lowercase name."""
 
 
+MAX_AUTO_WORKERS = 2
+"""Searches run side by side by default (one per core, at most this many)."""
+
+PORTFOLIO_MIN_S = 5.0
+"""Below this time limit a single search runs: starting processes costs ~1 s."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SolveOptions:
     """How the solver searches.
@@ -53,6 +61,12 @@ class SolveOptions:
         Stop after this many improving solutions (None: no limit).
     log_search
         Let OR-Tools print its search log to stderr.
+    workers
+        Searches run side by side in separate processes, each with different
+        settings, keeping the best plan (a portfolio; see benchmarks/README).
+        None: one per core, at most ``MAX_AUTO_WORKERS``. Only used when the time
+        limit is at least ``PORTFOLIO_MIN_S`` and the search is not deterministic;
+        only the first search reports progress.
     """
 
     time_limit_s: float = 10.0
@@ -61,6 +75,7 @@ class SolveOptions:
     is_deterministic: bool = False
     solution_limit: int | None = None
     log_search: bool = False
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
@@ -75,5 +90,16 @@ class SolveOptions:
                 f"metaheuristic {self.metaheuristic!r} is not one of "
                 f"{list(METAHEURISTICS)}"
             )
+        if self.workers is not None and not 1 <= self.workers <= 64:
+            raise ValueError(f"workers must be in [1, 64] or None, got {self.workers}")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")
+
+    @property
+    def searches(self) -> int:
+        """How many searches run side by side with these options."""
+        if self.is_deterministic or self.time_limit_s < PORTFOLIO_MIN_S:
+            return 1
+        if self.workers is not None:
+            return self.workers
+        return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))

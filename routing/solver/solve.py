@@ -9,8 +9,9 @@ from routing.errors import MatrixError
 from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.model import Problem
 from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
-from routing.solver._ortools import ProgressCallback, solve_routing
+from routing.solver._ortools import ProgressCallback
 from routing.solver.options import SolveOptions
+from routing.solver.portfolio import solve_portfolio
 from routing.solver.precheck import precheck
 from routing.solver.schedule import build_routes
 
@@ -57,7 +58,7 @@ def solve(
     precheck_s = time.perf_counter() - t0
 
     if pre.allowed:
-        raw = solve_routing(
+        raw = solve_portfolio(
             problem, matrices, pre.allowed, options=options, on_progress=on_progress
         )
         sequences, dropped = raw.sequences, raw.dropped
