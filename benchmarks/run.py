@@ -1,4 +1,5 @@
-"""Benchmark runner: solve VRPLIB instances with our solver (and peers), check, report.
+"""Benchmark runner: solve VRPLIB and Li & Lim instances with our solver (and peers),
+check, report.
 
 Every solution, ours or a peer's, becomes one of our ``Plan`` values (peers' route
 sequences are timed with ``routing.solver.schedule.build_routes``), is judged by
@@ -10,6 +11,7 @@ Usage::
     python benchmarks/run.py solomon --time-limit 10
     python benchmarks/run.py solomon/R1* gh200 --solvers ours,pyvrp,vroom --jobs 2
     python benchmarks/run.py mdvrptw --scheduler tcp://host:8786 --out results/md
+    python benchmarks/run.py li_lim --time-limit 30 --solvers ours,vroom
     python benchmarks/run.py --trace C101 --time-limit 30 --solvers ours,pyvrp
 
 Also importable: `run`, `run_task`, `write_report`, `trace`, `resolve_instances`.
@@ -41,8 +43,12 @@ if __package__ in (None, "") and str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from routing.instances import BenchmarkInstance, read_vrplib  # noqa: E402
-from routing.model import REQUIRED_PENALTY, Place, Point  # noqa: E402
+from routing.instances import (  # noqa: E402
+    BenchmarkInstance,
+    instance_files,
+    read_instance,
+)
+from routing.model import REQUIRED_PENALTY, Order, Place, Point  # noqa: E402
 from routing.plan import (  # noqa: E402
     Plan,
     PlanStatus,
@@ -57,8 +63,12 @@ SETS: Mapping[str, tuple[str, ...]] = {
     "gh200": ("gh/*_2_*.vrp",),
     "gh1000": ("gh/*_10_*.vrp",),
     "mdvrptw": ("mdvrptw/*.vrp",),
+    "li_lim": ("li_lim/instances/*.txt",),
 }
 """Named instance sets, as globs relative to the instances folder."""
+
+SUFFIXES = (".vrp", ".txt")
+"""Instance file suffixes: VRPLIB, and the SINTEF text of Li & Lim."""
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 """Default folder of the reports."""
@@ -91,6 +101,8 @@ COLUMNS = (
     "vehicles",
     "cost",
     "bks",
+    "bks_vehicles",
+    "vehicles_equal",
     "gap_pct",
     "wall_s",
     "cores",
@@ -100,7 +112,10 @@ COLUMNS = (
     "first_violation",
     "error",
 )
-"""CSV columns, in order."""
+"""CSV columns, in order. ``bks_vehicles`` and ``vehicles_equal`` are filled for
+instances with a hierarchical objective (Li & Lim: fewest vehicles, then distance)
+and empty otherwise; there ``gap_pct`` compares distances only, which is meaningful
+where ``vehicles_equal``."""
 
 Sequences = dict[str, list[str]]
 """``{vehicle_id: order ids in visiting order}``."""
@@ -116,15 +131,16 @@ def default_instances_dir() -> Path:
 
 
 def resolve_instances(specs: Iterable[str], instances_dir: str | Path) -> list[Path]:
-    """Turn set names, paths and globs into ``.vrp`` paths.
+    """Turn set names, paths and globs into instance paths.
 
     Parameters
     ----------
     specs
         Set names (`SETS`), files, or globs relative to ``instances_dir`` or the
-        current directory (``solomon/R1*``, ``gh/*_2_1``); ``.vrp`` is appended
-        to a pattern without it. A bare name such as ``C101`` is looked up in
-        every subfolder.
+        current directory (``solomon/R1*``, ``gh/*_2_1``,
+        ``li_lim/instances/lc1*``); a pattern without a suffix tries ``.vrp``,
+        then ``.txt``. A bare name such as ``C101`` or ``lc101`` is looked up in
+        every subfolder and in every ``*/instances/`` folder.
     instances_dir
         The shared instances folder.
 
@@ -143,8 +159,16 @@ def resolve_instances(specs: Iterable[str], instances_dir: str | Path) -> list[P
     for spec in specs:
         patterns = SETS.get(spec)
         if patterns is None:
-            pattern = spec if spec.endswith(".vrp") else f"{spec}.vrp"
-            patterns = (pattern, f"*/{pattern}")
+            suffixes = [""] if spec.endswith(SUFFIXES) else SUFFIXES
+            patterns = tuple(
+                p
+                for suffix in suffixes
+                for p in (
+                    spec + suffix,
+                    f"*/{spec}{suffix}",
+                    f"*/instances/{spec}{suffix}",
+                )
+            )
         matches: list[str] = []
         for pattern in patterns:
             for base in (root, Path.cwd()):
@@ -287,6 +311,11 @@ def _solve_pyvrp(
     from pyvrp.stop import MaxRuntime
 
     problem = instance.problem
+    if problem.pairs:
+        # PyVRP 0.x models no pickup-and-delivery pairs (same route, pickup first).
+        raise NotImplementedError(
+            "PyVRP cannot model pickup-and-delivery pairs; no run on this instance"
+        )
     n_depots = len(problem.depots)
     depots = [
         pyvrp.Depot(location=k, tw_early=d.opening.start_s, tw_late=d.opening.end_s)
@@ -388,6 +417,11 @@ def _solve_vroom(
         end = problem.depot_index(v.end_depot) if v.end_depot else None
         opening = problem.depot(v.start_depot).opening
         extra: dict[str, Any] = {}
+        if v.fixed_cost:
+            # Same cost units as the cost matrix (distance matrix units).
+            extra["costs"] = vroom.VehicleCosts(
+                fixed=round(v.fixed_cost * instance.convention.distance_scale)
+            )
         if v.max_duration_s is not None:
             # VROOM bounds travel time only, not the whole route duration
             # (service and waiting included): a relaxation; the checker judges.
@@ -405,8 +439,35 @@ def _solve_vroom(
                 **extra,
             )
         )
+
+    def windows(order: Order) -> list[Any]:
+        return [
+            vroom.TimeWindow(w.start_s, w.end_s)
+            for w in order.windows or (problem.horizon,)
+        ]
+
+    def shipment_step(order: Order) -> Any:
+        # Ids are matrix rows: unique among jobs, pickups and deliveries alike.
+        row = problem.order_index(order.id)
+        return vroom.ShipmentStep(
+            id=row,
+            location=row,
+            default_service=order.service_s,
+            time_windows=windows(order),
+        )
+
+    for pair in problem.pairs:
+        pickup, delivery = problem.order(pair.pickup), problem.order(pair.delivery)
+        if pair.max_ride_s is not None:
+            raise NotImplementedError(f"pair {pair.id}: VROOM has no maximum ride time")
+        inp.add_shipment(
+            shipment_step(pickup),
+            shipment_step(delivery),
+            amount=vroom.Amount(list(pickup.pickup)),
+        )
     for k, order in enumerate(problem.orders):
-        windows = order.windows or (problem.horizon,)
+        if problem.pair_of(order.id) is not None:
+            continue
         inp.add_job(
             vroom.Job(
                 id=n_depots + k,
@@ -414,7 +475,7 @@ def _solve_vroom(
                 default_service=order.service_s,
                 delivery=list(order.delivery),
                 pickup=list(order.pickup),
-                time_windows=[vroom.TimeWindow(w.start_s, w.end_s) for w in windows],
+                time_windows=windows(order),
             )
         )
     solution = inp.solve(
@@ -429,7 +490,7 @@ def _solve_vroom(
         sequences[vehicle_id] = [
             problem.orders[int(step["id"]) - n_depots].id
             for step in route["steps"]
-            if step["type"] == "job"
+            if step["type"] in ("job", "pickup", "delivery")
         ]
     status = f"code_{out.get('code', '?')}"
     plan = plan_from_sequences(
@@ -467,7 +528,8 @@ def run_task(
     Parameters
     ----------
     path
-        The ``.vrp`` file (its ``.sol`` beside it gives the BKS).
+        The ``.vrp`` file (its ``.sol`` beside it gives the BKS), or a Li & Lim
+        ``.txt`` (BKS from ``bks.csv`` beside it or one folder up).
     solver
         One of `SOLVERS`.
     time_limit_s
@@ -479,8 +541,9 @@ def run_task(
     cores
         Cores the solver may use (see `CORES_PER_TASK`).
     files
-        ``{file name: text}`` of the ``.vrp`` and ``.sol``, for workers that do
-        not see ``path`` (other machines); used only when ``path`` is missing.
+        ``{file name: text}`` of the instance and its BKS file
+        (`routing.instances.instance_files`), for workers that do not see
+        ``path`` (other machines); used only when ``path`` is missing.
     want_trace
         Also return ``"trace"``: ``[(elapsed s, best cost), ...]``.
 
@@ -491,7 +554,7 @@ def run_task(
     """
     row: Row = {
         "instance": Path(path).stem,
-        "set": Path(path).parent.name,
+        "set": set_of(path),
         "solver": solver,
         "seed": seed,
         "repeat": repeat,
@@ -503,6 +566,8 @@ def run_task(
         "vehicles": None,
         "cost": math.nan,
         "bks": None,
+        "bks_vehicles": None,
+        "vehicles_equal": None,
         "gap_pct": math.nan,
         "wall_s": math.nan,
         "cores": 1 if solver == "pyvrp" else cores,
@@ -516,6 +581,7 @@ def run_task(
         instance = _read(path, files)
         row["instance"] = instance.name
         row["bks"] = instance.bks
+        row["bks_vehicles"] = instance.bks_vehicles
         row["vehicles"] = len(instance.problem.vehicles)
         solve_fn = _SOLVE.get(solver)
         if solve_fn is None:
@@ -534,27 +600,46 @@ def run_task(
     return row
 
 
+def set_of(path: str | Path) -> str:
+    """The set folder of an instance: its parent, or for ``X/instances/f.txt``
+    (Li & Lim's layout) ``X``."""
+    parent = Path(path).parent
+    return parent.parent.name if parent.name == "instances" else parent.name
+
+
 def _read(path: str, files: Mapping[str, str] | None) -> BenchmarkInstance:
     if files is None or Path(path).exists():
-        return read_vrplib(path)
+        return read_instance(path)
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in files.items():
             (Path(tmp) / name).write_text(text)
-        return read_vrplib(Path(tmp) / Path(path).name)
+        return read_instance(Path(tmp) / Path(path).name)
 
 
 def _judge(instance: BenchmarkInstance, plan: Plan) -> Row:
-    """Feasibility by the independent checker, and the recomputed cost."""
+    """Feasibility by the independent checker, and the recomputed cost.
+
+    For a hierarchical instance (Li & Lim), ``vehicles_equal`` says whether a
+    feasible plan uses the BKS's number of vehicles (or fewer, which would be a
+    new best-known); only then is its distance gap a like-for-like comparison.
+    """
     from routing.check import check_plan
 
     violations = check_plan(instance.problem, plan, instance.travel)
     cost = recompute_distance(instance, plan) / instance.convention.distance_scale
     gap = instance.gap(cost)
+    feasible = not violations and not plan.unplanned
+    used = instance.vehicles_used(plan)
     return {
-        "feasible": not violations and not plan.unplanned,
+        "feasible": feasible,
         "violations": len(violations),
         "unplanned": len(plan.unplanned),
         "routes": len(plan.routes),
+        "vehicles_equal": (
+            None
+            if instance.bks_vehicles is None
+            else feasible and used <= instance.bks_vehicles
+        ),
         "cost": cost,
         "gap_pct": math.nan if gap is None else gap,
         "status": str(plan.status),
@@ -663,11 +748,7 @@ def _run_dask(
         with Client(scheduler) as client:
             futures = []
             for path, solver, limit, seed, repeat in tasks:
-                files = {
-                    f.name: f.read_text()
-                    for f in (Path(path), Path(path).with_suffix(".sol"))
-                    if f.exists()
-                }
+                files = {f.name: f.read_text() for f in instance_files(path)}
                 futures.append(
                     client.submit(
                         task,
@@ -728,44 +809,82 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def _is_hierarchical(row: Row) -> bool:
+    """Whether the row's instance ranks plans by vehicles first (Li & Lim)."""
+    return row.get("bks_vehicles") is not None
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
 def summarize_rows(rows: Sequence[Row]) -> list[Row]:
-    """Per solver: runs, feasible runs, mean gap % and mean wall time.
+    """Per solver: runs, feasible runs, mean gap %, mean wall time, and for
+    hierarchical (Li & Lim) runs the share with the BKS vehicle count.
 
     The mean gap is over feasible runs only (an infeasible plan's distance is not
-    comparable with the BKS); the mean time is over all runs without an error.
+    comparable with the BKS), and leaves out hierarchical runs with more vehicles
+    than the BKS (a distance gap across vehicle counts compares different
+    objectives). ``hierarchical_runs``, ``vehicles_equal`` (count),
+    ``vehicles_equal_pct`` (share of the hierarchical runs) and
+    ``mean_gap_equal_pct`` (mean distance gap over the runs with equal vehicles)
+    describe the Li & Lim rows alone. The mean time is over all runs without an
+    error.
     """
     out: list[Row] = []
     for solver in dict.fromkeys(r["solver"] for r in rows):
         mine = [r for r in rows if r["solver"] == solver]
         feasible = [r for r in mine if r["feasible"]]
-        gaps = [r["gap_pct"] for r in feasible if not math.isnan(r["gap_pct"])]
+        comparable = [
+            r for r in feasible if not _is_hierarchical(r) or r["vehicles_equal"]
+        ]
+        gaps = [r["gap_pct"] for r in comparable if not math.isnan(r["gap_pct"])]
         times = [r["wall_s"] for r in mine if not math.isnan(r["wall_s"])]
+        hierarchical = [r for r in mine if _is_hierarchical(r)]
+        equal = [r for r in hierarchical if r["vehicles_equal"]]
+        equal_gaps = [r["gap_pct"] for r in equal if not math.isnan(r["gap_pct"])]
         out.append(
             {
                 "solver": solver,
                 "runs": len(mine),
                 "feasible": len(feasible),
-                "mean_gap_pct": sum(gaps) / len(gaps) if gaps else math.nan,
-                "mean_wall_s": sum(times) / len(times) if times else math.nan,
+                "mean_gap_pct": _mean(gaps),
+                "mean_wall_s": _mean(times),
+                "hierarchical_runs": len(hierarchical),
+                "vehicles_equal": len(equal),
+                "vehicles_equal_pct": (
+                    100.0 * len(equal) / len(hierarchical) if hierarchical else math.nan
+                ),
+                "mean_gap_equal_pct": _mean(equal_gaps),
             }
         )
     return out
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
-    """The per-run table in markdown."""
+    """The per-run table in markdown; with Li & Lim rows, two more columns: the
+    BKS vehicle count and whether the plan matches it."""
+    hierarchical = any(_is_hierarchical(r) for r in rows)
+    extra_head = " BKS vehicles | vehicles = BKS |" if hierarchical else ""
+    extra_rule = " ---: | --- |" if hierarchical else ""
     lines = [
         "| instance | solver | feasible | violations | unplanned | routes / vehicles "
-        "| cost | BKS | gap % | wall s | cores |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"|{extra_head} cost | BKS | gap % | wall s | cores |",
+        "| --- | --- | --- | ---: | ---: | ---: |"
+        f"{extra_rule} ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         name = r["instance"] + (f" #{r['repeat']}" if r["repeat"] else "")
         feasible = _fmt(r["feasible"]) if not r["error"] else f"error: {r['error']}"
         routes = f"{_fmt(r['routes'])} / {_fmt(r['vehicles'])}"
+        extra = (
+            f" {_fmt(r.get('bks_vehicles'))} | {_fmt(r.get('vehicles_equal'))} |"
+            if hierarchical
+            else ""
+        )
         lines.append(
             f"| {name} | {r['solver']} | {feasible} | {_fmt(r['violations'])} "
-            f"| {_fmt(r['unplanned'])} | {routes} | {_fmt(r['cost'])} "
+            f"| {_fmt(r['unplanned'])} | {routes} |{extra} {_fmt(r['cost'])} "
             f"| {_fmt(r['bks'])} | {_fmt(r['gap_pct'], 2)} | {_fmt(r['wall_s'])} "
             f"| {r['cores']} |"
         )
@@ -824,19 +943,41 @@ def write_report(
         f"- instances: {instances_dir or '-'}",
         "- feasible = 0 violations by `routing.check` and every order served; "
         "cost recomputed from the routes and the matrix; gap = (cost - BKS) / BKS",
+    ]
+    hierarchical = any(_is_hierarchical(r) for r in rows)
+    if hierarchical:
+        lines.append(
+            "- Li & Lim (hierarchical objective: vehicles, then distance): cost and "
+            "gap are distances; vehicles = BKS means a feasible plan with at most "
+            "the BKS vehicles, and only there is the gap like for like"
+        )
+    lines += [
         "",
         markdown_table(rows),
         "",
         "## Summary per solver",
         "",
-        "| solver | runs | feasible | mean gap % (feasible runs) | mean wall s |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| solver | runs | feasible | mean gap % (feasible runs) | mean wall s |"
+        + (
+            " Li & Lim vehicles = BKS | mean gap % where vehicles = BKS |"
+            if hierarchical
+            else ""
+        ),
+        "| --- | ---: | ---: | ---: | ---: |"
+        + (" ---: | ---: |" if hierarchical else ""),
     ]
-    lines += [
-        f"| {s['solver']} | {s['runs']} | {s['feasible']} "
-        f"| {_fmt(s['mean_gap_pct'], 2)} | {_fmt(s['mean_wall_s'])} |"
-        for s in summary
-    ]
+    for s in summary:
+        line = (
+            f"| {s['solver']} | {s['runs']} | {s['feasible']} "
+            f"| {_fmt(s['mean_gap_pct'], 2)} | {_fmt(s['mean_wall_s'])} |"
+        )
+        if hierarchical:
+            line += (
+                f" {s['vehicles_equal']}/{s['hierarchical_runs']} "
+                f"({_fmt(s['vehicles_equal_pct'])} %) "
+                f"| {_fmt(s['mean_gap_equal_pct'], 2)} |"
+            )
+        lines.append(line)
     md_path = out.with_name(out.name + ".md")
     md_path.write_text("\n".join(lines) + "\n")
     written["md"] = md_path
@@ -969,12 +1110,13 @@ def _gap(cost: float, bks: float | None) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Run the VRPLIB benchmarks (protocol: benchmarks/README.md).",
+        description="Run the VRPLIB and Li & Lim benchmarks "
+        "(protocol: benchmarks/README.md).",
     )
     parser.add_argument(
         "instances",
         nargs="*",
-        help=f"sets ({', '.join(SETS)}), .vrp paths, or globs such as solomon/R1*",
+        help=f"sets ({', '.join(SETS)}), .vrp/.txt paths, or globs such as solomon/R1*",
     )
     parser.add_argument(
         "--instances-dir",
@@ -1090,10 +1232,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(markdown_table(rows))
     print()
     for s in summarize_rows(rows):
+        li_lim = (
+            f", Li & Lim vehicles = BKS {s['vehicles_equal']}/"
+            f"{s['hierarchical_runs']}, mean gap there "
+            f"{_fmt(s['mean_gap_equal_pct'], 2)} %"
+            if s["hierarchical_runs"]
+            else ""
+        )
         print(
             f"{s['solver']}: {s['feasible']}/{s['runs']} feasible, "
             f"mean gap {_fmt(s['mean_gap_pct'], 2)} %, "
-            f"mean time {_fmt(s['mean_wall_s'])} s"
+            f"mean time {_fmt(s['mean_wall_s'])} s" + li_lim
         )
     print("wrote " + ", ".join(str(p) for p in written.values()))
     return 0

@@ -1,24 +1,36 @@
 """Independent plan checker: recomputes a Plan from its Problem and travel matrices.
 
-The checker shares nothing with the solver but the domain values and
-``routing.plan.route_cost`` (the one cost formula). It never imports
-``routing.solver``, ``routing.geo`` or OR-Tools, so a bug in the solver's model or
-in its extraction of a solution cannot hide itself here.
+The checker shares nothing with the solver but the domain values and the cost
+formulas of ``routing.plan`` (``route_costs``, ``lateness_cost``). It never imports
+``routing.solver``, ``routing.geo`` or OR-Tools, so a bug in the solver's model,
+its scheduler or its extraction of a solution cannot hide itself here.
 
 Two kinds of check are made, and the split keeps one mistake from being reported
 many times over:
 
 - *Bookkeeping*: every reported number must follow from its direct inputs as
   reported (a visit's arrival from the previous reported departure plus the
-  reported travel, a route's distance from its reported legs, the plan totals from
-  its reported routes). The inputs at the bottom (legs, service times, start load)
-  are compared with the matrix and the orders, so a wrong number is reported where
-  it first goes wrong, not again in everything computed from it.
-- *Feasibility*: time windows, shifts, depot hours, the horizon, capacity and the
-  route limits are judged on values recomputed from the problem and the matrix,
-  taking only the decisions from the plan (which vehicle, which orders in which
-  order, when the route leaves and when each service starts). A plan whose
+  reported travel and breaks, its lateness from its service start, a route's
+  distance, empty distance and costs from its reported legs, loads and visits, the
+  plan totals from its reported routes). The inputs at the bottom (legs, service
+  times, break durations, start load) are compared with the matrix, the orders and
+  the vehicles, so a wrong number is reported where it first goes wrong, not again
+  in everything computed from it.
+- *Feasibility*: time windows and allowed lateness, shifts, depot hours, the
+  horizon, capacity, vehicle kinds, pickup-and-delivery pairs, breaks and the route
+  limits are judged on values recomputed from the problem and the matrix, taking
+  only the decisions from the plan (which vehicle, which orders in which order,
+  when the route leaves, when each service and each break starts, and, where a
+  break is taken between two stops, when the vehicle arrives and when the route
+  ends, since the driver may wait for the break before or after it). A plan whose
   numbers are wrong is thus still judged on what would really happen.
+
+Breaks follow one placement rule. A break lies either off duty (entirely before
+the route leaves or after it ends) or in one *gap* between two services: from the
+route's start or the previous departure to the next service start, or from the
+last departure to the route's end. Inside a gap it is taken either before the
+vehicle arrives (at the previous stop or on the way; the gap must still leave the
+time to drive) or on arrival (while waiting for the service).
 """
 
 from __future__ import annotations
@@ -36,7 +48,15 @@ from numpy.typing import NDArray
 
 from routing.errors import MatrixError
 from routing.model import Order, Problem, Vehicle
-from routing.plan import Plan, PlanStatus, Route, route_cost
+from routing.plan import (
+    Costs,
+    Plan,
+    PlanStatus,
+    Route,
+    RouteBreak,
+    lateness_cost,
+    route_costs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,19 +137,28 @@ class ViolationKind(StrEnum):
     LEG_DISTANCE_MISMATCH = "leg_distance_mismatch"
     """A leg's distance_m (to a visit, or to the end) differs from the matrix."""
     ARRIVAL_MISMATCH = "arrival_mismatch"
-    """arrival_s is not the previous departure plus the leg's travel."""
+    """arrival_s is not the previous departure plus the leg's travel; or, when
+    breaks are taken in that gap, is earlier than that plus the durations of the
+    breaks taken before arriving."""
     WAIT_MISMATCH = "wait_mismatch"
     """wait_s is not start_s - arrival_s."""
     SERVICE_BEFORE_ARRIVAL = "service_before_arrival"
-    """Service starts before the vehicle can be there (negative wait)."""
+    """Service starts before the vehicle can be there (negative wait), counting
+    the breaks taken before arriving."""
     DEPARTURE_MISMATCH = "departure_mismatch"
     """departure_s is not start_s plus the order's service time."""
     OUTSIDE_TIME_WINDOW = "outside_time_window"
-    """Service starts outside every time window of the order."""
+    """Service starts outside every time window of the order and not within the
+    order's allowed lateness (``Problem.policy``) after its last window."""
+    LATENESS_MISMATCH = "lateness_mismatch"
+    """A visit's late_s is not how long after the end of the order's last window
+    its service starts (0 if not after it, or if the order has no windows)."""
     OUTSIDE_HORIZON = "outside_horizon"
     """A route time lies outside the planning horizon."""
     END_TIME_MISMATCH = "end_time_mismatch"
-    """end_s is not the last departure plus the leg to the end depot."""
+    """end_s is not the last departure plus the leg to the end depot; or, when
+    breaks are taken after the last departure, is earlier than that plus their
+    durations."""
     OUTSIDE_SHIFT = "outside_shift"
     """The route leaves before the shift starts or ends after it ends."""
     DEPOT_CLOSED = "depot_closed"
@@ -137,15 +166,27 @@ class ViolationKind(StrEnum):
 
     # Capacity.
     START_LOAD_MISMATCH = "start_load_mismatch"
-    """start_load is not the sum of the route's deliveries."""
+    """start_load is not the sum of the route's deliveries except paired ones
+    (``Problem.start_load``: those goods are collected at the pair's pickup)."""
     LOAD_MISMATCH = "load_mismatch"
     """A visit's load is not the previous load - delivery + pickup."""
     CAPACITY_EXCEEDED = "capacity_exceeded"
     """The vehicle carries more than its capacity at some point."""
     NEGATIVE_LOAD = "negative_load"
-    """A reported load is negative."""
+    """A load, as reported or as recomputed, is negative (e.g. a paired delivery
+    before its pickup)."""
 
-    # Limits and skills.
+    # Pickup-and-delivery pairs (``Problem.pairs``).
+    PAIR_SPLIT = "pair_split"
+    """One order of a pair is served and the other not, or they are served by
+    different vehicles."""
+    PAIR_ORDER = "pair_order"
+    """A pair's delivery is visited before its pickup."""
+    RIDE_TOO_LONG = "ride_too_long"
+    """A pair's goods stay on board longer than its max_ride_s (from leaving the
+    pickup stop to the start of the delivery service)."""
+
+    # Limits, skills and vehicle kinds.
     TOO_MANY_STOPS = "too_many_stops"
     """A route has more visits than the vehicle's max_stops."""
     MAX_DURATION_EXCEEDED = "max_duration_exceeded"
@@ -154,6 +195,23 @@ class ViolationKind(StrEnum):
     """A route is longer than the vehicle's max_distance_m."""
     MISSING_SKILL = "missing_skill"
     """An order needs a skill its vehicle lacks."""
+    WRONG_VEHICLE_KIND = "wrong_vehicle_kind"
+    """An order that accepts only some vehicle kinds is served by another kind."""
+
+    # Driver breaks (``Vehicle.breaks``; the k-th route break is the k-th break).
+    BREAK_MISSING = "break_missing"
+    """A route does not have exactly one break per break of its vehicle (one is
+    missing, or there is one too many)."""
+    BREAK_DURATION_MISMATCH = "break_duration_mismatch"
+    """A route break's end_s - start_s is not its break's duration_s."""
+    BREAK_OUTSIDE_WINDOW = "break_outside_window"
+    """A route break starts outside its break's window."""
+    BREAKS_OVERLAP = "breaks_overlap"
+    """Two breaks of a route overlap in time."""
+    BREAK_OVERLAPS_WORK = "break_overlaps_work"
+    """A break during the route lies in no gap between services (it overlaps a
+    service, the departure or the return), spans the arrival at a stop, or leaves
+    too little time to drive the gap's leg."""
 
     # Route sums.
     ROUTE_DISTANCE_MISMATCH = "route_distance_mismatch"
@@ -164,10 +222,20 @@ class ViolationKind(StrEnum):
     """Route service_s is not the sum of its orders' service times."""
     ROUTE_WAIT_MISMATCH = "route_wait_mismatch"
     """Route wait_s is not the sum of its visits' waits."""
+    ROUTE_LATENESS_MISMATCH = "route_lateness_mismatch"
+    """Route late_s is not the sum of its visits' late_s."""
     LOAD_FACTOR_MISMATCH = "load_factor_mismatch"
     """Route load_factor is not its peak load over capacity."""
+    EMPTY_DISTANCE_MISMATCH = "empty_distance_mismatch"
+    """Route empty_distance_m is not the summed distance of its legs driven with
+    nothing on board (as the reported loads say)."""
+    MEAN_LOAD_FACTOR_MISMATCH = "mean_load_factor_mismatch"
+    """Route mean_load_factor is not the fill on its legs (as the reported loads
+    say) averaged with the legs' distances as weights (0.0 for a route of no
+    distance)."""
     ROUTE_COST_MISMATCH = "route_cost_mismatch"
-    """Route cost is not ``route_cost`` of its distance and duration."""
+    """Route costs are not ``route_costs`` of its distance, duration and visits'
+    lateness costs, or its cost is not their total."""
 
     # Plan.
     TOTALS_MISMATCH = "totals_mismatch"
@@ -220,7 +288,7 @@ def check_plan(problem: Problem, plan: Plan, travel: TravelLike) -> list[Violati
     -------
     list[Violation]
         Every violation found, in a stable order (coverage, then route by route,
-        then totals and status); empty when the plan is valid.
+        then pairs, then totals and status); empty when the plan is valid.
 
     Raises
     ------
@@ -232,7 +300,8 @@ def check_plan(problem: Problem, plan: Plan, travel: TravelLike) -> list[Violati
     Notes
     -----
     A route whose vehicle is unknown, or that visits an unknown order, is reported
-    once and not checked further, since every other check of it would fail too.
+    once and not checked further, since every other check of it would fail too;
+    neither is a pair with an order on such a route.
     """
     violations = _check_coverage(problem, plan)
     vehicles = {v.id: v for v in problem.vehicles}
@@ -247,7 +316,8 @@ def check_plan(problem: Problem, plan: Plan, travel: TravelLike) -> list[Violati
                     vehicle_id=vehicle_id,
                 )
             )
-    for route in plan.routes:
+    unchecked: set[int] = set()  # positions of routes not checked further
+    for i, route in enumerate(plan.routes):
         vehicle = vehicles.get(route.vehicle_id)
         if vehicle is None:
             violations.append(
@@ -258,11 +328,14 @@ def check_plan(problem: Problem, plan: Plan, travel: TravelLike) -> list[Violati
                     vehicle_id=route.vehicle_id,
                 )
             )
+            unchecked.add(i)
             continue
         if any(oid not in order_ids for oid in route.order_ids):
+            unchecked.add(i)
             continue  # reported by _check_coverage; its row is unknown
         matrix = _matrix_for(travel, vehicle.profile, len(problem.locations))
         violations.extend(_check_route(problem, route, vehicle, matrix))
+    violations.extend(_check_pairs(problem, plan, unchecked))
     violations.extend(_check_totals(plan))
     violations.extend(_check_status(plan))
     logger.debug("plan checked: %d violation(s)", len(violations))
@@ -416,19 +489,19 @@ def _check_route(
         )
 
     orders = [problem.order(v.order_id) for v in route.visits]
-    true_load = tuple(sum(o.delivery[q] for o in orders) for q in range(len(names)))
+    gaps, break_violations = _check_breaks(route, vehicle, orders, violation)
+    yield from break_violations
+
+    true_load = problem.start_load(route.order_ids)
     if route.start_load != true_load:
         yield violation(
             ViolationKind.START_LOAD_MISMATCH,
-            f"start_load {route.start_load}, but the route delivers {true_load} "
-            f"{names}",
+            f"start_load {route.start_load}, but the route loads {true_load} "
+            f"{names} at the depot (its deliveries except paired ones)",
         )
-    # What is on board at each point, recomputed (for capacity) and as reported.
-    true_loads: list[tuple[str, tuple[int, ...], str | None]] = [
-        ("at the start depot", true_load, None)
-    ]
-    reported_loads: list[tuple[str, tuple[int, ...], str | None]] = [
-        ("start_load", route.start_load, None)
+    # What is on board at each point: recomputed (for capacity) and as reported.
+    loads: list[tuple[str, tuple[int, ...], tuple[int, ...], str | None]] = [
+        ("at the start depot", true_load, route.start_load, None)
     ]
     # Times that must lie in the horizon, recomputed from the decisions.
     times: list[tuple[str, int]] = [("departure from the depot", route.start_s)]
@@ -441,6 +514,7 @@ def _check_route(
     for k, (visit, order) in enumerate(zip(route.visits, orders, strict=True)):
         oid = order.id
         at = f'visit {k} (order "{oid}")'
+        gap = gaps[k]
         row = problem.order_index(oid)
         travel_s = int(durations[prev_row, row])
         distance_m = int(distances[prev_row, row])
@@ -458,12 +532,20 @@ def _check_route(
                 f"{distance_m} m",
                 oid,
             )
-        if visit.arrival_s != prev_departure + visit.travel_s:
+        arrival_s = prev_departure + visit.travel_s + gap.before_reported_s
+        if gap.has_breaks and visit.arrival_s < arrival_s:
             yield violation(
                 ViolationKind.ARRIVAL_MISMATCH,
                 f"{at}: arrival_s {visit.arrival_s} s, but previous departure "
-                f"{prev_departure} s + travel {visit.travel_s} s = "
-                f"{prev_departure + visit.travel_s} s",
+                f"{prev_departure} s + travel {visit.travel_s} s + breaks "
+                f"{gap.before_reported_s} s = {arrival_s} s at the earliest",
+                oid,
+            )
+        elif not gap.has_breaks and visit.arrival_s != arrival_s:
+            yield violation(
+                ViolationKind.ARRIVAL_MISMATCH,
+                f"{at}: arrival_s {visit.arrival_s} s, but previous departure "
+                f"{prev_departure} s + travel {visit.travel_s} s = {arrival_s} s",
                 oid,
             )
         if visit.wait_s != visit.start_s - visit.arrival_s:
@@ -473,7 +555,20 @@ def _check_route(
                 f"arrival_s {visit.arrival_s} s = {visit.start_s - visit.arrival_s} s",
                 oid,
             )
-        true_arrival = true_departure + travel_s
+        true_arrival = true_departure + travel_s + gap.before_true_s
+        if gap.has_breaks:
+            # With breaks in the gap the arrival is a decision of the plan (the
+            # driver may wait for a break's window at the previous stop).
+            drive_s = visit.arrival_s - true_departure
+            if gap.before_true_s and drive_s < travel_s + gap.before_true_s:
+                yield violation(
+                    ViolationKind.BREAK_OVERLAPS_WORK,
+                    f"{at}: {drive_s} s from departure {true_departure} s to arrival "
+                    f"{visit.arrival_s} s leave no time for travel {travel_s} s "
+                    f"and breaks {gap.before_true_s} s",
+                    oid,
+                )
+            true_arrival = max(true_arrival, visit.arrival_s)
         if visit.start_s < true_arrival:
             yield violation(
                 ViolationKind.SERVICE_BEFORE_ARRIVAL,
@@ -489,20 +584,22 @@ def _check_route(
                 f"{visit.start_s + order.service_s} s",
                 oid,
             )
-        if order.windows and not any(w.contains(visit.start_s) for w in order.windows):
-            spans = ", ".join(f"[{w.start_s}, {w.end_s}]" for w in order.windows)
-            yield violation(
-                ViolationKind.OUTSIDE_TIME_WINDOW,
-                f"{at}: service starts at {visit.start_s} s, outside the time "
-                f"window(s) {spans} s",
-                oid,
-            )
+        yield from _check_slot(
+            problem, order, visit.start_s, visit.late_s, at, violation
+        )
         missing = order.skills - vehicle.skills
         if missing:
             yield violation(
                 ViolationKind.MISSING_SKILL,
                 f"{at}: needs skill(s) {sorted(missing)}, the vehicle has "
                 f"{sorted(vehicle.skills)}",
+                oid,
+            )
+        if order.vehicle_kinds and vehicle.kind not in order.vehicle_kinds:
+            yield violation(
+                ViolationKind.WRONG_VEHICLE_KIND,
+                f"{at}: accepts vehicle kind(s) {sorted(order.vehicle_kinds)}, the "
+                f"vehicle's kind is {vehicle.kind!r}",
                 oid,
             )
         expected = tuple(
@@ -520,8 +617,7 @@ def _check_route(
             held - d + p
             for held, d, p in zip(true_load, order.delivery, order.pickup, strict=True)
         )
-        true_loads.append((f"after {at}", true_load, oid))
-        reported_loads.append((f"{at}: load", visit.load, oid))
+        loads.append((f"after {at}", true_load, visit.load, oid))
         true_departure = visit.start_s + order.service_s
         times += [
             (f"arrival at {at}", true_arrival),
@@ -541,7 +637,19 @@ def _check_route(
         end_distance_m = int(distances[prev_row, end_row])
         end_leg = f"leg to end depot {vehicle.end_depot!r}"
     true_distance += end_distance_m
-    true_end = true_departure + end_travel_s
+    last = gaps[-1]
+    true_end = true_departure + end_travel_s + last.before_true_s
+    if last.has_breaks:
+        # As for an arrival: the driver may wait for the break before driving on.
+        drive_s = route.end_s - true_departure
+        if drive_s < end_travel_s + last.before_true_s:
+            yield violation(
+                ViolationKind.BREAK_OVERLAPS_WORK,
+                f"{drive_s} s from the last departure {true_departure} s to the end "
+                f"{route.end_s} s leave no time for travel {end_travel_s} s and "
+                f"breaks {last.before_true_s} s",
+            )
+        true_end = max(true_end, route.end_s)
     times.append(("end of the route", true_end))
     if route.end_travel_s != end_travel_s:
         yield violation(
@@ -555,11 +663,19 @@ def _check_route(
             f"{end_leg}: end_distance_m {route.end_distance_m} m, expected "
             f"{end_distance_m} m",
         )
-    if route.end_s != prev_departure + route.end_travel_s:
+    end_s = prev_departure + route.end_travel_s + last.before_reported_s
+    if last.has_breaks and route.end_s < end_s:
         yield violation(
             ViolationKind.END_TIME_MISMATCH,
             f"end_s {route.end_s} s, but last departure {prev_departure} s + end "
-            f"travel {route.end_travel_s} s = {prev_departure + route.end_travel_s} s",
+            f"travel {route.end_travel_s} s + breaks {last.before_reported_s} s = "
+            f"{end_s} s at the earliest",
+        )
+    elif not last.has_breaks and route.end_s != end_s:
+        yield violation(
+            ViolationKind.END_TIME_MISMATCH,
+            f"end_s {route.end_s} s, but last departure {prev_departure} s + end "
+            f"travel {route.end_travel_s} s = {end_s} s",
         )
 
     yield from _check_hours(problem, route, vehicle, true_end, times, violation)
@@ -577,9 +693,7 @@ def _check_route(
             f"{vehicle.max_distance_m}",
         )
 
-    # Recomputed loads cannot be negative (quantities are validated >= 0 and the
-    # start load is every delivery), so negativity is a fault of reported loads.
-    for where, held, point_order in true_loads:
+    for where, held, _, point_order in loads:
         over = [
             f"{name} {value} > {cap}"
             for name, value, cap in zip(names, held, vehicle.capacity, strict=True)
@@ -591,13 +705,18 @@ def _check_route(
                 f"{where}: carries {', '.join(over)} (capacity)",
                 point_order,
             )
-    for where, held, point_order in reported_loads:
-        if any(value < 0 for value in held):
+    # A recomputed load goes negative when a paired delivery comes before its
+    # pickup (also reported as PAIR_ORDER); a reported one also when it is
+    # misreported. One violation per point either way.
+    for where, held, reported, point_order in loads:
+        if any(value < 0 for value in (*held, *reported)):
             yield violation(
-                ViolationKind.NEGATIVE_LOAD, f"{where} {held} is negative", point_order
+                ViolationKind.NEGATIVE_LOAD,
+                f"{where}: load {reported} (recomputed {held}) is negative",
+                point_order,
             )
 
-    yield from _check_route_sums(route, vehicle, orders, violation)
+    yield from _check_route_sums(problem, route, vehicle, orders, violation)
 
 
 class _MakeViolation(Protocol):
@@ -606,6 +725,181 @@ class _MakeViolation(Protocol):
     def __call__(
         self, kind: ViolationKind, message: str, order_id: str | None = None
     ) -> Violation: ...
+
+
+def _check_slot(
+    problem: Problem,
+    order: Order,
+    start_s: int,
+    late_s: int,
+    at: str,
+    violation: _MakeViolation,
+) -> Iterator[Violation]:
+    """A service start against the order's windows and allowed lateness, and the
+    visit's reported lateness against that start."""
+    if not order.windows:
+        if late_s != 0:
+            yield violation(
+                ViolationKind.LATENESS_MISMATCH,
+                f"{at}: late_s {late_s} s, but the order has no time window",
+                order.id,
+            )
+        return
+    policy = problem.policy(order)
+    last = order.windows[-1]  # windows are sorted and disjoint
+    overrun_s = start_s - last.end_s
+    if not any(w.contains(start_s) for w in order.windows) and not (
+        0 < overrun_s <= policy.max_lateness_s
+    ):
+        spans = ", ".join(f"[{w.start_s}, {w.end_s}]" for w in order.windows)
+        allowed = (
+            f"; up to {policy.max_lateness_s} s late is allowed, after the last "
+            "window only"
+            if policy.is_soft
+            else ""
+        )
+        yield violation(
+            ViolationKind.OUTSIDE_TIME_WINDOW,
+            f"{at}: service starts at {start_s} s, outside the time window(s) "
+            f"{spans} s{allowed}",
+            order.id,
+        )
+    if late_s != max(0, overrun_s):
+        yield violation(
+            ViolationKind.LATENESS_MISMATCH,
+            f"{at}: late_s {late_s} s, but service starts at {start_s} s and the "
+            f"last window ends at {last.end_s} s (late by {max(0, overrun_s)} s)",
+            order.id,
+        )
+
+
+@dataclass(slots=True)
+class _Gap:
+    """The breaks placed in one gap of a route (see ``_check_breaks``)."""
+
+    has_breaks: bool = False
+    """Whether any break lies in the gap (before or on arrival)."""
+    before_true_s: int = 0
+    """Summed durations, as the vehicle defines them, of the breaks taken before
+    arriving (feasibility)."""
+    before_reported_s: int = 0
+    """The same as reported by the route breaks (bookkeeping)."""
+
+
+def _check_breaks(
+    route: Route,
+    vehicle: Vehicle,
+    orders: list[Order],
+    violation: _MakeViolation,
+) -> tuple[list[_Gap], list[Violation]]:
+    """The route's breaks against the vehicle's, and where they are placed.
+
+    Returns the breaks found in each gap (gap k ends at visit k's service start,
+    the last gap at the route's end) and the violations. A break's true end is its
+    start plus the duration of the vehicle's break it stands for (its reported
+    duration when the counts differ and breaks cannot be matched).
+    """
+    found: list[Violation] = []
+    wanted = vehicle.breaks
+    taken = route.breaks
+    is_matched = len(taken) == len(wanted)
+    if not is_matched:
+        found.append(
+            violation(
+                ViolationKind.BREAK_MISSING,
+                f"route has {len(taken)} break(s), the vehicle's driver takes "
+                f"{len(wanted)} (one route break per vehicle break, in order)",
+            )
+        )
+    true_ends: list[int] = []
+    for k, brk in enumerate(taken):
+        if not is_matched:
+            true_ends.append(brk.end_s)
+            continue
+        rule = wanted[k]
+        true_ends.append(brk.start_s + rule.duration_s)
+        if brk.duration_s != rule.duration_s:
+            found.append(
+                violation(
+                    ViolationKind.BREAK_DURATION_MISMATCH,
+                    f"{_describe(k, brk)} lasts {brk.duration_s} s, the break "
+                    f"takes {rule.duration_s} s",
+                )
+            )
+        if not rule.window.contains(brk.start_s):
+            found.append(
+                violation(
+                    ViolationKind.BREAK_OUTSIDE_WINDOW,
+                    f"{_describe(k, brk)} starts outside its window "
+                    f"[{rule.window.start_s}, {rule.window.end_s}] s",
+                )
+            )
+    latest: int | None = None  # the break ending last among those started so far
+    for k in sorted(range(len(taken)), key=lambda k: taken[k].start_s):
+        if latest is not None and taken[k].start_s < true_ends[latest]:
+            found.append(
+                violation(
+                    ViolationKind.BREAKS_OVERLAP,
+                    f"{_describe(k, taken[k])} starts before "
+                    f"{_describe(latest, taken[latest])} ends at "
+                    f"{true_ends[latest]} s",
+                )
+            )
+        if latest is None or true_ends[k] > true_ends[latest]:
+            latest = k
+
+    visits = route.visits
+    # Gap k runs from the previous departure (recomputed) to the service start of
+    # visit k; the last gap from the last departure to the route's end.
+    gap_starts = [route.start_s] + [
+        v.start_s + o.service_s for v, o in zip(visits, orders, strict=True)
+    ]
+    gap_ends = [v.start_s for v in visits] + [route.end_s]
+    arrivals = [v.arrival_s for v in visits] + [route.end_s]
+    gaps = [_Gap() for _ in gap_starts]
+    for k, brk in enumerate(taken):
+        start_s, end_s = brk.start_s, true_ends[k]
+        if end_s <= route.start_s or start_s >= route.end_s:
+            continue  # off duty: before the route leaves or after it ends
+        g = next(
+            (
+                g
+                for g in range(len(gaps))
+                if gap_starts[g] <= start_s and end_s <= gap_ends[g]
+            ),
+            None,
+        )
+        if g is None:
+            found.append(
+                violation(
+                    ViolationKind.BREAK_OVERLAPS_WORK,
+                    f"{_describe(k, brk, end_s)} lies in no gap between the "
+                    "route's start, its services and its end",
+                )
+            )
+            continue
+        gaps[g].has_breaks = True
+        if end_s <= arrivals[g]:
+            gaps[g].before_true_s += end_s - start_s
+            gaps[g].before_reported_s += brk.duration_s
+        elif start_s < arrivals[g]:
+            found.append(
+                violation(
+                    ViolationKind.BREAK_OVERLAPS_WORK,
+                    f"{_describe(k, brk, end_s)} spans the arrival at visit {g} "
+                    f'(order "{orders[g].id}") at {arrivals[g]} s',
+                    orders[g].id,
+                )
+            )
+    return gaps, found
+
+
+def _describe(k: int, brk: RouteBreak, true_end_s: int | None = None) -> str:
+    """Name a route break and its times (and its true end, if that differs)."""
+    text = f"break {k} [{brk.start_s}, {brk.end_s}) s"
+    if true_end_s is not None and true_end_s != brk.end_s:
+        text += f" (really to {true_end_s} s)"
+    return text
 
 
 def _check_hours(
@@ -657,12 +951,13 @@ def _check_hours(
 
 
 def _check_route_sums(
+    problem: Problem,
     route: Route,
     vehicle: Vehicle,
     orders: list[Order],
     violation: _MakeViolation,
 ) -> Iterator[Violation]:
-    """A route's sums against its reported visits (bookkeeping)."""
+    """A route's sums, KPIs and costs against its reported visits (bookkeeping)."""
     visits = route.visits
     sums: tuple[tuple[ViolationKind, str, int, int, str], ...] = (
         (
@@ -693,6 +988,13 @@ def _check_route_sums(
             sum(v.wait_s for v in visits),
             "its visits' waits",
         ),
+        (
+            ViolationKind.ROUTE_LATENESS_MISMATCH,
+            "late_s",
+            route.late_s,
+            sum(v.late_s for v in visits),
+            "its visits' lateness",
+        ),
     )
     for kind, name, actual, expected, parts in sums:
         if actual != expected:
@@ -702,13 +1004,18 @@ def _check_route_sums(
                 f"route {name} {actual} {unit}, but {parts} sum to {expected} {unit}",
             )
 
-    ratios = [
-        held / cap
-        for load in (route.start_load, *(v.load for v in visits))
-        for held, cap in zip(load, vehicle.capacity, strict=False)
-        if cap > 0
-    ]
-    load_factor = max(ratios, default=0.0)
+    def fill(load: tuple[int, ...]) -> float:
+        ratios = (
+            held / cap
+            for held, cap in zip(load, vehicle.capacity, strict=False)
+            if cap > 0
+        )
+        return max(ratios, default=0.0)
+
+    # What is on board at the start and after each visit; each leg carries what
+    # is on board when the vehicle leaves its origin.
+    on_board = (route.start_load, *(v.load for v in visits))
+    load_factor = max(fill(load) for load in on_board)
     if not math.isclose(
         route.load_factor, load_factor, rel_tol=0.0, abs_tol=LOAD_FACTOR_TOL
     ):
@@ -717,24 +1024,160 @@ def _check_route_sums(
             f"load_factor {route.load_factor!r}, the peak load over capacity is "
             f"{load_factor!r}",
         )
-    cost = route_cost(
+    legs = [
+        *zip(on_board, (v.distance_m for v in visits), strict=False),
+        (on_board[-1], route.end_distance_m),
+    ]
+    empty_m = sum(distance_m for load, distance_m in legs if not any(load))
+    if route.empty_distance_m != empty_m:
+        yield violation(
+            ViolationKind.EMPTY_DISTANCE_MISMATCH,
+            f"empty_distance_m {route.empty_distance_m} m, but the legs driven "
+            f"with nothing on board sum to {empty_m} m",
+        )
+    # Over the legs' own distance, so that a wrong route distance_m is reported
+    # once (its sum), not again here; the two agree whenever that sum is right.
+    legs_m = sum(distance_m for _, distance_m in legs)
+    mean_load_factor = (
+        math.fsum(fill(load) * distance_m for load, distance_m in legs) / legs_m
+        if legs_m
+        else 0.0
+    )
+    if not math.isclose(
+        route.mean_load_factor, mean_load_factor, rel_tol=0.0, abs_tol=LOAD_FACTOR_TOL
+    ):
+        yield violation(
+            ViolationKind.MEAN_LOAD_FACTOR_MISMATCH,
+            f"mean_load_factor {route.mean_load_factor!r}, but the legs' fill "
+            f"weighted by their distance ({legs_m} m in all) is "
+            f"{mean_load_factor!r}",
+        )
+
+    lateness = math.fsum(
+        lateness_cost(v.late_s, problem.policy(o).lateness_cost_per_hour)
+        for v, o in zip(visits, orders, strict=True)
+    )
+    costs = route_costs(
         distance_m=route.distance_m,
         duration_s=route.duration_s,
         fixed_cost=vehicle.fixed_cost,
         cost_per_km=vehicle.cost_per_km,
         cost_per_hour=vehicle.cost_per_hour,
+        lateness=lateness,
     )
-    if not math.isclose(route.cost, cost, rel_tol=COST_REL_TOL, abs_tol=COST_ABS_TOL):
+    wrong = [
+        f"{name} {actual!r} (expected {value!r})"
+        for name, actual, value in _cost_parts(route.costs, costs)
+        if not _is_same_money(actual, value)
+    ]
+    if wrong:
         yield violation(
             ViolationKind.ROUTE_COST_MISMATCH,
-            f"cost {route.cost!r}, but {route.distance_m} m and {route.duration_s} s "
-            f"at the vehicle's rates cost {cost!r}",
+            f"costs: {', '.join(wrong)}, for {route.distance_m} m, "
+            f"{route.duration_s} s and {sum(v.late_s for v in visits)} s late at "
+            "the vehicle's and orders' rates",
         )
+    if not _is_same_money(route.cost, route.costs.total):
+        yield violation(
+            ViolationKind.ROUTE_COST_MISMATCH,
+            f"cost {route.cost!r}, but its costs total {route.costs.total!r}",
+        )
+
+
+_COST_FIELDS = ("fixed", "distance", "time", "lateness")
+"""The components of ``routing.plan.Costs``, each checked on its own."""
+
+
+def _cost_parts(actual: Costs, expected: Costs) -> Iterator[tuple[str, float, float]]:
+    """Each cost component: its name, the actual and the expected amount."""
+    for name in _COST_FIELDS:
+        yield name, getattr(actual, name), getattr(expected, name)
+
+
+def _is_same_money(a: float, b: float) -> bool:
+    """Whether two money amounts agree within the cost tolerances."""
+    return math.isclose(a, b, rel_tol=COST_REL_TOL, abs_tol=COST_ABS_TOL)
+
+
+def _check_pairs(
+    problem: Problem, plan: Plan, unchecked: set[int]
+) -> Iterator[Violation]:
+    """Pickup-and-delivery pairs: same vehicle, pickup first, ride within limit.
+
+    Judged on the decisions (which route, which position, service starts); a pair
+    with an order on a route that is not checked further is skipped.
+    """
+    where: dict[str, tuple[int, int]] = {}  # order id -> (route, visit) positions
+    for i, route in enumerate(plan.routes):
+        for k, order_id in enumerate(route.order_ids):
+            where.setdefault(order_id, (i, k))  # a second visit is reported already
+    for pair in problem.pairs:
+        pickup, delivery = where.get(pair.pickup), where.get(pair.delivery)
+        if pickup is None and delivery is None:
+            continue
+        if (pickup is not None and pickup[0] in unchecked) or (
+            delivery is not None and delivery[0] in unchecked
+        ):
+            continue
+        if pickup is None or delivery is None:
+            # Exactly one of the two is served (neither was skipped above).
+            for served, role, other in (
+                (pickup, "pickup", f'delivery "{pair.delivery}"'),
+                (delivery, "delivery", f'pickup "{pair.pickup}"'),
+            ):
+                if served is None:
+                    continue
+                vehicle_id = plan.routes[served[0]].vehicle_id
+                yield Violation(
+                    ViolationKind.PAIR_SPLIT,
+                    f'pair "{pair.id}": vehicle "{vehicle_id}" serves the {role} '
+                    f"but {other} is not served",
+                    vehicle_id=vehicle_id,
+                    order_id=pair.delivery if role == "pickup" else pair.pickup,
+                )
+            continue
+        route = plan.routes[delivery[0]]
+        if pickup[0] != delivery[0]:
+            yield Violation(
+                ViolationKind.PAIR_SPLIT,
+                f'pair "{pair.id}": pickup "{pair.pickup}" is served by vehicle '
+                f'"{plan.routes[pickup[0]].vehicle_id}", delivery '
+                f'"{pair.delivery}" by vehicle "{route.vehicle_id}"',
+                vehicle_id=route.vehicle_id,
+                order_id=pair.delivery,
+            )
+            continue
+        if pickup[1] > delivery[1]:
+            yield Violation(
+                ViolationKind.PAIR_ORDER,
+                f'vehicle "{route.vehicle_id}": pair "{pair.id}": delivery '
+                f'"{pair.delivery}" is visit {delivery[1]}, before pickup '
+                f'"{pair.pickup}" at visit {pickup[1]}',
+                vehicle_id=route.vehicle_id,
+                order_id=pair.delivery,
+            )
+            continue
+        if pair.max_ride_s is None:
+            continue
+        picked = route.visits[pickup[1]]
+        left_s = picked.start_s + problem.order(pair.pickup).service_s
+        ride_s = route.visits[delivery[1]].start_s - left_s
+        if ride_s > pair.max_ride_s:
+            yield Violation(
+                ViolationKind.RIDE_TOO_LONG,
+                f'vehicle "{route.vehicle_id}": pair "{pair.id}": the goods leave '
+                f'pickup "{pair.pickup}" at {left_s} s and are handed over at '
+                f'"{pair.delivery}" at {left_s + ride_s} s, a ride of {ride_s} s; '
+                f"max_ride_s is {pair.max_ride_s}",
+                vehicle_id=route.vehicle_id,
+                order_id=pair.delivery,
+            )
 
 
 def _check_totals(plan: Plan) -> Iterator[Violation]:
     """plan.totals against sums over the plan's routes as reported."""
     routes = plan.routes
+    totals = plan.totals
     expected = {
         "distance_m": sum(r.distance_m for r in routes),
         "duration_s": sum(r.end_s - r.start_s for r in routes),
@@ -744,22 +1187,32 @@ def _check_totals(plan: Plan) -> Iterator[Violation]:
         "vehicles_used": len(routes),
         "orders_planned": sum(len(r.visits) for r in routes),
         "orders_unplanned": len(plan.unplanned),
+        "empty_distance_m": sum(r.empty_distance_m for r in routes),
+        "late_stops": sum(1 for r in routes for v in r.visits if v.late_s > 0),
+        "late_s": sum(r.late_s for r in routes),
     }
     for name, value in expected.items():
-        actual = getattr(plan.totals, name)
+        actual = getattr(totals, name)
         if actual != value:
             yield Violation(
                 ViolationKind.TOTALS_MISMATCH,
                 f"totals.{name} is {actual}, the routes give {value}",
             )
-    cost = math.fsum(r.cost for r in routes)
-    if not math.isclose(
-        plan.totals.cost, cost, rel_tol=COST_REL_TOL, abs_tol=COST_ABS_TOL
-    ):
-        yield Violation(
-            ViolationKind.TOTALS_MISMATCH,
-            f"totals.cost is {plan.totals.cost!r}, the routes give {cost!r}",
+    money = [("cost", totals.cost, math.fsum(r.cost for r in routes))]
+    money += [
+        (
+            f"costs.{name}",
+            getattr(totals.costs, name),
+            math.fsum(getattr(r.costs, name) for r in routes),
         )
+        for name in _COST_FIELDS
+    ]
+    for name, actual_money, value_money in money:
+        if not _is_same_money(actual_money, value_money):
+            yield Violation(
+                ViolationKind.TOTALS_MISMATCH,
+                f"totals.{name} is {actual_money!r}, the routes give {value_money!r}",
+            )
 
 
 def _check_status(plan: Plan) -> Iterator[Violation]:

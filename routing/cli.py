@@ -15,7 +15,7 @@ from routing.errors import RoutingError
 from routing.geo.providers import build_travel
 from routing.io import load_plan, load_problem, save_plan
 from routing.model import Problem
-from routing.plan import Plan, Route
+from routing.plan import Plan
 from routing.solver import SolveOptions, solve
 from routing.solver.precheck import precheck
 from routing.units import COST_SCALE, format_clock
@@ -52,31 +52,47 @@ class _Progress:
 
 
 def format_summary(problem: Problem, plan: Plan) -> str:
-    """A readable summary of a plan: one line per vehicle, then unplanned orders."""
+    """A readable summary of a plan: one line per vehicle, the day's KPIs, then
+    the unplanned orders with their reasons."""
     lines = [
         f"{problem.name or 'plan'}: {plan.status.value} "
         f"({plan.totals.orders_planned} of {len(problem.orders)} orders planned, "
         f"{plan.totals.vehicles_used} of {len(problem.vehicles)} vehicles, "
         f"solver: {plan.solver_status})",
         "",
-        f"{'vehicle':<14}{'stops':>6}{'km':>9}{'hours':>7}{'load %':>8}"
-        f"{'start':>7}{'end':>7}{'wait min':>9}{'late min':>9}{'cost':>10}",
+        f"{'vehicle':<14}{'kind':<12}{'stops':>6}{'km':>8}{'empty':>7}{'hours':>7}"
+        f"{'peak %':>7}{'mean %':>7}{'start':>7}{'end':>7}{'wait min':>9}"
+        f"{'late min':>9}{'cost':>10}",
     ]
     for route in plan.routes:
+        kind = problem.vehicle(route.vehicle_id).kind
         lines.append(
-            f"{route.vehicle_id:<14}{len(route.visits):>6}"
-            f"{route.distance_m / 1000:>9.1f}{route.duration_s / 3600:>7.2f}"
-            f"{100 * route.load_factor:>7.0f}%"
+            f"{route.vehicle_id:<14}{kind:<12}{len(route.visits):>6}"
+            f"{route.distance_m / 1000:>8.1f}{route.empty_distance_m / 1000:>7.1f}"
+            f"{route.duration_s / 3600:>7.2f}"
+            f"{100 * route.load_factor:>6.0f}%{100 * route.mean_load_factor:>6.0f}%"
             f"{_hhmm(route.start_s):>7}{_hhmm(route.end_s):>7}"
-            f"{route.wait_s / 60:>9.0f}{_late_min(problem, route):>9.0f}"
+            f"{route.wait_s / 60:>9.0f}{route.late_s / 60:>9.0f}"
             f"{route.cost:>10.2f}"
         )
     t = plan.totals
     lines.append(
-        f"{'total':<14}{t.orders_planned:>6}{t.distance_m / 1000:>9.1f}"
-        f"{t.duration_s / 3600:>7.2f}{'':>8}{'':>7}{'':>7}{t.wait_s / 60:>9.0f}"
-        f"{sum(_late_min(problem, r) for r in plan.routes):>9.0f}{t.cost:>10.2f}"
+        f"{'total':<26}{t.orders_planned:>6}{t.distance_m / 1000:>8.1f}"
+        f"{t.empty_distance_m / 1000:>7.1f}{t.duration_s / 3600:>7.2f}"
+        f"{'':>7}{'':>7}{'':>7}{'':>7}{t.wait_s / 60:>9.0f}"
+        f"{t.late_s / 60:>9.0f}{t.cost:>10.2f}"
     )
+    c = t.costs
+    empty_share = t.empty_distance_m / t.distance_m if t.distance_m else 0.0
+    lines += [
+        "",
+        f"on time: {100 * t.on_time_rate:.1f}% of planned stops "
+        f"({t.late_stops} late, {t.late_s / 60:.0f} min in all); "
+        f"empty running: {t.empty_distance_m / 1000:.1f} km "
+        f"({100 * empty_share:.0f}% of km); driver hours: {t.driver_hours:.1f}",
+        f"cost: fixed {c.fixed:.2f} + distance {c.distance:.2f} + time "
+        f"{c.time:.2f} + lateness {c.lateness:.2f} = {c.total:.2f}",
+    ]
     if plan.unplanned:
         lines += ["", f"unplanned orders ({len(plan.unplanned)}):"]
         lines += [
@@ -87,16 +103,6 @@ def format_summary(problem: Problem, plan: Plan) -> str:
 
 def _hhmm(t_s: int) -> str:
     return format_clock(t_s - t_s % 60)
-
-
-def _late_min(problem: Problem, route: Route) -> float:
-    """Minutes by which services start after the end of their latest window."""
-    late = 0
-    for visit in route.visits:
-        windows = problem.order(visit.order_id).windows
-        if windows:
-            late += max(0, visit.start_s - windows[-1].end_s)
-    return late / 60
 
 
 def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -5,7 +5,7 @@ exactly it. Reading is strict: anything a JSON file can contain that is not a va
 scenario (a wrong type, a missing or unknown key, a bad clock text, NaN, ...)
 becomes an :class:`~routing.errors.InvalidProblemError` whose ``path`` points at the
 offending value (``orders[3].windows[0]``) and whose ``entity_id`` names the depot,
-vehicle or order concerned. No ``KeyError`` or ``TypeError`` escapes.
+vehicle, order, tier or pair concerned. No ``KeyError`` or ``TypeError`` escapes.
 
 Plan files keep every integer field of the plan values (seconds, meters) and add
 clock text next to times (``"arrival": "09:32"`` besides ``"arrival_s": 34320``) for
@@ -29,21 +29,27 @@ from typing import NoReturn
 from routing.errors import InvalidProblemError
 from routing.model import (
     ALL_DAY,
+    OBJECTIVE_FIELDS,
+    Break,
     Depot,
     Location,
     Objective,
     Order,
+    Pair,
     Place,
     Point,
     Problem,
+    Tier,
     TimeWindow,
     Vehicle,
 )
 from routing.plan import (
+    Costs,
     Plan,
     PlanStatus,
     PlanTotals,
     Route,
+    RouteBreak,
     Unplanned,
     UnplannedCode,
     Visit,
@@ -71,11 +77,15 @@ _TOP_KEYS = (
     "horizon",
     "travel",
     "objective",
+    "tiers",
     "depots",
     "vehicles",
     "orders",
+    "pairs",
 )
-_OBJECTIVE_KEYS = ("fixed_cost", "distance", "duration", "unplanned")
+_OBJECTIVE_KEYS = OBJECTIVE_FIELDS
+_TIER_KEYS = ("id", "max_lateness", "lateness_cost_per_hour", "priority")
+_PAIR_KEYS = ("id", "pickup", "delivery", "max_ride")
 _DEPOT_KEYS = ("id", "location", "opening", "address")
 _VEHICLE_KEYS = (
     "id",
@@ -91,7 +101,10 @@ _VEHICLE_KEYS = (
     "max_stops",
     "max_distance_km",
     "skills",
+    "kind",
+    "breaks",
 )
+_BREAK_KEYS = ("window", "duration")
 _ORDER_KEYS = (
     "id",
     "location",
@@ -105,6 +118,10 @@ _ORDER_KEYS = (
     "penalty",
     "address",
     "notes",
+    "tier",
+    "max_lateness",
+    "lateness_cost_per_hour",
+    "vehicle_kinds",
 )
 _LATLON_KEYS = ("lat", "lon")
 _XY_KEYS = ("x", "y")
@@ -117,6 +134,8 @@ _WIRE_NAMES = {
     "max_duration_s": "max_duration",
     "max_distance_m": "max_distance_km",
     "is_optional": "optional",
+    "max_lateness_s": "max_lateness",
+    "max_ride_s": "max_ride",
 }
 """Model attribute -> scenario key, for re-raising the model's errors with a path
 that names what the user wrote."""
@@ -135,8 +154,17 @@ _VISIT_FIELDS = (
     "load",
     "travel_s",
     "distance_m",
+    "late_s",
 )
-_VISIT_EXTRAS = ("arrival", "start", "departure", "address", "windows", "notes")
+_VISIT_EXTRAS = (
+    "arrival",
+    "start",
+    "departure",
+    "late",
+    "address",
+    "windows",
+    "notes",
+)
 _ROUTE_FIELDS = (
     "vehicle_id",
     "start_depot",
@@ -152,9 +180,17 @@ _ROUTE_FIELDS = (
     "start_load",
     "end_travel_s",
     "end_distance_m",
+    "empty_distance_m",
+    "mean_load_factor",
+    "late_s",
+    "breaks",
+    "costs",
     "visits",
 )
 _ROUTE_EXTRAS = ("start", "end", "duration")
+_BREAK_FIELDS = ("start_s", "end_s")
+_BREAK_EXTRAS = ("start", "end")
+_COSTS_FIELDS = ("fixed", "distance", "time", "lateness")
 _TOTALS_FIELDS = (
     "distance_m",
     "duration_s",
@@ -166,7 +202,9 @@ _TOTALS_FIELDS = (
     "orders_planned",
     "orders_unplanned",
 )
-_TOTALS_EXTRAS = ("duration",)
+_TOTALS_ADDED = ("empty_distance_m", "late_stops", "late_s", "costs")
+"""Totals keys added with the delivery-day features: older files lack them."""
+_TOTALS_EXTRAS = ("duration", "on_time_rate", "driver_hours")
 _UNPLANNED_FIELDS = ("order_id", "code", "reason")
 _PLAN_FIELDS = (
     "problem_name",
@@ -461,7 +499,7 @@ def _place(value: object, path: str, entity_id: str | None) -> Place:
 def _entity(
     value: object, path: str, known: Sequence[str]
 ) -> tuple[dict[str, object], str | None]:
-    """A depot, vehicle or order object and its id for error reports.
+    """A depot, vehicle, order, tier or pair object and its id for error reports.
 
     The id is taken first, so that every later error (a repeated or unknown key
     included) names the entity; it is None while the id is missing or unusable.
@@ -485,11 +523,13 @@ def _wire_path(prefix: str, path: str) -> str:
 
 
 @contextmanager
-def _entity_errors(prefix: str) -> Iterator[None]:
+def _entity_errors(prefix: str, entity_id: str | None) -> Iterator[None]:
     """Re-raise an entity constructor's error with the path of the entity.
 
-    Depot, Vehicle and Order report paths relative to themselves (``windows[0]``);
-    a reader needs ``orders[3].windows[0]``. The entity id is kept.
+    Depot, Vehicle, Order, Tier, Pair and Break report paths relative to
+    themselves (``windows[0]``); a reader needs ``orders[3].windows[0]``. The
+    error's entity id is kept; ``entity_id`` fills it in where the constructor
+    has none to give (a Break does not know its vehicle).
     """
     try:
         yield
@@ -497,7 +537,7 @@ def _entity_errors(prefix: str) -> Iterator[None]:
         raise InvalidProblemError(
             error.message,
             path=_wire_path(prefix, error.path),
-            entity_id=error.entity_id,
+            entity_id=error.entity_id if error.entity_id is not None else entity_id,
         ) from error
 
 
@@ -512,7 +552,7 @@ def _depot_from(value: object, path: str, horizon: TimeWindow) -> Depot:
     if "opening" in obj:
         opening = _window(obj["opening"], f"{path}.opening", eid)
     address = _string(obj.get("address", ""), f"{path}.address", eid)
-    with _entity_errors(path):
+    with _entity_errors(path, eid):
         return Depot(id=depot_id, location=location, opening=opening, address=address)
 
 
@@ -551,7 +591,12 @@ def _vehicle_from(
             _fail(f"must be >= 0 km, got {km:g}", f"{path}.max_distance_km", eid)
         max_distance_m = round(km * 1000)
     skills = _skills(obj.get("skills", []), f"{path}.skills", eid)
-    with _entity_errors(path):
+    kind = _string(obj.get("kind", "van"), f"{path}.kind", eid)
+    breaks = tuple(
+        _break_from(b, f"{path}.breaks[{k}]", eid)
+        for k, b in enumerate(_array(obj.get("breaks", []), f"{path}.breaks", eid))
+    )
+    with _entity_errors(path, eid):
         return Vehicle(
             id=vehicle_id,
             start_depot=start_depot,
@@ -566,7 +611,24 @@ def _vehicle_from(
             max_stops=max_stops,
             max_distance_m=max_distance_m,
             skills=skills,
+            kind=kind,
+            breaks=breaks,
         )
+
+
+def _break_from(value: object, path: str, vehicle_id: str | None) -> Break:
+    """A driver break ``{"window": [start, end], "duration": d}``; errors name the
+    vehicle."""
+    obj = _object(value, path, vehicle_id)
+    _check_keys(obj, _BREAK_KEYS, path, vehicle_id)
+    window = _window(
+        _required(obj, "window", path, vehicle_id), f"{path}.window", vehicle_id
+    )
+    duration_s = _time(
+        _required(obj, "duration", path, vehicle_id), f"{path}.duration", vehicle_id
+    )
+    with _entity_errors(path, vehicle_id):
+        return Break(window=window, duration_s=duration_s)
 
 
 def _order_from(value: object, path: str, quantities: int) -> Order:
@@ -586,14 +648,28 @@ def _order_from(value: object, path: str, quantities: int) -> Order:
     if "pickup" in obj:
         pickup = _vector(obj["pickup"], f"{path}.pickup", eid)
     skills = _skills(obj.get("skills", []), f"{path}.skills", eid)
-    priority = _integer(obj.get("priority", 0), f"{path}.priority", eid)
+    priority = None
+    if obj.get("priority") is not None:
+        priority = _integer(obj["priority"], f"{path}.priority", eid)
     is_optional = _boolean(obj.get("optional", False), f"{path}.optional", eid)
     penalty = None
     if obj.get("penalty") is not None:
         penalty = _number(obj["penalty"], f"{path}.penalty", eid)
     address = _string(obj.get("address", ""), f"{path}.address", eid)
     notes = _string(obj.get("notes", ""), f"{path}.notes", eid)
-    with _entity_errors(path):
+    tier = None
+    if obj.get("tier") is not None:
+        tier = _name(obj["tier"], f"{path}.tier", eid)
+    max_lateness_s = None
+    if obj.get("max_lateness") is not None:
+        max_lateness_s = _time(obj["max_lateness"], f"{path}.max_lateness", eid)
+    lateness_cost_per_hour = None
+    if obj.get("lateness_cost_per_hour") is not None:
+        lateness_cost_per_hour = _number(
+            obj["lateness_cost_per_hour"], f"{path}.lateness_cost_per_hour", eid
+        )
+    vehicle_kinds = _skills(obj.get("vehicle_kinds", []), f"{path}.vehicle_kinds", eid)
+    with _entity_errors(path, eid):
         return Order(
             id=order_id,
             location=location,
@@ -607,7 +683,44 @@ def _order_from(value: object, path: str, quantities: int) -> Order:
             penalty=penalty,
             address=address,
             notes=notes,
+            tier=tier,
+            max_lateness_s=max_lateness_s,
+            lateness_cost_per_hour=lateness_cost_per_hour,
+            vehicle_kinds=vehicle_kinds,
         )
+
+
+def _tier_from(value: object, path: str) -> Tier:
+    obj, eid = _entity(value, path, _TIER_KEYS)
+    tier_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    max_lateness_s = 0
+    if "max_lateness" in obj:
+        max_lateness_s = _time(obj["max_lateness"], f"{path}.max_lateness", eid)
+    cost = _number(
+        obj.get("lateness_cost_per_hour", 0.0), f"{path}.lateness_cost_per_hour", eid
+    )
+    priority = _integer(obj.get("priority", 0), f"{path}.priority", eid)
+    with _entity_errors(path, eid):
+        return Tier(
+            id=tier_id,
+            max_lateness_s=max_lateness_s,
+            lateness_cost_per_hour=cost,
+            priority=priority,
+        )
+
+
+def _pair_from(value: object, path: str) -> Pair:
+    obj, eid = _entity(value, path, _PAIR_KEYS)
+    pair_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    pickup, delivery = (
+        _name(_required(obj, key, path, eid), f"{path}.{key}", eid)
+        for key in ("pickup", "delivery")
+    )
+    max_ride_s = None
+    if obj.get("max_ride") is not None:
+        max_ride_s = _time(obj["max_ride"], f"{path}.max_ride", eid)
+    with _entity_errors(path, eid):
+        return Pair(id=pair_id, pickup=pickup, delivery=delivery, max_ride_s=max_ride_s)
 
 
 def _check_no_repeated_keys(value: object, path: str) -> None:
@@ -649,6 +762,11 @@ def _list_of(top: Mapping[str, object], key: str) -> Sequence[object]:
     return _array(_required(top, key, "", None), key, None)
 
 
+def _optional_list_of(top: Mapping[str, object], key: str) -> Sequence[object]:
+    """An optional top-level array (``tiers``, ``pairs``); absent is empty."""
+    return _array(top.get(key, []), key, None)
+
+
 def _problem_from(value: object) -> Problem:
     top = _object(value, "", None)
     _check_keys(top, _TOP_KEYS, "", None)
@@ -686,6 +804,10 @@ def _problem_from(value: object) -> Problem:
                 if key in block
             }
         )
+    tiers = tuple(
+        _tier_from(t, f"tiers[{i}]")
+        for i, t in enumerate(_optional_list_of(top, "tiers"))
+    )
     depots = tuple(
         _depot_from(d, f"depots[{i}]", horizon)
         for i, d in enumerate(_list_of(top, "depots"))
@@ -698,10 +820,15 @@ def _problem_from(value: object) -> Problem:
         _order_from(o, f"orders[{i}]", len(quantities))
         for i, o in enumerate(_list_of(top, "orders"))
     )
+    pairs = tuple(
+        _pair_from(p, f"pairs[{i}]")
+        for i, p in enumerate(_optional_list_of(top, "pairs"))
+    )
     if depots:  # no depots: the Problem's own error says so
         _check_one_coordinate_kind(depots, orders)
-    # The Problem's errors (duplicate ids, unknown depots, vector lengths) already
-    # carry absolute paths such as vehicles[1].start_depot.
+    # The Problem's errors (duplicate ids, unknown depots, vector lengths, unknown
+    # tiers, pairs naming unknown orders) already carry absolute paths such as
+    # vehicles[1].start_depot or pairs[0].pickup.
     return Problem(
         depots=depots,
         vehicles=vehicles,
@@ -712,6 +839,8 @@ def _problem_from(value: object) -> Problem:
         date=date,
         travel=travel,
         objective=objective,
+        tiers=tiers,
+        pairs=pairs,
     )
 
 
@@ -730,14 +859,19 @@ def problem_from_dict(data: Mapping[str, object]) -> Problem:
         The validated problem. Omitted ``delivery``/``pickup`` are zero vectors,
         an omitted ``end_depot`` is the ``start_depot`` (an explicit ``null``
         makes the route open-ended), omitted ``opening``/``shift`` are the
-        horizon, and ``travel`` is passed through unchanged.
+        horizon, omitted ``tiers``/``pairs``/``breaks`` are empty, an order's
+        omitted (or ``null``) ``priority``, ``tier``, ``max_lateness`` and
+        ``lateness_cost_per_hour`` are None (its tier's value), and ``travel``
+        is passed through unchanged.
 
     Raises
     ------
     InvalidProblemError
         For anything that is not a valid scenario, with ``path`` (e.g.
-        ``orders[3].windows[0]``) and ``entity_id`` (the entity's ``id`` when
-        known). Unknown keys are rejected, with the list of known ones.
+        ``orders[3].windows[0]``, ``vehicles[1].breaks[0].window``) and
+        ``entity_id`` (the ``id`` of the depot, vehicle, order, tier or pair
+        concerned, when known; a break's errors name its vehicle). Unknown keys
+        are rejected, with the list of known ones.
     """
     return _problem_from(data)
 
@@ -814,6 +948,13 @@ def _vehicle_out(vehicle: Vehicle, horizon: TimeWindow) -> dict[str, object]:
         out["max_distance_km"] = vehicle.max_distance_m / 1000
     if vehicle.skills:
         out["skills"] = sorted(vehicle.skills)
+    if vehicle.kind != "van":
+        out["kind"] = vehicle.kind
+    if vehicle.breaks:
+        out["breaks"] = [
+            {"window": _window_out(b.window), "duration": _time_out(b.duration_s)}
+            for b in vehicle.breaks
+        ]
     return out
 
 
@@ -829,7 +970,7 @@ def _order_out(order: Order) -> dict[str, object]:
         out["pickup"] = list(order.pickup)
     if order.skills:
         out["skills"] = sorted(order.skills)
-    if order.priority:
+    if order.priority is not None:  # 0 too: it overrides the tier's priority
         out["priority"] = order.priority
     if order.is_optional:
         out["optional"] = True
@@ -839,6 +980,36 @@ def _order_out(order: Order) -> dict[str, object]:
         out["address"] = order.address
     if order.notes:
         out["notes"] = order.notes
+    if order.tier is not None:
+        out["tier"] = order.tier
+    if order.max_lateness_s is not None:  # 0 too: a hard slot in a soft tier
+        out["max_lateness"] = _time_out(order.max_lateness_s)
+    if order.lateness_cost_per_hour is not None:
+        out["lateness_cost_per_hour"] = order.lateness_cost_per_hour
+    if order.vehicle_kinds:
+        out["vehicle_kinds"] = sorted(order.vehicle_kinds)
+    return out
+
+
+def _tier_out(tier: Tier) -> dict[str, object]:
+    out: dict[str, object] = {"id": tier.id}
+    if tier.max_lateness_s:
+        out["max_lateness"] = _time_out(tier.max_lateness_s)
+    if tier.lateness_cost_per_hour:
+        out["lateness_cost_per_hour"] = tier.lateness_cost_per_hour
+    if tier.priority:
+        out["priority"] = tier.priority
+    return out
+
+
+def _pair_out(pair: Pair) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": pair.id,
+        "pickup": pair.pickup,
+        "delivery": pair.delivery,
+    }
+    if pair.max_ride_s is not None:
+        out["max_ride"] = _time_out(pair.max_ride_s)
     return out
 
 
@@ -875,9 +1046,13 @@ def problem_to_dict(problem: Problem) -> dict[str, object]:
             for key in _OBJECTIVE_KEYS
             if getattr(problem.objective, key) != getattr(Objective(), key)
         }
+    if problem.tiers:
+        out["tiers"] = [_tier_out(t) for t in problem.tiers]
     out["depots"] = [_depot_out(d, horizon) for d in problem.depots]
     out["vehicles"] = [_vehicle_out(v, horizon) for v in problem.vehicles]
     out["orders"] = [_order_out(o) for o in problem.orders]
+    if problem.pairs:
+        out["pairs"] = [_pair_out(p) for p in problem.pairs]
     return out
 
 
@@ -897,7 +1072,10 @@ def _visit_out(visit: Visit, problem: Problem | None, path: str) -> dict[str, ob
         "load": list(visit.load),
         "travel_s": visit.travel_s,
         "distance_m": visit.distance_m,
+        "late_s": visit.late_s,
     }
+    if visit.late_s:
+        out["late"] = format_clock(visit.late_s)  # "00:12": a duration, as text
     if problem is not None:
         try:
             order = problem.order(visit.order_id)
@@ -914,6 +1092,10 @@ def _visit_out(visit: Visit, problem: Problem | None, path: str) -> dict[str, ob
         if order.notes:
             out["notes"] = order.notes
     return out
+
+
+def _costs_out(costs: Costs) -> dict[str, object]:
+    return {key: getattr(costs, key) for key in _COSTS_FIELDS}
 
 
 def _route_out(route: Route, problem: Problem | None, path: str) -> dict[str, object]:
@@ -935,6 +1117,19 @@ def _route_out(route: Route, problem: Problem | None, path: str) -> dict[str, ob
         "start_load": list(route.start_load),
         "end_travel_s": route.end_travel_s,
         "end_distance_m": route.end_distance_m,
+        "empty_distance_m": route.empty_distance_m,
+        "mean_load_factor": route.mean_load_factor,
+        "late_s": route.late_s,
+        "breaks": [
+            {
+                "start_s": b.start_s,
+                "start": format_clock(b.start_s),
+                "end_s": b.end_s,
+                "end": format_clock(b.end_s),
+            }
+            for b in route.breaks
+        ],
+        "costs": _costs_out(route.costs),
         "visits": [
             _visit_out(v, problem, f"{path}.visits[{j}]")
             for j, v in enumerate(route.visits)
@@ -958,8 +1153,10 @@ def plan_to_dict(plan: Plan, problem: Problem | None = None) -> dict[str, object
     dict
         Every field of the plan values, integers in seconds and meters, plus
         clock text next to times (``"arrival": "09:32"`` besides
-        ``"arrival_s": 34320``) and route/total ``duration`` text. The additions
-        are ignored by :func:`plan_from_dict`.
+        ``"arrival_s": 34320``, also on breaks), route/total ``duration`` text,
+        a late visit's ``late`` text (``"00:12"``) and the totals'
+        ``on_time_rate`` (0..1) and ``driver_hours``. The additions are ignored
+        by :func:`plan_from_dict`.
 
     Raises
     ------
@@ -984,6 +1181,12 @@ def plan_to_dict(plan: Plan, problem: Problem | None = None) -> dict[str, object
             "vehicles_used": totals.vehicles_used,
             "orders_planned": totals.orders_planned,
             "orders_unplanned": totals.orders_unplanned,
+            "empty_distance_m": totals.empty_distance_m,
+            "late_stops": totals.late_stops,
+            "late_s": totals.late_s,
+            "on_time_rate": totals.on_time_rate,
+            "driver_hours": totals.driver_hours,
+            "costs": _costs_out(totals.costs),
         },
         "routes": [
             _route_out(r, problem, f"routes[{i}]") for i, r in enumerate(plan.routes)
@@ -1021,7 +1224,8 @@ def _visit_from(value: object, path: str) -> Visit:
         )
     }
     load = _vector(_required(obj, "load", path, eid), f"{path}.load", eid)
-    return Visit(order_id=eid, load=load, **ints)
+    late_s = _integer(obj.get("late_s", 0), f"{path}.late_s", eid)
+    return Visit(order_id=eid, load=load, late_s=late_s, **ints)
 
 
 def _route_from(value: object, path: str) -> Route:
@@ -1061,7 +1265,50 @@ def _route_from(value: object, path: str) -> Route:
         end_distance_m=_integer(
             obj.get("end_distance_m", 0), f"{path}.end_distance_m", eid
         ),
+        empty_distance_m=_integer(
+            obj.get("empty_distance_m", 0), f"{path}.empty_distance_m", eid
+        ),
+        mean_load_factor=_number(
+            obj.get("mean_load_factor", 0.0), f"{path}.mean_load_factor", eid
+        ),
+        late_s=_integer(obj.get("late_s", 0), f"{path}.late_s", eid),
+        breaks=tuple(
+            _route_break_from(b, f"{path}.breaks[{k}]", eid)
+            for k, b in enumerate(_array(obj.get("breaks", []), f"{path}.breaks", eid))
+        ),
+        costs=_costs_from(obj, path, eid),
         **ints,
+    )
+
+
+def _route_break_from(value: object, path: str, vehicle_id: str) -> RouteBreak:
+    obj = _object(value, path, vehicle_id)
+    _check_keys(obj, _BREAK_FIELDS + _BREAK_EXTRAS, path, vehicle_id)
+    start_s, end_s = (
+        _integer(_required(obj, key, path, vehicle_id), f"{path}.{key}", vehicle_id)
+        for key in _BREAK_FIELDS
+    )
+    return RouteBreak(start_s, end_s)
+
+
+def _costs_from(
+    parent: Mapping[str, object], path: str, entity_id: str | None
+) -> Costs:
+    """The ``costs`` block of a route or the totals (``path`` is the parent's):
+    all four components, or no block at all (a plan file written before costs
+    were split by component: every component 0)."""
+    if "costs" not in parent:
+        return Costs()
+    path = _join(path, "costs")
+    obj = _object(parent["costs"], path, entity_id)
+    _check_keys(obj, _COSTS_FIELDS, path, entity_id)
+    return Costs(
+        **{
+            key: _number(
+                _required(obj, key, path, entity_id), _join(path, key), entity_id
+            )
+            for key in _COSTS_FIELDS
+        }
     )
 
 
@@ -1083,14 +1330,20 @@ def _unplanned_from(value: object, path: str) -> Unplanned:
 
 def _totals_from(value: object, path: str) -> PlanTotals:
     obj = _object(value, path, None)
-    _check_keys(obj, _TOTALS_FIELDS + _TOTALS_EXTRAS, path, None)
+    _check_keys(obj, _TOTALS_FIELDS + _TOTALS_ADDED + _TOTALS_EXTRAS, path, None)
     ints = {
         key: _integer(_required(obj, key, path, None), f"{path}.{key}", None)
         for key in _TOTALS_FIELDS
         if key != "cost"
     }
     cost = _number(_required(obj, "cost", path, None), f"{path}.cost", None)
-    return PlanTotals(cost=cost, **ints)
+    added = {
+        key: _integer(obj.get(key, 0), f"{path}.{key}", None)
+        for key in _TOTALS_ADDED
+        if key != "costs"
+    }
+    costs = _costs_from(obj, path, None)
+    return PlanTotals(cost=cost, costs=costs, **ints, **added)
 
 
 def _plan_from(value: object) -> Plan:
@@ -1135,7 +1388,12 @@ def plan_from_dict(data: Mapping[str, object]) -> Plan:
         The decoded plan. The clock texts, durations and per-visit problem
         fields that :func:`plan_to_dict` adds are ignored; ``objective``,
         ``stats``, ``problem_name``, ``end_travel_s`` and ``end_distance_m`` may
-        be omitted (0, empty, ``""``, 0, 0).
+        be omitted (0, empty, ``""``, 0, 0), and so may the keys added with the
+        delivery-day features, so that older plan files still read: a visit's
+        ``late_s``, a route's ``empty_distance_m``, ``mean_load_factor``,
+        ``late_s``, ``breaks`` and ``costs``, the totals' ``empty_distance_m``,
+        ``late_stops``, ``late_s`` and ``costs`` (0, 0.0, empty, all-zero
+        costs). A ``costs`` block, when present, needs all four components.
 
     Returns
     -------

@@ -176,6 +176,15 @@ def _check_optional_limit(value: int | None, *, path: str, entity_id: str) -> No
         )
 
 
+def _check_priority(value: object, *, entity_id: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10:
+        raise InvalidProblemError(
+            f"priority must be an integer in [0, 10], got {value!r}",
+            path="priority",
+            entity_id=entity_id,
+        )
+
+
 def _check_money(value: float, *, path: str, entity_id: str | None) -> None:
     if (
         not isinstance(value, int | float)
@@ -188,6 +197,129 @@ def _check_money(value: float, *, path: str, entity_id: str | None) -> None:
             path=path,
             entity_id=entity_id,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Break:
+    """A driver break: ``duration_s`` seconds starting inside ``window``.
+
+    The break is taken when the route is under way at that time (between two
+    stops, at a stop before or after its service, or while waiting); a route
+    that ends before the window, or starts after the break would be over, needs
+    no break.
+    """
+
+    window: TimeWindow
+    duration_s: int
+
+    def __post_init__(self) -> None:
+        _check_window(self.window, path="window", entity_id=None)
+        if (
+            not isinstance(self.duration_s, int)
+            or isinstance(self.duration_s, bool)
+            or not 0 < self.duration_s <= SECONDS_PER_DAY
+        ):
+            raise InvalidProblemError(
+                f"break duration must be an integer in (0, {SECONDS_PER_DAY}] s, "
+                f"got {self.duration_s!r}",
+                path="duration",
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tier:
+    """A customer tier (``"vip"``, ``"standard"``, ``"economy"``): defaults for
+    how strictly its orders' slots are kept; an order may override each.
+
+    Parameters
+    ----------
+    id
+        The tier's name, unique among tiers.
+    max_lateness_s
+        How late service may start after the slot ends (0: a hard slot).
+    lateness_cost_per_hour
+        Money per hour of lateness (charged per second).
+    priority
+        Default priority of the tier's orders (see ``Order.priority``).
+    """
+
+    id: str
+    max_lateness_s: int = 0
+    lateness_cost_per_hour: float = 0.0
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        _check_id(self.id, path="id")
+        if self.max_lateness_s is None:
+            raise InvalidProblemError(
+                "must be an integer number of seconds",
+                path="max_lateness_s",
+                entity_id=self.id,
+            )
+        _check_optional_limit(
+            self.max_lateness_s, path="max_lateness_s", entity_id=self.id
+        )
+        _check_money(
+            self.lateness_cost_per_hour,
+            path="lateness_cost_per_hour",
+            entity_id=self.id,
+        )
+        _check_priority(self.priority, entity_id=self.id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pair:
+    """Collect at one order's stop, deliver at another's, on the same vehicle.
+
+    The pickup order's ``pickup`` goods are what the delivery order's
+    ``delivery`` hands over (so the two vectors are equal); they are not loaded
+    at the depot. Both are served, by one vehicle, pickup first, or neither.
+
+    Parameters
+    ----------
+    id
+        Unique among pairs.
+    pickup, delivery
+        Order ids.
+    max_ride_s
+        Longest time the goods may stay on board, from leaving the pickup stop to
+        the start of the delivery service (None: no limit).
+    """
+
+    id: str
+    pickup: str
+    delivery: str
+    max_ride_s: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.id, path="id")
+        for name in ("pickup", "delivery"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise InvalidProblemError(
+                    f"must be an order id, got {value!r}", path=name, entity_id=self.id
+                )
+        if self.pickup == self.delivery:
+            raise InvalidProblemError(
+                "pickup and delivery must be different orders",
+                path="delivery",
+                entity_id=self.id,
+            )
+        _check_optional_limit(self.max_ride_s, path="max_ride_s", entity_id=self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPolicy:
+    """How strictly one order's slot is kept, its tier and overrides resolved."""
+
+    max_lateness_s: int
+    lateness_cost_per_hour: float
+    priority: int
+
+    @property
+    def is_soft(self) -> bool:
+        """True when service may start after the slot ends (at a cost)."""
+        return self.max_lateness_s > 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +376,11 @@ class Vehicle:
         Optional limits per route.
     skills
         What the vehicle and its driver can do (``"cold_chain"``, ``"fragile"``...).
+    kind
+        The kind of vehicle (``"van"``, ``"cargo_bike"``, ``"partner_van"``...);
+        an order may accept only some kinds (``Order.vehicle_kinds``).
+    breaks
+        The driver's breaks (e.g. lunch), in the order they are taken.
     """
 
     id: str
@@ -259,6 +396,8 @@ class Vehicle:
     max_stops: int | None = None
     max_distance_m: int | None = None
     skills: frozenset[str] = frozenset()
+    kind: str = "van"
+    breaks: tuple[Break, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id(self.id, path="id")
@@ -284,6 +423,35 @@ class Vehicle:
             )
         if not isinstance(self.skills, frozenset):
             object.__setattr__(self, "skills", frozenset(self.skills))
+        if not isinstance(self.kind, str) or not self.kind:
+            raise InvalidProblemError(
+                f"kind must be a non-empty name, got {self.kind!r}",
+                path="kind",
+                entity_id=self.id,
+            )
+        if not isinstance(self.breaks, tuple):
+            object.__setattr__(self, "breaks", tuple(self.breaks))
+        for k, brk in enumerate(self.breaks):
+            if not isinstance(brk, Break):
+                raise InvalidProblemError(
+                    f"expected a Break, got {brk!r}",
+                    path=f"breaks[{k}]",
+                    entity_id=self.id,
+                )
+            if not self.shift.start_s <= brk.window.start_s <= self.shift.end_s:
+                raise InvalidProblemError(
+                    f"break window starts at {brk.window.start_s} s, outside the "
+                    f"shift [{self.shift.start_s}, {self.shift.end_s}] s",
+                    path=f"breaks[{k}].window",
+                    entity_id=self.id,
+                )
+        for k, (a, b) in enumerate(pairwise(self.breaks), start=1):
+            if b.window.start_s < a.window.start_s:
+                raise InvalidProblemError(
+                    "breaks must be listed in the order of their windows",
+                    path=f"breaks[{k}].window",
+                    entity_id=self.id,
+                )
 
     @property
     def is_open_ended(self) -> bool:
@@ -314,13 +482,23 @@ class Order:
         Skills the vehicle must have (all of them).
     priority
         0 = normal; each step up doubles the cost of leaving the order unplanned,
-        so the solver sacrifices low-priority orders first.
+        so the solver sacrifices low-priority orders first. None: the tier's
+        priority (0 without a tier).
     is_optional
         Whether the order may be left unplanned at ``penalty`` (otherwise it is
         dropped only when it cannot be served at all).
     penalty
         Money cost of leaving an optional order unplanned (default
         ``DEFAULT_OPTIONAL_PENALTY``).
+    tier
+        Id of the customer tier (``Problem.tiers``) giving the defaults below.
+    max_lateness_s
+        How late service may start after the slot ends: 0 = hard slot; None =
+        the tier's value (0 without a tier).
+    lateness_cost_per_hour
+        Money per hour late; None = the tier's value (0 without a tier).
+    vehicle_kinds
+        The vehicle kinds allowed to serve it (empty: any kind).
     """
 
     id: str
@@ -330,11 +508,15 @@ class Order:
     service_s: int = 0
     windows: tuple[TimeWindow, ...] = ()
     skills: frozenset[str] = frozenset()
-    priority: int = 0
+    priority: int | None = None
     is_optional: bool = False
     penalty: float | None = None
     address: str = ""
     notes: str = ""
+    tier: str | None = None
+    max_lateness_s: int | None = None
+    lateness_cost_per_hour: float | None = None
+    vehicle_kinds: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         _check_id(self.id, path="id")
@@ -364,27 +546,41 @@ class Order:
         _check_quantities(self.pickup, path="pickup", entity_id=self.id)
         if not isinstance(self.skills, frozenset):
             object.__setattr__(self, "skills", frozenset(self.skills))
-        if (
-            not isinstance(self.priority, int)
-            or isinstance(self.priority, bool)
-            or not 0 <= self.priority <= 10
-        ):
-            raise InvalidProblemError(
-                f"priority must be an integer in [0, 10], got {self.priority!r}",
-                path="priority",
-                entity_id=self.id,
-            )
+        if self.priority is not None:
+            _check_priority(self.priority, entity_id=self.id)
         if self.penalty is not None:
             _check_money(self.penalty, path="penalty", entity_id=self.id)
+        if self.tier is not None and (
+            not isinstance(self.tier, str) or not self.tier.strip()
+        ):
+            raise InvalidProblemError(
+                f"tier must be a tier id, got {self.tier!r}",
+                path="tier",
+                entity_id=self.id,
+            )
+        _check_optional_limit(
+            self.max_lateness_s, path="max_lateness_s", entity_id=self.id
+        )
+        if self.lateness_cost_per_hour is not None:
+            _check_money(
+                self.lateness_cost_per_hour,
+                path="lateness_cost_per_hour",
+                entity_id=self.id,
+            )
+        if not isinstance(self.vehicle_kinds, frozenset):
+            object.__setattr__(self, "vehicle_kinds", frozenset(self.vehicle_kinds))
 
-    @property
-    def unplanned_penalty(self) -> float:
-        """Money-equivalent cost of leaving this order unplanned."""
-        if self.is_optional:
-            base = DEFAULT_OPTIONAL_PENALTY if self.penalty is None else self.penalty
-        else:
-            base = REQUIRED_PENALTY
-        return base * float(2**self.priority)
+
+OBJECTIVE_FIELDS = (
+    "fixed_cost",
+    "distance",
+    "duration",
+    "unplanned",
+    "lateness",
+    "waiting_per_hour",
+    "early_per_hour",
+    "balance_per_hour",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -394,16 +590,28 @@ class Objective:
     The plan always reports the true money cost; the weights only change what the
     search trades off. E.g. ``duration=0`` plans for distance alone, a larger
     ``fixed_cost`` weight packs the work onto fewer vehicles, a larger
-    ``unplanned`` weight makes the solver try harder to fit optional orders.
+    ``unplanned`` weight makes the solver try harder to fit optional orders,
+    ``lateness`` scales the orders' lateness costs.
+
+    The ``*_per_hour`` fields are preferences of the search, not money in the
+    plan: ``waiting_per_hour`` keeps drivers' waiting short, ``early_per_hour``
+    serves hard-slot orders early in their slot, ``balance_per_hour`` evens out
+    the work (it prices the spread between the earliest start and the latest end
+    over all routes: shorter longest days, at some extra distance; see
+    scenarios/README.md for the measured trade-off).
     """
 
     fixed_cost: float = 1.0
     distance: float = 1.0
     duration: float = 1.0
     unplanned: float = 1.0
+    lateness: float = 1.0
+    waiting_per_hour: float = 0.0
+    early_per_hour: float = 0.0
+    balance_per_hour: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("fixed_cost", "distance", "duration", "unplanned"):
+        for name in OBJECTIVE_FIELDS:
             _check_money(getattr(self, name), path=f"objective.{name}", entity_id=None)
 
 
@@ -429,6 +637,10 @@ class Problem:
         domain does not interpret them.
     objective
         Weights of the cost components in the search.
+    tiers
+        Customer tiers the orders may name.
+    pairs
+        Pickup-and-delivery pairs among the orders.
     """
 
     depots: tuple[Depot, ...]
@@ -440,12 +652,16 @@ class Problem:
     date: str | None = None
     travel: Mapping[str, object] = field(default_factory=dict)
     objective: Objective = Objective()
+    tiers: tuple[Tier, ...] = ()
+    pairs: tuple[Pair, ...] = ()
     _depot_rows: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _order_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _vehicle_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    _tier_of: Mapping[str, Tier] = field(init=False, repr=False, compare=False)
+    _pair_of: Mapping[str, Pair] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("depots", "vehicles", "orders", "quantities"):
+        for name in ("depots", "vehicles", "orders", "quantities", "tiers", "pairs"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -502,6 +718,60 @@ class Problem:
         object.__setattr__(
             self, "_vehicle_positions", {v.id: i for i, v in enumerate(self.vehicles)}
         )
+        self._check_unique("tiers", self.tiers)
+        object.__setattr__(self, "_tier_of", {t.id: t for t in self.tiers})
+        for i, order in enumerate(self.orders):
+            if order.tier is not None and order.tier not in self._tier_of:
+                raise InvalidProblemError(
+                    f"unknown tier {order.tier!r}; known tiers: "
+                    f"{sorted(self._tier_of)}",
+                    path=f"orders[{i}].tier",
+                    entity_id=order.id,
+                )
+        object.__setattr__(self, "_pair_of", self._check_pairs())
+
+    def _check_pairs(self) -> dict[str, Pair]:
+        self._check_unique("pairs", self.pairs)
+        pair_of: dict[str, Pair] = {}
+        for i, pair in enumerate(self.pairs):
+            for role in ("pickup", "delivery"):
+                oid = getattr(pair, role)
+                if oid not in self._order_positions:
+                    raise InvalidProblemError(
+                        f"unknown order {oid!r}",
+                        path=f"pairs[{i}].{role}",
+                        entity_id=pair.id,
+                    )
+                if oid in pair_of:
+                    raise InvalidProblemError(
+                        f"order {oid!r} is already in pair {pair_of[oid].id!r}; an "
+                        "order belongs to at most one pair",
+                        path=f"pairs[{i}].{role}",
+                        entity_id=pair.id,
+                    )
+                pair_of[oid] = pair
+            pickup, delivery = self.order(pair.pickup), self.order(pair.delivery)
+            if any(pickup.delivery) or any(delivery.pickup):
+                raise InvalidProblemError(
+                    "the pickup order must deliver nothing and the delivery order "
+                    "collect nothing: the pair carries only its own goods",
+                    path=f"pairs[{i}]",
+                    entity_id=pair.id,
+                )
+            if pickup.pickup != delivery.delivery:
+                raise InvalidProblemError(
+                    f"the pickup collects {pickup.pickup} but the delivery hands "
+                    f"over {delivery.delivery}; they must be the same goods",
+                    path=f"pairs[{i}]",
+                    entity_id=pair.id,
+                )
+            if pickup.is_optional != delivery.is_optional:
+                raise InvalidProblemError(
+                    "both orders of a pair must be optional, or neither",
+                    path=f"pairs[{i}]",
+                    entity_id=pair.id,
+                )
+        return pair_of
 
     def __reduce__(self) -> tuple[object, ...]:
         # Pickle by the constructor's arguments (travel is a read-only proxy), so
@@ -520,7 +790,9 @@ class Problem:
             )
 
     @staticmethod
-    def _check_unique(kind: str, items: Iterable[Depot | Vehicle | Order]) -> None:
+    def _check_unique(
+        kind: str, items: Iterable[Depot | Vehicle | Order | Tier | Pair]
+    ) -> None:
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
@@ -567,6 +839,57 @@ class Problem:
     def depot(self, depot_id: str) -> Depot:
         """The depot with this id (KeyError if unknown)."""
         return self.depots[self._depot_rows[depot_id]]
+
+    def pair_of(self, order_id: str) -> Pair | None:
+        """The pickup-and-delivery pair the order belongs to, if any."""
+        return self._pair_of.get(order_id)
+
+    def is_paired_delivery(self, order_id: str) -> bool:
+        """True when the order's goods come from its pair's pickup, not a depot."""
+        pair = self._pair_of.get(order_id)
+        return pair is not None and pair.delivery == order_id
+
+    def policy(self, order: Order) -> SlotPolicy:
+        """The order's slot strictness, lateness cost and priority, with its tier's
+        defaults filled in."""
+        tier = self._tier_of.get(order.tier) if order.tier is not None else None
+        return SlotPolicy(
+            max_lateness_s=(
+                order.max_lateness_s
+                if order.max_lateness_s is not None
+                else (tier.max_lateness_s if tier else 0)
+            ),
+            lateness_cost_per_hour=(
+                order.lateness_cost_per_hour
+                if order.lateness_cost_per_hour is not None
+                else (tier.lateness_cost_per_hour if tier else 0.0)
+            ),
+            priority=(
+                order.priority
+                if order.priority is not None
+                else (tier.priority if tier else 0)
+            ),
+        )
+
+    def unplanned_penalty(self, order: Order) -> float:
+        """Money-equivalent cost of leaving the order unplanned: the penalty (or
+        ``REQUIRED_PENALTY``) doubled per priority step."""
+        if order.is_optional:
+            base = DEFAULT_OPTIONAL_PENALTY if order.penalty is None else order.penalty
+        else:
+            base = REQUIRED_PENALTY
+        return base * float(2 ** self.policy(order).priority)
+
+    def start_load(self, order_ids: Iterable[str]) -> tuple[int, ...]:
+        """What a vehicle serving these orders loads at its depot: their
+        deliveries, except those collected on the way (paired deliveries)."""
+        total = [0] * len(self.quantities)
+        for oid in order_ids:
+            if self.is_paired_delivery(oid):
+                continue
+            for q, amount in enumerate(self.order(oid).delivery):
+                total[q] += amount
+        return tuple(total)
 
 
 def _rebuild_problem(kwargs: dict[str, object]) -> Problem:

@@ -27,10 +27,16 @@ class UnplannedCode(StrEnum):
     NO_VEHICLES = "no_vehicles"
     EXCEEDS_CAPACITY = "exceeds_capacity"
     MISSING_SKILL = "missing_skill"
+    NO_VEHICLE_KIND = "no_vehicle_kind"
+    PAIR_UNSERVABLE = "pair_unservable"
     UNREACHABLE_IN_TIME = "unreachable_in_time"
     OUTSIDE_SHIFTS = "outside_shifts"
     NO_VEHICLE_FITS = "no_vehicle_fits"
     FLEET_FULL = "fleet_full"
+    SLOT_TOO_TIGHT = "slot_too_tight"
+    SHIFT_TOO_SHORT = "shift_too_short"
+    NEEDS_MORE_VEHICLES = "needs_more_vehicles"
+    DISPLACED = "displaced"
     NOT_WORTH_SERVING = "not_worth_serving"
     NO_SOLUTION = "no_solution"
 
@@ -39,9 +45,11 @@ class UnplannedCode(StrEnum):
 class Visit:
     """One stop of a route, with its times in seconds since midnight.
 
-    ``arrival_s + wait_s == start_s`` (service start, inside a window) and
-    ``start_s + service_s == departure_s``. ``load`` is what is on board when the
-    vehicle leaves the stop, one value per problem quantity.
+    ``arrival_s + wait_s == start_s`` (service start, inside a window, or up to
+    the order's allowed lateness after its last window) and
+    ``start_s + service_s == departure_s``. ``late_s`` is how long after the end
+    of its slot service starts (0: on time). ``load`` is what is on board when
+    the vehicle leaves the stop, one value per problem quantity.
     """
 
     order_id: str
@@ -52,11 +60,48 @@ class Visit:
     load: tuple[int, ...]
     travel_s: int
     distance_m: int
+    late_s: int = 0
 
     @property
     def service_s(self) -> int:
         """Time spent serving the stop."""
         return self.departure_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True)
+class RouteBreak:
+    """A driver break taken on a route, ``[start_s, end_s)``."""
+
+    start_s: int
+    end_s: int
+
+    @property
+    def duration_s(self) -> int:
+        """Length of the break."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Costs:
+    """Money cost split by component."""
+
+    fixed: float = 0.0
+    distance: float = 0.0
+    time: float = 0.0
+    lateness: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Sum of the components."""
+        return self.fixed + self.distance + self.time + self.lateness
+
+    def __add__(self, other: Costs) -> Costs:
+        return Costs(
+            fixed=self.fixed + other.fixed,
+            distance=self.distance + other.distance,
+            time=self.time + other.time,
+            lateness=self.lateness + other.lateness,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,9 +111,18 @@ class Route:
     ``start_s`` is the departure from the start depot, ``end_s`` the arrival at
     the end depot (or the departure from the last stop of an open route).
     ``start_load`` is what is loaded at the depot: the sum of the route's
-    deliveries. ``load_factor`` is the fullest the vehicle gets, as a fraction of
-    its capacity: the maximum over the start load and the load after each visit,
-    over the quantities whose capacity is > 0 (0.0 if there are none).
+    deliveries except paired ones (collected on the way). ``load_factor`` is the
+    fullest the vehicle gets, as a fraction of its capacity: the maximum over the
+    start load and the load after each visit, over the quantities whose capacity
+    is > 0 (0.0 if there are none). ``mean_load_factor`` is the fill averaged
+    over the kilometres driven (each leg weighted by its distance).
+    ``empty_distance_m`` is the distance driven with nothing on board.
+    ``breaks`` are the driver's breaks, ``late_s`` the summed lateness of the
+    visits, ``costs`` the cost by component (``cost`` is their total).
+
+    ``duration_s`` covers travel, service, waiting and breaks; a break taken while
+    waiting for a slot also counts in ``wait_s``, and time spent waiting for a
+    break window to open before driving on counts in neither.
     """
 
     vehicle_id: str
@@ -86,6 +140,25 @@ class Route:
     cost: float
     end_travel_s: int = 0
     end_distance_m: int = 0
+    empty_distance_m: int = 0
+    mean_load_factor: float = 0.0
+    breaks: tuple[RouteBreak, ...] = ()
+    late_s: int = 0
+    costs: Costs = Costs()
+
+    @property
+    def late_stops(self) -> int:
+        """Visits whose service starts after their slot."""
+        return sum(1 for v in self.visits if v.late_s > 0)
+
+    @property
+    def break_s(self) -> int:
+        """Time spent on breaks during the route."""
+        return sum(
+            b.duration_s
+            for b in self.breaks
+            if b.start_s < self.end_s and b.end_s > self.start_s
+        )
 
     @property
     def duration_s(self) -> int:
@@ -120,6 +193,22 @@ class PlanTotals:
     vehicles_used: int
     orders_planned: int
     orders_unplanned: int
+    empty_distance_m: int = 0
+    late_stops: int = 0
+    late_s: int = 0
+    costs: Costs = Costs()
+
+    @property
+    def on_time_rate(self) -> float:
+        """Share of planned visits served inside their slot (1.0 with none)."""
+        if not self.orders_planned:
+            return 1.0
+        return 1.0 - self.late_stops / self.orders_planned
+
+    @property
+    def driver_hours(self) -> float:
+        """Paid driver time: the routes' durations, in hours."""
+        return self.duration_s / 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +246,29 @@ class Plan:
         return tuple(u.order_id for u in self.unplanned)
 
 
+def route_costs(
+    *,
+    distance_m: int,
+    duration_s: int,
+    fixed_cost: float,
+    cost_per_km: float,
+    cost_per_hour: float,
+    lateness: float = 0.0,
+) -> Costs:
+    """Money cost of one used vehicle's route, by component.
+
+    The one formula used by the solver's extraction and by the checker: fixed cost
+    plus distance and duration (waiting, service and breaks included) at the
+    vehicle's rates, plus ``lateness`` (the visits' lateness costs, summed).
+    """
+    return Costs(
+        fixed=fixed_cost,
+        distance=cost_per_km * distance_m / 1000.0,
+        time=cost_per_hour * duration_s / 3600.0,
+        lateness=lateness,
+    )
+
+
 def route_cost(
     *,
     distance_m: int,
@@ -164,18 +276,22 @@ def route_cost(
     fixed_cost: float,
     cost_per_km: float,
     cost_per_hour: float,
+    lateness: float = 0.0,
 ) -> float:
-    """Money cost of one used vehicle's route.
+    """Total of `route_costs`."""
+    return route_costs(
+        distance_m=distance_m,
+        duration_s=duration_s,
+        fixed_cost=fixed_cost,
+        cost_per_km=cost_per_km,
+        cost_per_hour=cost_per_hour,
+        lateness=lateness,
+    ).total
 
-    The one formula used by the solver's extraction and by the checker: fixed cost
-    plus distance and duration (waiting and service included) at the vehicle's
-    rates.
-    """
-    return (
-        fixed_cost
-        + cost_per_km * distance_m / 1000.0
-        + cost_per_hour * duration_s / 3600.0
-    )
+
+def lateness_cost(late_s: int, cost_per_hour: float) -> float:
+    """Money cost of starting a service ``late_s`` seconds after its slot."""
+    return cost_per_hour * late_s / 3600.0
 
 
 def summarize(routes: tuple[Route, ...], unplanned_count: int) -> PlanTotals:
@@ -190,4 +306,8 @@ def summarize(routes: tuple[Route, ...], unplanned_count: int) -> PlanTotals:
         vehicles_used=len(routes),
         orders_planned=sum(len(r.visits) for r in routes),
         orders_unplanned=unplanned_count,
+        empty_distance_m=sum(r.empty_distance_m for r in routes),
+        late_stops=sum(r.late_stops for r in routes),
+        late_s=sum(r.late_s for r in routes),
+        costs=sum((r.costs for r in routes), Costs()),
     )

@@ -23,7 +23,7 @@ from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
 from routing.errors import SolverError
 from routing.geo.matrix import TravelMatrix
-from routing.model import Order, Problem
+from routing.model import Order, Problem, Vehicle
 from routing.solver.options import SolveOptions
 from routing.units import COST_SCALE
 
@@ -221,14 +221,42 @@ def solve_routing(
         "time",
     )
     time_dim = routing.GetDimensionOrDie("time")
+    per_hour = COST_SCALE / 3600.0  # money per hour -> objective units per second
     for k, order in enumerate(orders):
         index = manager.NodeToIndex(first_order_node + k)
         cumul = time_dim.CumulVar(index)
         windows = order.windows or (horizon,)
-        cumul.SetRange(windows[0].start_s, windows[-1].end_s)
+        policy = problem.policy(order)
+        late = policy.max_lateness_s if order.windows else 0
+        cumul.SetRange(windows[0].start_s, min(windows[-1].end_s + late, horizon.end_s))
         for a, b in pairwise(windows):
             if b.start_s - a.end_s > 1:
                 cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
+        if late:
+            # Soft slot: service after the last window costs per second late.
+            coefficient = round(
+                policy.lateness_cost_per_hour * weights.lateness * per_hour
+            )
+            if coefficient:
+                time_dim.SetCumulVarSoftUpperBound(
+                    index, windows[-1].end_s, coefficient
+                )
+        elif weights.early_per_hour and order.windows:
+            # Preference: serve hard-slot orders early in their slot.
+            time_dim.SetCumulVarSoftUpperBound(
+                index,
+                windows[0].start_s,
+                max(1, round(weights.early_per_hour * per_hour)),
+            )
+    if weights.waiting_per_hour:
+        time_dim.SetSlackCostCoefficientForAllVehicles(
+            max(1, round(weights.waiting_per_hour * per_hour))
+        )
+    if weights.balance_per_hour:
+        time_dim.SetGlobalSpanCostCoefficient(
+            max(1, round(weights.balance_per_hour * per_hour))
+        )
+    _add_breaks(routing, manager, time_dim, vehicles, service)
     for k, v in enumerate(vehicles):
         start_depot = problem.depot(v.start_depot)
         lo = max(v.shift.start_s, start_depot.opening.start_s, horizon.start_s)
@@ -278,9 +306,11 @@ def solve_routing(
         )
 
     n_vehicles = len(vehicles)
+    node_of_order = {o.id: first_order_node + k for k, o in enumerate(orders)}
+    _add_pairs(problem, routing, manager, time_dim, node_of_order)
     for k, order in enumerate(orders):
         index = manager.NodeToIndex(first_order_node + k)
-        penalty = order.unplanned_penalty
+        penalty = problem.unplanned_penalty(order)
         if order.is_optional:  # required orders stay above any route cost
             penalty *= problem.objective.unplanned
         routing.AddDisjunction([index], _penalty(penalty))
@@ -329,6 +359,10 @@ def solve_routing(
             has_solution=False,
             stats=stats,
         )
+    if status == "not_solved":
+        # SolveWithIteratedLocalSearch leaves the status unset even when it
+        # returns a plan; say how the search ended instead.
+        status = "time_limit" if search_s >= 0.98 * options.time_limit_s else "success"
     sequences: dict[str, list[str]] = {}
     served: set[str] = set()
     for k, v in enumerate(vehicles):
@@ -353,6 +387,71 @@ def solve_routing(
     )
 
 
+def _add_breaks(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    time_dim: pywrapcp.RoutingDimension,
+    vehicles: Sequence[Vehicle],
+    service: NDArray[np.int64],
+) -> None:
+    """Driver breaks as fixed-duration intervals on the time dimension.
+
+    OR-Tools keeps them off services and travel (a break may also lie before the
+    route starts or after it ends, when the driver is off duty); the schedule
+    places them the same way (``schedule.py``).
+    """
+    if not any(v.breaks for v in vehicles):
+        return
+    solver = routing.solver()
+    visit_transits = [
+        int(service[manager.IndexToNode(i)]) if not routing.IsStart(i) else 0
+        for i in range(routing.Size())
+    ]
+    for k, vehicle in enumerate(vehicles):
+        if not vehicle.breaks:
+            continue
+        intervals = [
+            solver.FixedDurationIntervalVar(
+                b.window.start_s,
+                b.window.end_s,
+                b.duration_s,
+                False,
+                f"break {j} of {vehicle.id}",
+            )
+            for j, b in enumerate(vehicle.breaks)
+        ]
+        for a, b in pairwise(intervals):
+            solver.Add(b.StartExpr() >= a.EndExpr())
+        time_dim.SetBreakIntervalsOfVehicle(intervals, k, visit_transits)
+
+
+def _add_pairs(
+    problem: Problem,
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    time_dim: pywrapcp.RoutingDimension,
+    node_of_order: Mapping[str, int],
+) -> None:
+    """Pickup-and-delivery pairs: same vehicle, pickup first, both or neither,
+    and the goods' time on board within the pair's limit."""
+    solver = routing.solver()
+    for pair in problem.pairs:
+        if pair.pickup not in node_of_order or pair.delivery not in node_of_order:
+            continue  # the pre-checks left both out
+        p = manager.NodeToIndex(node_of_order[pair.pickup])
+        d = manager.NodeToIndex(node_of_order[pair.delivery])
+        routing.AddPickupAndDelivery(p, d)
+        solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+        solver.Add(routing.ActiveVar(p) == routing.ActiveVar(d))
+        solver.Add(time_dim.CumulVar(p) <= time_dim.CumulVar(d))
+        if pair.max_ride_s is not None:
+            service_p = problem.order(pair.pickup).service_s
+            solver.Add(
+                time_dim.CumulVar(d) - time_dim.CumulVar(p)
+                <= pair.max_ride_s + service_p
+            )
+
+
 def _add_capacities(
     problem: Problem,
     routing: pywrapcp.RoutingModel,
@@ -370,28 +469,33 @@ def _add_capacities(
     """
     vehicles = problem.vehicles
     for q in range(len(problem.quantities)):
-        deliveries = [0] * n_nodes
-        pickups = [0] * n_nodes
+        deliveries = [0] * n_nodes  # loaded at the depot
+        changes = [0] * n_nodes  # load change at the stop
         for k, order in enumerate(orders):
-            deliveries[first_order_node + k] = order.delivery[q]
-            pickups[first_order_node + k] = order.pickup[q]
+            node = first_order_node + k
+            if not problem.is_paired_delivery(order.id):
+                deliveries[node] = order.delivery[q]
+            changes[node] = order.pickup[q] - order.delivery[q]
         caps = [v.capacity[q] for v in vehicles]
-        has_d, has_p = any(deliveries), any(pickups)
-        if not has_d and not has_p:
+        has_d, has_change = any(deliveries), any(changes)
+        if not has_d and not has_change:
             continue
-        if not (has_d and has_p):
-            demand = routing.RegisterUnaryTransitVector(
-                deliveries if has_d else pickups
-            )
+        if has_d and all(-c == d for c, d in zip(changes, deliveries, strict=True)):
+            # Depot deliveries only: the classic monotone dimension.
+            demand = routing.RegisterUnaryTransitVector(deliveries)
             routing.AddDimensionWithVehicleCapacity(demand, 0, caps, True, f"q_{q}")
+            continue
+        if not has_d:
+            # Nothing leaves the depot: the load starts empty and changes by
+            # pickups (returns, pair pickups) and pair deliveries.
+            change = routing.RegisterUnaryTransitVector(changes)
+            routing.AddDimensionWithVehicleCapacity(change, 0, caps, True, f"q_{q}")
             continue
         delivered = routing.RegisterUnaryTransitVector(deliveries)
         routing.AddDimensionWithVehicleCapacity(
             delivered, 0, caps, True, f"q_{q}_delivered"
         )
-        change = routing.RegisterUnaryTransitVector(
-            [p - d for p, d in zip(pickups, deliveries, strict=True)]
-        )
+        change = routing.RegisterUnaryTransitVector(changes)
         routing.AddDimensionWithVehicleCapacity(change, 0, caps, False, f"q_{q}_load")
         load_dim = routing.GetDimensionOrDie(f"q_{q}_load")
         delivered_dim = routing.GetDimensionOrDie(f"q_{q}_delivered")

@@ -61,11 +61,10 @@ def _time_fit(
         )
         back_s = int(matrix.durations_s[row, end_row])
         back_m = int(matrix.distances_m[row, end_row])
-    windows = order.windows or (problem.horizon,)
     ok = False
-    for window in windows:
-        start = max(arrival, window.start_s)
-        if start > window.end_s:
+    for window in _windows_with_lateness(problem, order):
+        start = max(arrival, window[0])
+        if start > window[1]:
             continue
         if start + order.service_s + back_s > latest_end:
             continue
@@ -79,6 +78,110 @@ def _time_fit(
     if ok and vehicle.max_stops is not None:
         ok = vehicle.max_stops >= 1
     return ok, arrival
+
+
+def _windows_with_lateness(problem: Problem, order: Order) -> list[tuple[int, int]]:
+    """The order's windows as (start, end), the last one extended by the lateness
+    its slot allows."""
+    windows = [(w.start_s, w.end_s) for w in (order.windows or (problem.horizon,))]
+    if order.windows:
+        start, end = windows[-1]
+        windows[-1] = (start, end + problem.policy(order).max_lateness_s)
+    return windows
+
+
+def _pair_fit(
+    problem: Problem,
+    matrix: TravelMatrix,
+    vehicle: Vehicle,
+    pickup: Order,
+    delivery: Order,
+    max_ride_s: int | None,
+) -> bool:
+    """Whether the vehicle can serve the pair alone: depot, pickup, delivery, end."""
+    start_depot = problem.depot(vehicle.start_depot)
+    t = max(vehicle.shift.start_s, start_depot.opening.start_s, problem.horizon.start_s)
+    prev = problem.depot_index(vehicle.start_depot)
+    starts = []
+    for order in (pickup, delivery):
+        row = problem.order_index(order.id)
+        arrival = t + int(matrix.durations_s[prev, row])
+        start = None
+        for lo, hi in _windows_with_lateness(problem, order):
+            if arrival <= hi:
+                start = max(arrival, lo)
+                break
+        if start is None:
+            return False
+        starts.append(start)
+        t = start + order.service_s
+        prev = row
+    if (
+        max_ride_s is not None
+        and starts[1] - (starts[0] + pickup.service_s) > max_ride_s
+    ):
+        return False
+    latest_end = min(vehicle.shift.end_s, problem.horizon.end_s)
+    if vehicle.end_depot is not None:
+        latest_end = min(latest_end, problem.depot(vehicle.end_depot).opening.end_s)
+        t += int(matrix.durations_s[prev, problem.depot_index(vehicle.end_depot)])
+    if vehicle.max_stops is not None and vehicle.max_stops < 2:
+        return False
+    return t <= latest_end
+
+
+def _check_pairs(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    allowed: dict[str, tuple[int, ...]],
+    unplanned: dict[str, Unplanned],
+) -> None:
+    """Both orders of a pair go on one vehicle: intersect their vehicles, check
+    the pair alone, and leave both out (with a reason) when none can."""
+    vehicles = problem.vehicles
+    for pair in problem.pairs:
+        pickup, delivery = problem.order(pair.pickup), problem.order(pair.delivery)
+        for this, other in ((pickup, delivery), (delivery, pickup)):
+            if this.id in unplanned and other.id not in unplanned:
+                allowed.pop(other.id, None)
+                unplanned[other.id] = Unplanned(
+                    order_id=other.id,
+                    code=UnplannedCode.PAIR_UNSERVABLE,
+                    reason=f"its pair {pair.id!r} partner {this.id!r} cannot be "
+                    f"served: {unplanned[this.id].reason}",
+                )
+        if pickup.id in unplanned:
+            continue
+        both = sorted(set(allowed[pickup.id]) & set(allowed[delivery.id]))
+        fit = tuple(
+            k
+            for k in both
+            if _pair_fit(
+                problem,
+                matrices[vehicles[k].profile],
+                vehicles[k],
+                pickup,
+                delivery,
+                pair.max_ride_s,
+            )
+        )
+        if fit:
+            allowed[pickup.id] = allowed[delivery.id] = fit
+            continue
+        reason = (
+            f"pair {pair.id!r}: no vehicle can collect at {pickup.id!r} and then "
+            f"deliver at {delivery.id!r} within their slots"
+            + ("" if pair.max_ride_s is None else " and the maximum ride time")
+            + " and its shift"
+            if both
+            else f"pair {pair.id!r}: no vehicle can serve both {pickup.id!r} and "
+            f"{delivery.id!r} (skills, kinds, capacity or time)"
+        )
+        for order in (pickup, delivery):
+            allowed.pop(order.id, None)
+            unplanned[order.id] = Unplanned(
+                order_id=order.id, code=UnplannedCode.PAIR_UNSERVABLE, reason=reason
+            )
 
 
 def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck:
@@ -109,9 +212,22 @@ def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck
                 reason="the problem has no vehicles",
             )
             continue
-        skilled = [k for k, v in enumerate(vehicles) if order.skills <= v.skills]
+        kinds = order.vehicle_kinds
+        kinded = [k for k, v in enumerate(vehicles) if not kinds or v.kind in kinds]
+        if not kinded:
+            fleet = sorted({v.kind for v in vehicles})
+            unplanned[order.id] = Unplanned(
+                order_id=order.id,
+                code=UnplannedCode.NO_VEHICLE_KIND,
+                reason=f"accepts only vehicle kind(s) {sorted(kinds)}; the fleet "
+                f"has {fleet}",
+            )
+            continue
+        skilled = [k for k in kinded if order.skills <= vehicles[k].skills]
         if not skilled:
-            missing = sorted(order.skills - set().union(*(v.skills for v in vehicles)))
+            missing = sorted(
+                order.skills - set().union(*(vehicles[k].skills for k in kinded))
+            )
             detail = (
                 f"no vehicle has skill(s) {missing}"
                 if missing
@@ -156,6 +272,7 @@ def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck
         unplanned[order.id] = _time_reason(
             problem, order, [vehicles[k] for k in roomy], earliest
         )
+    _check_pairs(problem, matrices, allowed, unplanned)
     return Precheck(allowed=allowed, unplanned=unplanned)
 
 
@@ -163,6 +280,7 @@ def _time_reason(
     problem: Problem, order: Order, vehicles: list[Vehicle], earliest: int | None
 ) -> Unplanned:
     windows = order.windows or (problem.horizon,)
+    late = problem.policy(order).max_lateness_s
     slots = ", ".join(
         f"{format_clock(w.start_s)}-{format_clock(w.end_s)}" for w in windows
     )
@@ -175,7 +293,7 @@ def _time_reason(
             reason=f"slot {slots} lies outside every shift "
             f"({format_clock(shifts_start)}-{format_clock(shifts_end)})",
         )
-    if earliest is not None and all(earliest > w.end_s for w in windows):
+    if earliest is not None and all(earliest > w.end_s + late for w in windows):
         return Unplanned(
             order_id=order.id,
             code=UnplannedCode.UNREACHABLE_IN_TIME,

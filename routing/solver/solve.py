@@ -10,6 +10,7 @@ from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.model import Problem
 from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
 from routing.solver._ortools import ProgressCallback
+from routing.solver.explain import explain_unplanned
 from routing.solver.options import SolveOptions
 from routing.solver.portfolio import solve_portfolio
 from routing.solver.precheck import precheck
@@ -77,6 +78,12 @@ def solve(
     unplanned = dict(pre.unplanned)
     for order_id in dropped:
         unplanned[order_id] = _dropped_reason(problem, order_id, has_solution)
+    if has_solution and dropped:
+        t_explain = time.perf_counter()
+        unplanned.update(
+            explain_unplanned(problem, matrices, routes, dropped, pre.allowed)
+        )
+        stats["explain_s"] = time.perf_counter() - t_explain
     ordered = tuple(unplanned[o.id] for o in problem.orders if o.id in unplanned)
     if not has_solution:
         status = PlanStatus.NO_SOLUTION
@@ -128,7 +135,7 @@ def _dropped_reason(problem: Problem, order_id: str, has_solution: bool) -> Unpl
             order_id=order_id,
             code=UnplannedCode.NOT_WORTH_SERVING,
             reason=f"optional: serving it would cost more than its penalty "
-            f"of {order.unplanned_penalty:g}",
+            f"of {problem.unplanned_penalty(order):g}",
         )
     return Unplanned(
         order_id=order_id,

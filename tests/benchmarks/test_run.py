@@ -35,6 +35,15 @@ def solomon() -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def li_lim() -> Path:
+    """The Li & Lim folder of the shared instances; skips when it is absent."""
+    folder = INSTANCES / "li_lim"
+    if not (folder / "instances").is_dir():
+        pytest.skip(f"Li & Lim instances not found at {folder} (set ROUTING_INSTANCES)")
+    return folder
+
+
 def _assert_good(row: bench.Row) -> None:
     assert row["error"] == ""
     assert row["feasible"] is True
@@ -119,3 +128,128 @@ def test_dask_scheduler_path_runs_a_task(solomon: Path) -> None:
         )
     assert len(rows) == 1
     _assert_good(rows[0])
+
+
+# --- Li & Lim -------------------------------------------------------------------
+
+
+def test_li_lim_specs_resolve_to_text_files(li_lim: Path) -> None:
+    """The li_lim set, a glob without suffix and a bare name find the .txt files."""
+    root = li_lim.parent
+    assert len(bench.resolve_instances(["li_lim"], root)) == 56
+    lr1 = bench.resolve_instances(["li_lim/instances/lr1*"], root)
+    assert len(lr1) == 12 and all(p.name.startswith("lr1") for p in lr1)
+    assert [p.name for p in bench.resolve_instances(["lc101"], root)] == ["lc101.txt"]
+    assert bench.set_of(li_lim / "instances" / "lc101.txt") == "li_lim"
+
+
+def test_li_lim_instance_gives_a_feasible_row_with_vehicle_columns(
+    li_lim: Path,
+) -> None:
+    """lc101 at 1 s: every request served, checked feasible, BKS vehicles known,
+    and vehicles_equal agrees with the route count."""
+    row = bench.run_task(str(li_lim / "instances" / "lc101.txt"), "ours", 1.0, 1)
+    assert row["error"] == ""
+    assert row["set"] == "li_lim" and row["instance"] == "lc101"
+    assert row["unplanned"] == 0 and row["violations"] == 0
+    assert row["feasible"] is True
+    assert row["bks_vehicles"] == 10 and row["bks"] == pytest.approx(828.9369)
+    assert row["routes"] >= 10
+    assert row["vehicles_equal"] is (row["routes"] <= 10)
+    if row["vehicles_equal"]:
+        assert row["gap_pct"] >= -0.01
+
+
+def test_li_lim_task_reads_shipped_files_with_the_bks_table(li_lim: Path) -> None:
+    """A worker without the path gets the instance and bks.csv texts, and finds
+    the BKS vehicles and distance in them."""
+    from routing.instances import instance_files
+
+    path = li_lim / "instances" / "lc101.txt"
+    files = {f.name: f.read_text() for f in instance_files(path)}
+    assert set(files) == {"lc101.txt", "bks.csv"}
+    row = bench.run_task("/not/on/this/worker/lc101.txt", "ours", 0.5, 1, files=files)
+    assert row["instance"] == "lc101"
+    assert row["bks_vehicles"] == 10 and row["bks"] == pytest.approx(828.9369)
+
+
+def test_pyvrp_on_li_lim_is_a_row_error(li_lim: Path) -> None:
+    """PyVRP has no pickup-and-delivery pairs: its Li & Lim row says so."""
+    if importlib.util.find_spec("pyvrp") is None:
+        pytest.skip("pyvrp is not installed (bench extra)")
+    row = bench.run_task(str(li_lim / "instances" / "lc101.txt"), "pyvrp", 0.5, 1)
+    assert row["feasible"] is False
+    assert "pickup-and-delivery" in row["error"]
+
+
+def test_vroom_solves_li_lim_with_shipments(li_lim: Path) -> None:
+    """VROOM gets the pairs as shipments: every request is served on a route
+    count at least the BKS's."""
+    if importlib.util.find_spec("vroom") is None:
+        pytest.skip("pyvroom is not installed (bench extra)")
+    row = bench.run_task(str(li_lim / "instances" / "lc101.txt"), "vroom", 1.0, 1)
+    assert row["error"] == ""
+    assert row["unplanned"] == 0
+    assert row["routes"] >= row["bks_vehicles"] == 10
+
+
+def _li_lim_row(instance: str, routes: int, gap: float, **extra: object) -> bench.Row:
+    """A made-up Li & Lim result row (BKS 10 vehicles)."""
+    row: bench.Row = dict.fromkeys(bench.COLUMNS, None)
+    row.update(
+        instance=instance,
+        set="li_lim",
+        solver="ours",
+        seed=1,
+        repeat=0,
+        time_limit_s=30.0,
+        feasible=True,
+        violations=0,
+        unplanned=0,
+        routes=routes,
+        vehicles=25,
+        cost=1000.0 * (1 + gap / 100),
+        bks=1000.0,
+        bks_vehicles=10,
+        vehicles_equal=routes <= 10,
+        gap_pct=gap,
+        wall_s=30.0,
+        cores=1,
+        error="",
+    )
+    row.update(extra)
+    return row
+
+
+def test_li_lim_summary_counts_vehicles_and_gaps_where_equal(tmp_path: Path) -> None:
+    """The summary shows the share of Li & Lim runs with the BKS vehicle count
+    and averages the distance gap over those runs only; CSV and markdown carry
+    the new columns."""
+    rows = [
+        _li_lim_row("lc101", 10, 1.0),
+        _li_lim_row("lc102", 10, 3.0),
+        _li_lim_row("lr101", 11, -2.0),  # more vehicles: gap not like for like
+        _li_lim_row("lr102", 10, 0.0, feasible=False, vehicles_equal=False),
+    ]
+    (summary,) = bench.summarize_rows(rows)
+    assert summary["hierarchical_runs"] == 4 and summary["vehicles_equal"] == 2
+    assert summary["vehicles_equal_pct"] == pytest.approx(50.0)
+    assert summary["mean_gap_equal_pct"] == pytest.approx(2.0)
+    assert summary["mean_gap_pct"] == pytest.approx(2.0)
+    written = bench.write_report(rows, tmp_path / "li", plot=False)
+    with written["csv"].open() as fh:
+        table = list(csv.DictReader(fh))
+    assert table[0]["bks_vehicles"] == "10" and table[0]["vehicles_equal"] == "True"
+    md = written["md"].read_text()
+    assert "| BKS vehicles | vehicles = BKS |" in md
+    assert "| lr101 | ours | yes | 0 | 0 | 11 / 25 | 10 | NO |" in md
+    assert "2/4 (50.0 %) | 2.00 |" in md
+
+
+def test_vrptw_reports_keep_their_columns(tmp_path: Path) -> None:
+    """Without Li & Lim rows the markdown has no vehicle-count columns and the
+    summary no Li & Lim share."""
+    row = _li_lim_row("C101", 10, 0.5, set="solomon", bks_vehicles=None)
+    row["vehicles_equal"] = None
+    md = bench.write_report([row], tmp_path / "s", plot=False)["md"].read_text()
+    assert "vehicles = BKS" not in md and "Li & Lim" not in md

@@ -21,7 +21,8 @@ def test_solve_prints_summary_and_writes_a_plan_that_checks(
     out = tmp_path / "plan.json"
     assert main(["solve", str(TUTORIAL), "--time-limit", "1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "vehicle" in text and "km" in text and "load %" in text
+    assert "vehicle" in text and "km" in text and "peak %" in text
+    assert "on time:" in text and "empty running:" in text and "cost: fixed" in text
     assert "0 violations" in text
     plan = json.loads(out.read_text())
     assert plan["routes"] and plan["routes"][0]["visits"][0]["arrival"]

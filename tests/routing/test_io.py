@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import routing.io
 from routing.errors import InvalidProblemError
 from routing.io import (
     load_plan,
@@ -24,18 +27,24 @@ from routing.io import (
 )
 from routing.model import (
     ALL_DAY,
+    OBJECTIVE_FIELDS,
+    Break,
     Depot,
     Objective,
     Order,
+    Pair,
     Point,
     Problem,
+    Tier,
     TimeWindow,
     Vehicle,
 )
 from routing.plan import (
+    Costs,
     Plan,
     PlanStatus,
     Route,
+    RouteBreak,
     Unplanned,
     UnplannedCode,
     Visit,
@@ -44,6 +53,7 @@ from routing.plan import (
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SMALL = DATA / "small_valid.json"
+README = Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +236,258 @@ def test_python_built_problem_round_trip() -> None:
     assert problem_from_dict(json.loads(json.dumps(problem_to_dict(problem)))) == (
         problem
     )
+
+
+# ------------------------------------------------------- delivery-day features
+
+
+def _delivery_day_scenario() -> dict[str, Any]:
+    """A scenario using every delivery-day key: tiers, pairs, kinds, breaks."""
+    return {
+        "name": "delivery-day",
+        "quantities": ["kg", "parcels"],
+        "objective": {
+            "lateness": 2,
+            "waiting_per_hour": 5,
+            "early_per_hour": 1.5,
+            "balance_per_hour": 10,
+        },
+        "tiers": [
+            {
+                "id": "vip",
+                "max_lateness": "00:00",
+                "lateness_cost_per_hour": 60,
+                "priority": 3,
+            },
+            {"id": "standard", "max_lateness": "00:30", "lateness_cost_per_hour": 20},
+            {"id": "economy", "max_lateness": 5400},
+        ],
+        "depots": [{"id": "AND-1", "location": {"lat": 42.4965, "lon": 1.4995}}],
+        "vehicles": [
+            {
+                "id": "van-1",
+                "start_depot": "AND-1",
+                "shift": ["08:00", "17:00"],
+                "capacity": [600, 60],
+                "breaks": [
+                    {"window": ["12:00", "13:30"], "duration": "00:30"},
+                    {"window": ["15:00", "15:30"], "duration": 601},
+                ],
+            },
+            {
+                "id": "partner-1",
+                "start_depot": "AND-1",
+                "capacity": [600, 60],
+                "fixed_cost": 250,
+                "kind": "partner_van",
+            },
+            {
+                "id": "bike-1",
+                "start_depot": "AND-1",
+                "capacity": [30, 8],
+                "profile": "bike",
+                "kind": "cargo_bike",
+            },
+        ],
+        "orders": [
+            {
+                "id": "o-1",
+                "location": {"lat": 42.5078, "lon": 1.5211},
+                "windows": [["09:00", "11:00"]],
+                "delivery": [12, 1],
+                "tier": "vip",
+            },
+            {
+                "id": "o-2",
+                "location": {"lat": 42.5102, "lon": 1.535},
+                "windows": [["13:00", "15:00"]],
+                "delivery": [5, 1],
+                "tier": "standard",
+                "max_lateness": "00:20",
+                "lateness_cost_per_hour": 30,
+                "vehicle_kinds": ["van", "partner_van"],
+            },
+            {
+                "id": "o-3",
+                "location": {"lat": 42.5436, "lon": 1.5133},
+                "pickup": [3, 1],
+                "tier": "vip",
+                "priority": 0,
+            },
+            {
+                "id": "o-4",
+                "location": {"lat": 42.5001, "lon": 1.512},
+                "delivery": [3, 1],
+                "max_lateness": 1234,
+            },
+            {
+                "id": "o-5",
+                "location": {"lat": 42.4990, "lon": 1.4901},
+                "pickup": [1, 1],
+                "tier": "economy",
+            },
+            {
+                "id": "o-6",
+                "location": {"lat": 42.5152, "lon": 1.5402},
+                "delivery": [1, 1],
+                "max_lateness": "00:00",
+            },
+        ],
+        "pairs": [
+            {"id": "p1", "pickup": "o-3", "delivery": "o-4", "max_ride": "01:00"},
+            {"id": "p2", "pickup": "o-5", "delivery": "o-6"},
+        ],
+    }
+
+
+def test_delivery_day_keys_are_read() -> None:
+    """Tiers, pairs, kinds, breaks and the new order and objective keys are parsed."""
+    problem = problem_from_dict(_delivery_day_scenario())
+    assert problem.objective == Objective(
+        lateness=2.0, waiting_per_hour=5.0, early_per_hour=1.5, balance_per_hour=10.0
+    )
+    assert problem.tiers == (
+        Tier(id="vip", max_lateness_s=0, lateness_cost_per_hour=60.0, priority=3),
+        Tier(id="standard", max_lateness_s=1800, lateness_cost_per_hour=20.0),
+        Tier(id="economy", max_lateness_s=5400),
+    )
+    assert problem.pairs == (
+        Pair(id="p1", pickup="o-3", delivery="o-4", max_ride_s=3600),
+        Pair(id="p2", pickup="o-5", delivery="o-6"),
+    )
+    van, partner, bike = problem.vehicles
+    assert van.kind == "van"  # the default
+    assert van.breaks == (
+        Break(window=TimeWindow(43200, 48600), duration_s=1800),
+        Break(window=TimeWindow(54000, 55800), duration_s=601),
+    )
+    assert (partner.kind, partner.breaks) == ("partner_van", ())
+    assert (bike.kind, bike.profile) == ("cargo_bike", "bike")
+    o1, o2, o3, o4, o5, o6 = problem.orders
+    assert (o1.tier, o1.priority, o1.max_lateness_s) == ("vip", None, None)
+    assert o1.lateness_cost_per_hour is None
+    assert o1.vehicle_kinds == frozenset()
+    assert (o2.max_lateness_s, o2.lateness_cost_per_hour) == (1200, 30.0)
+    assert o2.vehicle_kinds == frozenset({"van", "partner_van"})
+    assert o3.priority == 0  # explicit 0 overrides the tier's 3
+    assert (o4.tier, o4.max_lateness_s) == (None, 1234)
+    assert o6.max_lateness_s == 0
+    # The tiers' values reach the orders through the problem.
+    assert problem.policy(o1).priority == 3
+    assert problem.policy(o3).priority == 0
+    assert problem.policy(o2).max_lateness_s == 1200
+    assert problem.policy(o5).max_lateness_s == 5400
+    assert problem.is_paired_delivery("o-4")
+
+
+def test_delivery_day_round_trip() -> None:
+    """A problem using every delivery-day key round-trips, also through JSON text."""
+    problem = problem_from_dict(_delivery_day_scenario())
+    data = problem_to_dict(problem)
+    assert problem_from_dict(data) == problem
+    assert problem_from_dict(json.loads(json.dumps(data))) == problem
+
+
+def test_delivery_day_written_keys() -> None:
+    """Durations are clock text; defaults are left out, explicit overrides kept."""
+    data: dict[str, Any] = problem_to_dict(problem_from_dict(_delivery_day_scenario()))
+    assert list(data)[-4:] == ["depots", "vehicles", "orders", "pairs"]
+    assert data["tiers"][0] == {
+        "id": "vip",
+        "lateness_cost_per_hour": 60.0,
+        "priority": 3,
+    }
+    assert data["tiers"][2] == {"id": "economy", "max_lateness": "01:30"}
+    vehicles = data["vehicles"]
+    assert "kind" not in vehicles[0]
+    assert vehicles[0]["breaks"] == [
+        {"window": ["12:00", "13:30"], "duration": "00:30"},
+        {"window": ["15:00", "15:30"], "duration": 601},
+    ]
+    assert vehicles[2]["kind"] == "cargo_bike"
+    orders = data["orders"]
+    assert "priority" not in orders[0]
+    assert orders[2]["priority"] == 0
+    assert orders[1]["max_lateness"] == "00:20"
+    assert orders[1]["vehicle_kinds"] == ["partner_van", "van"]
+    assert orders[3]["max_lateness"] == 1234
+    assert orders[5]["max_lateness"] == "00:00"
+    assert data["pairs"] == [
+        {"id": "p1", "pickup": "o-3", "delivery": "o-4", "max_ride": "01:00"},
+        {"id": "p2", "pickup": "o-5", "delivery": "o-6"},
+    ]
+    assert data["objective"] == {
+        "lateness": 2.0,
+        "waiting_per_hour": 5.0,
+        "early_per_hour": 1.5,
+        "balance_per_hour": 10.0,
+    }
+
+
+def test_absent_and_null_order_keys_defer_to_the_tier() -> None:
+    """An order's priority, tier and lateness keys read absent or null as None."""
+    data = _delivery_day_scenario()
+    data["orders"][0].update(
+        priority=None, max_lateness=None, lateness_cost_per_hour=None
+    )
+    data["orders"][3].update(tier=None)
+    data["pairs"][0].update(max_ride=None)
+    problem = problem_from_dict(data)
+    o1, o4 = problem.orders[0], problem.orders[3]
+    assert (o1.priority, o1.max_lateness_s, o1.lateness_cost_per_hour) == (
+        None,
+        None,
+        None,
+    )
+    assert o4.tier is None
+    assert problem.pairs[0].max_ride_s is None
+
+
+def test_python_built_delivery_day_round_trip() -> None:
+    """A problem built in code with odd-second breaks and overrides round-trips."""
+    problem = Problem(
+        depots=(Depot(id="D", location=Point(0, 0)),),
+        vehicles=(
+            Vehicle(
+                id="V",
+                start_depot="D",
+                end_depot="D",
+                capacity=(5,),
+                kind="cargo_bike",
+                breaks=(Break(window=TimeWindow(3601, 7200), duration_s=59),),
+            ),
+        ),
+        orders=(
+            Order(id="A", location=Point(1, 0), delivery=(0,), pickup=(2,)),
+            Order(
+                id="B",
+                location=Point(2, 0),
+                delivery=(2,),
+                pickup=(0,),
+                tier="t",
+                priority=0,
+                max_lateness_s=0,
+                lateness_cost_per_hour=0.0,
+                vehicle_kinds=frozenset({"cargo_bike"}),
+            ),
+        ),
+        objective=Objective(balance_per_hour=3.25),
+        tiers=(Tier(id="t", max_lateness_s=61, priority=1),),
+        pairs=(Pair(id="P", pickup="A", delivery="B", max_ride_s=0),),
+    )
+    data = json.loads(json.dumps(problem_to_dict(problem)))
+    assert problem_from_dict(data) == problem
+    assert data["orders"][1]["lateness_cost_per_hour"] == 0.0
+    assert data["pairs"][0]["max_ride"] == "00:00"
+
+
+def test_objective_reads_every_field() -> None:
+    """The objective block accepts exactly model.OBJECTIVE_FIELDS."""
+    data = _raw_small()
+    data["objective"] = {key: 0.5 for key in OBJECTIVE_FIELDS}
+    problem = problem_from_dict(data)
+    assert problem.objective == Objective(**{key: 0.5 for key in OBJECTIVE_FIELDS})
+    assert problem_from_dict(problem_to_dict(problem)) == problem
 
 
 def _hand_built_plan() -> Plan:
@@ -439,6 +701,144 @@ def test_plan_from_dict_errors(
     assert (info.value.path, info.value.entity_id) == (path, entity_id)
 
 
+def _delivery_day_plan() -> Plan:
+    """The hand-built plan with lateness, a break, empty km and split costs."""
+    plan = _hand_built_plan()
+    van, bike = plan.routes
+    late_visit = dataclasses.replace(van.visits[1], late_s=720)
+    van = dataclasses.replace(
+        van,
+        visits=(van.visits[0], late_visit),
+        empty_distance_m=5000,
+        mean_load_factor=0.061,
+        late_s=720,
+        breaks=(RouteBreak(34500, 34800),),
+        costs=Costs(fixed=50.0, distance=12.6, time=16.0, lateness=4.2),
+    )
+    bike = dataclasses.replace(bike, mean_load_factor=0.2667, costs=Costs())
+    routes = (van, bike)
+    return dataclasses.replace(
+        plan, routes=routes, totals=summarize(routes, len(plan.unplanned))
+    )
+
+
+def test_delivery_day_plan_round_trip() -> None:
+    """A plan with late visits, breaks and split costs reads back equal."""
+    plan = _delivery_day_plan()
+    assert plan.totals.late_stops == 1
+    data = plan_to_dict(plan)
+    assert plan_from_dict(data) == plan
+    assert plan_from_dict(json.loads(json.dumps(data))) == plan
+
+
+def test_delivery_day_plan_keys() -> None:
+    """Plan JSON carries late_s, breaks with clock text, costs and the KPIs."""
+    data: dict[str, Any] = plan_to_dict(_delivery_day_plan())
+    van = data["routes"][0]
+    assert van["late_s"] == 720
+    assert van["empty_distance_m"] == 5000
+    assert van["mean_load_factor"] == 0.061
+    assert van["breaks"] == [
+        {"start_s": 34500, "start": "09:35", "end_s": 34800, "end": "09:40"}
+    ]
+    assert van["costs"] == {
+        "fixed": 50.0,
+        "distance": 12.6,
+        "time": 16.0,
+        "lateness": 4.2,
+    }
+    on_time, late = van["visits"]
+    assert (on_time["late_s"], "late" in on_time) == (0, False)
+    assert (late["late_s"], late["late"]) == (720, "00:12")
+    totals = data["totals"]
+    assert (totals["late_stops"], totals["late_s"]) == (1, 720)
+    assert totals["empty_distance_m"] == 5000
+    assert totals["on_time_rate"] == pytest.approx(2 / 3)
+    assert totals["driver_hours"] == pytest.approx((4800 + 605) / 3600)
+    assert totals["costs"]["fixed"] == 50.0
+
+
+def test_plan_without_delivery_day_keys_still_reads() -> None:
+    """A plan file written before the delivery-day keys reads with their defaults."""
+    plan = _hand_built_plan()
+    data: dict[str, Any] = copy.deepcopy(plan_to_dict(plan))
+    for key in ("empty_distance_m", "late_stops", "late_s", "costs"):
+        del data["totals"][key]
+    for key in ("on_time_rate", "driver_hours"):
+        del data["totals"][key]
+    for route in data["routes"]:
+        for key in ("empty_distance_m", "mean_load_factor", "late_s", "breaks"):
+            del route[key]
+        del route["costs"]
+        for visit in route["visits"]:
+            del visit["late_s"]
+    assert plan_from_dict(data) == plan
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "entity_id"),
+    [
+        (
+            lambda d: d["routes"][0]["breaks"][0].update(length=300),
+            "routes[0].breaks[0].length",
+            "van-1",
+        ),
+        (
+            lambda d: d["routes"][0]["breaks"][0].pop("end_s"),
+            "routes[0].breaks[0].end_s",
+            "van-1",
+        ),
+        (
+            lambda d: d["routes"][0]["breaks"][0].update(start_s="09:35"),
+            "routes[0].breaks[0].start_s",
+            "van-1",
+        ),
+        (
+            lambda d: d["routes"][0].update(breaks={}),
+            "routes[0].breaks",
+            "van-1",
+        ),
+        (
+            lambda d: d["routes"][0]["costs"].pop("lateness"),
+            "routes[0].costs.lateness",
+            "van-1",
+        ),
+        (
+            lambda d: d["routes"][0]["costs"].update(tolls=3.5),
+            "routes[0].costs.tolls",
+            "van-1",
+        ),
+        (
+            lambda d: d["routes"][1].update(costs=None),
+            "routes[1].costs",
+            "bike-1",
+        ),
+        (
+            lambda d: d["routes"][1].update(mean_load_factor=math.nan),
+            "routes[1].mean_load_factor",
+            "bike-1",
+        ),
+        (
+            lambda d: d["routes"][0]["visits"][1].update(late_s=12.5),
+            "routes[0].visits[1].late_s",
+            "o-4",
+        ),
+        (lambda d: d["totals"].update(late_stops=True), "totals.late_stops", None),
+        (lambda d: d["totals"]["costs"].update(time="x"), "totals.costs.time", None),
+        (lambda d: d["totals"].update(on_time=1.0), "totals.on_time", None),
+    ],
+)
+def test_delivery_day_plan_errors(
+    edit: Callable[[dict[str, Any]], object], path: str, entity_id: str | None
+) -> None:
+    """Broken plan breaks, costs and lateness raise with their path and entity."""
+    data = copy.deepcopy(plan_to_dict(_delivery_day_plan()))
+    edit(data)
+    with pytest.raises(InvalidProblemError) as info:
+        plan_from_dict(data)
+    assert (info.value.path, info.value.entity_id) == (path, entity_id)
+
+
 def test_load_plan_malformed_json(tmp_path: Path) -> None:
     """A plan file with a JSON syntax error raises InvalidProblemError with position."""
     path = tmp_path / "plan.json"
@@ -454,10 +854,19 @@ INVALID = {
     "bad_date": ("date", None),
     "bad_skill": ("vehicles[0].skills[1]", "van-1"),
     "bool_as_number": ("orders[1].service", "o-2"),
+    "break_missing_duration": ("vehicles[0].breaks[0].duration", "van-1"),
+    "break_negative_duration": ("vehicles[0].breaks[0].duration", "van-1"),
+    "break_not_object": ("vehicles[0].breaks[0]", "van-1"),
+    "break_outside_shift": ("vehicles[0].breaks[0].window", "van-1"),
+    "break_unknown_key": ("vehicles[0].breaks[0].length", "van-1"),
+    "break_window_bad_clock": ("vehicles[0].breaks[0].window[1]", "van-1"),
+    "break_window_malformed": ("vehicles[0].breaks[0].window", "van-1"),
+    "break_zero_duration": ("vehicles[0].breaks[0].duration", "van-1"),
     "capacity_wrong_length": ("vehicles[1].capacity", "van-2"),
     "duplicate_depot_id": ("depots[1].id", "AND-1"),
     "duplicate_order_id": ("orders[2].id", "o-1"),
     "duplicate_quantity_name": ("quantities", None),
+    "duplicate_tier_id": ("tiers[1].id", "vip"),
     "duplicate_vehicle_id": ("vehicles[1].id", "van-1"),
     "empty_id": ("orders[0].id", None),
     "horizon_end_before_start": ("horizon", None),
@@ -476,12 +885,28 @@ INVALID = {
     "negative_service": ("orders[0].service", "o-1"),
     "no_depots": ("depots", None),
     "not_an_object": ("", None),
+    "objective_negative_weight": ("objective.waiting_per_hour", None),
+    "objective_wrong_type": ("objective.balance_per_hour", None),
     "optional_not_bool": ("orders[3].optional", "o-4"),
+    "order_in_two_pairs": ("pairs[1].pickup", "p2"),
+    "order_negative_lateness_cost": ("orders[0].lateness_cost_per_hour", "o-1"),
+    "order_negative_max_lateness": ("orders[1].max_lateness", "o-2"),
     "overlapping_windows": ("orders[0].windows", "o-1"),
+    "pair_goods_mismatch": ("pairs[0]", "p1"),
+    "pair_missing_delivery": ("pairs[0].delivery", "p1"),
+    "pair_negative_max_ride": ("pairs[0].max_ride", "p1"),
+    "pair_same_order": ("pairs[0].delivery", "p1"),
+    "pair_unknown_key": ("pairs[0].max_ride_s", "p1"),
+    "pair_unknown_order": ("pairs[0].delivery", "p1"),
     "priority_out_of_range": ("orders[2].priority", "o-3"),
     "quantity_vector_wrong_length": ("orders[1].pickup", "o-2"),
     "repeated_json_key": ("orders[0].windows", "o-1"),
     "shift_outside_horizon": ("vehicles[0].shift", "van-1"),
+    "tier_negative_max_lateness": ("tiers[1].max_lateness", "standard"),
+    "tier_priority_out_of_range": ("tiers[0].priority", "vip"),
+    "tier_unknown_key": ("tiers[0].max_late", "vip"),
+    "tier_wrong_type": ("tiers[0].lateness_cost_per_hour", "vip"),
+    "tiers_not_array": ("tiers", None),
     "time_beyond_max_horizon": ("orders[0].windows[0]", "o-1"),
     "travel_not_object": ("travel", None),
     "tw_start_after_end": ("orders[3].windows[0]", "o-4"),
@@ -489,7 +914,11 @@ INVALID = {
     "unknown_depot": ("vehicles[1].start_depot", "van-2"),
     "unknown_end_depot": ("vehicles[0].end_depot", "van-1"),
     "unknown_key": ("orders[3].windws", "o-4"),
+    "unknown_tier": ("orders[1].tier", "o-2"),
     "unknown_top_level_key": ("vehicle", None),
+    "vehicle_kind_empty": ("vehicles[2].kind", "bike-1"),
+    "vehicle_kind_wrong_type": ("vehicles[1].kind", "van-2"),
+    "vehicle_kinds_not_array": ("orders[1].vehicle_kinds", "o-2"),
     "window_not_pair": ("orders[0].windows[0]", "o-1"),
     "wrong_type": ("vehicles[0].capacity[0]", "van-1"),
 }
@@ -557,6 +986,17 @@ def test_problem_from_dict_rejects_non_object() -> None:
         ("delivery", [1.5, 0], "orders[0].delivery[0]"),
         ("skills", "fragile", "orders[0].skills"),
         ("address", None, "orders[0].address"),
+        ("priority", "high", "orders[0].priority"),
+        ("tier", "", "orders[0].tier"),
+        ("tier", 3, "orders[0].tier"),
+        ("tier", "gold", "orders[0].tier"),  # the scenario has no tiers
+        ("max_lateness", "20 min", "orders[0].max_lateness"),
+        ("max_lateness", True, "orders[0].max_lateness"),
+        ("max_lateness", 10**30, "orders[0].max_lateness"),
+        ("lateness_cost_per_hour", math.nan, "orders[0].lateness_cost_per_hour"),
+        ("lateness_cost_per_hour", "30", "orders[0].lateness_cost_per_hour"),
+        ("vehicle_kinds", ["van", ""], "orders[0].vehicle_kinds[1]"),
+        ("vehicle_kinds", [None], "orders[0].vehicle_kinds[0]"),
     ],
 )
 def test_order_value_errors(key: str, value: object, path: str) -> None:
@@ -582,10 +1022,15 @@ def _leaf_paths(
     yield prefix
 
 
-def test_no_stray_exceptions_from_any_bad_value() -> None:
+@pytest.mark.parametrize(
+    "make_base", [_raw_small, _delivery_day_scenario], ids=["small", "delivery_day"]
+)
+def test_no_stray_exceptions_from_any_bad_value(
+    make_base: Callable[[], dict[str, Any]],
+) -> None:
     """Junk in place of any scenario value gives a Problem or InvalidProblemError."""
     junk: list[object] = [None, True, "x", "", [], {}, -1, 1.5, math.nan, 10**30]
-    base = _raw_small()
+    base = make_base()
     for path in _leaf_paths(base):
         if path and path[0] == "travel":
             continue  # free-form: validated by the travel provider
@@ -613,3 +1058,48 @@ def test_objective_block_round_trips_and_rejects_typos() -> None:
     with pytest.raises(InvalidProblemError) as info:
         problem_from_dict(data)
     assert info.value.path == "objective.durration"
+
+
+# ---------------------------------------------------------------- format reference
+
+
+def _readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
+
+
+@pytest.mark.parametrize(
+    ("title", "known"),
+    [
+        ("Top level", routing.io._TOP_KEYS),
+        ("Objective", routing.io._OBJECTIVE_KEYS),
+        ("Tier", routing.io._TIER_KEYS),
+        ("Pair", routing.io._PAIR_KEYS),
+        ("Depot", routing.io._DEPOT_KEYS),
+        ("Vehicle", routing.io._VEHICLE_KEYS),
+        ("Break (in a vehicle's `breaks`)", routing.io._BREAK_KEYS),
+        ("Order", routing.io._ORDER_KEYS),
+    ],
+)
+def test_readme_tables_list_every_key(title: str, known: tuple[str, ...]) -> None:
+    """Each key table in scenarios/README.md names exactly the keys the reader knows."""
+    rows = [
+        line.split("|")[1]
+        for line in _readme_section(title).splitlines()
+        if line.startswith("| `")
+    ]
+    documented = [key for cell in rows for key in re.findall(r"`(\w+)`", cell)]
+    assert documented == list(known)
+
+
+@pytest.mark.parametrize("title", ["Delivery-day features", "Example"])
+def test_readme_examples_load(title: str) -> None:
+    """The scenarios in the README's examples are valid and round-trip."""
+    section = _readme_section(title)
+    start = section.index("```json") + len("```json")
+    problem = problem_from_dict(
+        json.loads(section[start : section.index("```", start)])
+    )
+    assert problem_from_dict(problem_to_dict(problem)) == problem

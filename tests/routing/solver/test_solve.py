@@ -153,7 +153,9 @@ def test_max_stops_leaves_extra_orders_unplanned_with_reason() -> None:
     plan = _solve_checked(_problem(orders, vehicles))
     assert len(plan.routes[0].visits) == 2
     (u,) = plan.unplanned
-    assert u.code is UnplannedCode.FLEET_FULL
+    # The only vehicle is full (max stops): one more like it would take the order.
+    assert u.code is UnplannedCode.NEEDS_MORE_VEHICLES
+    assert "one more vehicle like 'V'" in u.reason
 
 
 def test_max_duration_and_shift_bound_the_route() -> None:
