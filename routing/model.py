@@ -598,7 +598,7 @@ class Objective:
     serves hard-slot orders early in their slot, ``balance_per_hour`` evens out
     the work (it prices the spread between the earliest start and the latest end
     over all routes: shorter longest days, at some extra distance; see
-    scenarios/README.md for the measured trade-off).
+    benchmarks/results/balance.md for the measured trade-off).
     """
 
     fixed_cost: float = 1.0

@@ -1,6 +1,6 @@
 """Write the example delivery days in Andorra: ``scenarios/*.json``.
 
-    python scenarios/generate.py              # rewrite all four files
+    python scenarios/generate.py              # rewrite all five files
     python scenarios/generate.py --only tutorial --out-dir /tmp/x
 
 Standard library only and deterministic: every scenario draws from its own
@@ -21,6 +21,14 @@ The files:
   150 orders, more returns, VIP orders and optional return pickups.
 - ``andorra_overbooked.json``: 3 vans for 90 tightly booked orders, three of which
   no vehicle can ever serve; the plan must list unplanned orders, not fail.
+- ``andorra_delivery_day.json``: every feature at once. 120 orders from 2 depots in
+  three tiers (VIP hard slots with priority 2; standard 20 min and economy 60 min
+  late at a cost), 22 returns (8 pickup-only), 6 shop-to-customer transfers (4 with
+  a maximum ride), 10 bulky orders vans only, fragile / cold-chain /
+  cash-on-delivery skills, and a mixed fleet (6 own vans, 2 cargo bikes at 15 km/h,
+  2 dear partner vans) where every driver takes 30 minutes for lunch in
+  12:00-13:30 and some vehicles have stop, duration or distance limits.
+  ``delivery_day()`` builds variants of it (``benchmarks/empty_running.py``).
 """
 
 from __future__ import annotations
@@ -208,8 +216,14 @@ def vehicle(
     cost_per_hour: float = 24,
     skills: tuple[str, ...] = (),
     max_stops: int | None = None,
+    profile: str = "van",
+    max_duration: str | None = None,
+    max_distance_km: float | None = None,
+    kind: str = "van",
+    breaks: tuple[Json, ...] = (),
 ) -> Json:
-    """A vehicle that starts and ends at ``depot``."""
+    """A vehicle that starts and ends at ``depot``; default-valued keys are left out
+    (in the key order of ``scenarios/README.md``)."""
     v: Json = {
         "id": vid,
         "start_depot": depot,
@@ -220,10 +234,20 @@ def vehicle(
         "cost_per_km": cost_per_km,
         "cost_per_hour": cost_per_hour,
     }
+    if profile != "van":
+        v["profile"] = profile
+    if max_duration is not None:
+        v["max_duration"] = max_duration
     if max_stops is not None:
         v["max_stops"] = max_stops
+    if max_distance_km is not None:
+        v["max_distance_km"] = max_distance_km
     if skills:
         v["skills"] = list(skills)
+    if kind != "van":
+        v["kind"] = kind
+    if breaks:
+        v["breaks"] = list(breaks)
     return v
 
 
@@ -303,6 +327,8 @@ def order(
     priority: int = 0,
     penalty: float | None = None,
     notes: str = "",
+    tier: str | None = None,
+    vehicle_kinds: tuple[str, ...] = (),
 ) -> Json:
     """An order in the file's key order; default-valued keys are left out."""
     o: Json = {
@@ -324,6 +350,10 @@ def order(
         o["penalty"] = penalty
     if notes:
         o["notes"] = notes
+    if tier is not None:
+        o["tier"] = tier
+    if vehicle_kinds:
+        o["vehicle_kinds"] = sorted(vehicle_kinds)
     return o
 
 
@@ -753,11 +783,418 @@ def andorra_overbooked() -> Json:
     }
 
 
+# ---------------------------------------------------------------------------
+# The full delivery day: every feature of the engine at once.
+
+DELIVERY_DAY_TRAVEL: Json = {
+    "provider": "haversine",
+    "detour_factor": 1.4,
+    "speeds_kmh": {"van": 28, "bike": 15},
+}
+"""Vans as on the other days; electric cargo bikes average 15 km/h door to door
+(the valley streets climb, and a bike parks at the door where a van circles)."""
+
+DELIVERY_DAY_TIERS: list[Json] = [
+    {"id": "vip", "priority": 2},
+    {"id": "standard", "max_lateness": "0:20", "lateness_cost_per_hour": 30},
+    {"id": "economy", "max_lateness": "1:00", "lateness_cost_per_hour": 6},
+]
+"""VIP slots are hard and a VIP order is four times as costly to leave out;
+standard slots may be missed by 20 minutes at 30 per hour late, economy ones by an
+hour at 6 per hour (a voucher, not a lost customer)."""
+
+LUNCH: Json = {"window": ["12:00", "13:00"], "duration": "0:30"}
+"""Every driver's lunch: 30 minutes starting 12:00-13:00, so over by 13:30."""
+
+VIP_SLOTS = slot_list("09-10 10-11 11-12 13-14 14-15 15-16 16-17 17-18")
+STANDARD_SLOTS: list[tuple[Slot, float]] = list(
+    zip(
+        slot_list("08-10 09-11 10-12 12-14 14-16 16-18 17-19"),
+        (10, 10, 12, 8, 12, 12, 9),
+        strict=True,
+    )
+)
+ECONOMY_SLOTS = slot_list("08-12 09-13 13-17 14-18 15-19")
+COLD_DAY_SLOTS = slot_list("09-11 10-12 13-15 14-16")
+"""Inside the 08:00-17:00 shifts of both cold-chain vans."""
+
+BULKY_ITEMS = (
+    ("flat-pack wardrobe, 2.1 m long", 45, 2),
+    ("65-inch television", 28, 1),
+    ("washing machine: take the old one back", 70, 1),
+    ("mattress 150 x 200", 30, 1),
+    ("garden furniture set", 55, 3),
+    ("road bike in its box", 14, 1),
+    ("fridge: take the old one back", 65, 1),
+)
+"""(what, kg, parcels): goods too long or too heavy for a cargo bike's box."""
+
+BULKY_KINDS = ("van", "partner_van")
+"""Vehicle kinds that may carry a bulky order (no cargo bikes)."""
+
+
+class DeliveryMix(NamedTuple):
+    """How many orders of each kind a generated delivery day has (besides the
+    pickup-and-delivery pairs); each feature is on distinct orders, except that
+    returns may fall on VIP and bulky orders and economy orders may have returns."""
+
+    n_orders: int = 108
+    n_pickup_only: int = 8  # return stops: collect only, economy tier
+    n_with_return: int = 14  # a delivery with a return collected in the same visit
+    n_vip: int = 12
+    n_cold: int = 6
+    n_fragile: int = 8
+    n_cash: int = 8
+    n_bulky: int = 10
+    n_economy: int = 22  # besides the pickup-only stops
+
+
+DELIVERY_MIX = DeliveryMix()
+"""The mix of ``andorra_delivery_day.json``: 108 single-visit orders (plus the six
+transfers' 12), 22 of them with a return."""
+
+
+class PairSpec(NamedTuple):
+    """A shop-to-customer transfer: collected at the shop, delivered the same day
+    by the same vehicle."""
+
+    shop: str
+    pickup_town: str
+    pickup_slot: Slot
+    delivery_town: str
+    delivery_slot: Slot
+    goods: list[int]
+    max_ride: str | None
+    skills: tuple[str, ...]
+    kinds: tuple[str, ...]
+    tier: str
+    notes: str
+
+
+PAIR_SPECS = (
+    PairSpec(
+        "Floristeria Puig",
+        "Andorra la Vella",
+        ("09:00", "11:00"),
+        "Escaldes-Engordany",
+        ("10:00", "12:00"),
+        [4, 1],
+        "1:00",
+        ("fragile",),
+        (),
+        "standard",
+        "bouquet: keep upright, deliver within the hour",
+    ),
+    PairSpec(
+        "Farmàcia Vidal",
+        "Escaldes-Engordany",
+        ("10:00", "12:00"),
+        "La Massana",
+        ("10:30", "12:30"),
+        [2, 1],
+        "0:45",
+        ("cold_chain",),
+        (),
+        "vip",
+        "insulin: keep refrigerated, hand over in person",
+    ),
+    PairSpec(
+        "Electrònica Font",
+        "Andorra la Vella",
+        ("09:00", "13:00"),
+        "Ordino",
+        ("14:00", "18:00"),
+        [28, 1],
+        None,
+        (),
+        BULKY_KINDS,
+        "standard",
+        "65-inch television from the shop: van only",
+    ),
+    PairSpec(
+        "Boutique Serra",
+        "Escaldes-Engordany",
+        ("09:00", "12:00"),
+        "Sant Julià de Lòria",
+        ("15:00", "19:00"),
+        [3, 1],
+        None,
+        (),
+        (),
+        "economy",
+        "altered suit back to its owner",
+    ),
+    PairSpec(
+        "Pastisseria Casal",
+        "Encamp",
+        ("13:30", "15:00"),
+        "Canillo",
+        ("14:30", "16:30"),
+        [6, 1],
+        "1:00",
+        ("fragile",),
+        (),
+        "standard",
+        "birthday cake: keep it flat",
+    ),
+    PairSpec(
+        "Restaurant Pons",
+        "Andorra la Vella",
+        ("16:30", "17:30"),
+        "Santa Coloma",
+        ("17:00", "18:30"),
+        [12, 2],
+        "0:40",
+        (),
+        (),
+        "vip",
+        "catering for a reception: hot boxes",
+    ),
+)
+"""The day's transfers; those with ``max_ride`` stay within a few valleys' drive."""
+
+
+def customer_in(
+    rng: random.Random, town_name: str, business: str = ""
+) -> tuple[str, Json]:
+    """An address and location in the named place; ``business`` prefixes it."""
+    town = next(t for t in TOWNS if t.name == town_name)
+    street, highest = rng.choice(town.streets)
+    address = f"{street} {rng.randint(1, highest)}, {town.name}"
+    if business:
+        address = f"{business}, {address}"
+    return address, jitter(rng, town.lat, town.lon, town.jitter_m)
+
+
+def delivery_day_fleet() -> list[Json]:
+    """Own vans, two cargo bikes and two costly partner vans, all with lunch."""
+    lunch = (LUNCH,)
+    early, late = ("08:00", "17:00"), ("10:00", "19:00")
+    big, small, box = [700, 80], [500, 60], [150, 16]
+
+    def van(*args: Any, **kwargs: Any) -> Json:
+        return vehicle(*args, breaks=lunch, **kwargs)
+
+    def bike(vid: str, shift: Slot, **kwargs: Any) -> Json:
+        # An e-cargo bike: cheap per km and per day, 20 stops and 40 km a charge.
+        return van(
+            vid,
+            "AND-SC",
+            shift,
+            box,
+            fixed_cost=15,
+            cost_per_km=0.02,
+            cost_per_hour=20,
+            profile="bike",
+            kind="cargo_bike",
+            max_stops=20,
+            max_distance_km=40,
+            **kwargs,
+        )
+
+    def partner(vid: str, depot: str, shift: Slot) -> Json:
+        # Hired with driver for the day: dear, no special skills, 28 stops.
+        return van(
+            vid,
+            depot,
+            shift,
+            [600, 70],
+            fixed_cost=180,
+            cost_per_km=0.45,
+            cost_per_hour=35,
+            kind="partner_van",
+            max_stops=28,
+        )
+
+    return [
+        van("van-01", "AND-SC", early, big, skills=("cold_chain", "fragile")),
+        van("van-02", "AND-SC", early, big, skills=("cash_on_delivery", "fragile")),
+        van("van-03", "AND-SC", late, big, skills=("cash_on_delivery",)),
+        # Part-time driver: 7 hours at most within the 10-19 shift.
+        van(
+            "van-04",
+            "AND-SC",
+            late,
+            small,
+            fixed_cost=45,
+            cost_per_km=0.28,
+            max_duration="7:00",
+        ),
+        van("van-05", "AND-EN", early, big, skills=("cash_on_delivery", "cold_chain")),
+        van("van-06", "AND-EN", late, big, skills=("fragile",), max_stops=24),
+        bike("bike-01", ("08:30", "16:30"), skills=("cash_on_delivery",)),
+        bike("bike-02", ("10:30", "18:30")),
+        partner("partner-1", "AND-SC", ("09:00", "18:00")),
+        partner("partner-2", "AND-EN", ("11:00", "20:00")),
+    ]
+
+
+def delivery_day_orders(
+    rng: random.Random, mix: DeliveryMix, *, prefix: str = "dd"
+) -> list[Json]:
+    """Single-visit orders with the exact feature counts of ``mix``."""
+    pool = list(range(mix.n_orders))
+    pickup_only = pick(rng, pool, mix.n_pickup_only)
+    vip = pick(rng, pool, mix.n_vip)
+    cold = pick(rng, pool, mix.n_cold)
+    fragile = pick(rng, pool, mix.n_fragile)
+    cash = pick(rng, pool, mix.n_cash)
+    bulky = pick(rng, pool, mix.n_bulky)
+    with_return = pick(rng, pool + sorted(vip | bulky), mix.n_with_return)
+    economy = pick(rng, pool, mix.n_economy) | pickup_only
+    standard_slots, popularity = zip(*STANDARD_SLOTS, strict=True)
+    orders = []
+    for i in range(mix.n_orders):
+        notes = rng.choice(NOTES) if rng.random() < 0.2 else ""
+        skills: tuple[str, ...] = ()
+        kinds: tuple[str, ...] = ()
+        tier = "vip" if i in vip else "economy" if i in economy else "standard"
+        if i in cold:
+            address, location = customer(rng, COLD_SHOPS)
+            skills, notes = ("cold_chain",), rng.choice(COLD_NOTES)
+        else:
+            address, location = customer(rng, SHOPS if rng.random() < 0.15 else ())
+        if i in cold:
+            windows = [rng.choice(COLD_DAY_SLOTS)]
+        elif tier == "vip":
+            windows = [rng.choice(VIP_SLOTS)]
+        elif tier == "economy":
+            windows = [rng.choice(ECONOMY_SLOTS)]
+        else:
+            windows = [rng.choices(standard_slots, weights=popularity)[0]]
+        delivery = parcels_and_kg(rng, 4, 30)
+        pickup = None
+        if i in bulky:
+            what, kg, parcels = rng.choice(BULKY_ITEMS)
+            delivery, kinds, notes = [kg, parcels], BULKY_KINDS, f"{what}: van only"
+        if i in fragile:
+            skills, notes = ("fragile",), "fragile: glassware, handle with care"
+        if i in cash:
+            skills = ("cash_on_delivery",)
+            notes = f"cash on delivery: collect {rng.randrange(20, 400, 5)} EUR"
+        if i in pickup_only:
+            delivery, pickup = [0, 0], a_return(rng)
+            notes = "pickup only: " + rng.choice(RETURN_NOTES).removeprefix("return: ")
+        elif i in with_return:
+            if i in bulky and "take the old one back" in notes:
+                pickup = [delivery[0], 1]
+            else:
+                pickup = a_return(rng)
+                notes = (notes + "; " if notes else "") + rng.choice(RETURN_NOTES)
+        if tier == "vip":
+            notes = ("VIP: " + notes) if notes else "VIP customer"
+        service = 360 if i in bulky else service_s(rng, delivery, pickup or [0, 0])
+        orders.append(
+            order(
+                f"{prefix}-{i + 1:03d}",
+                address,
+                location,
+                windows,
+                service,
+                delivery,
+                pickup,
+                skills=skills,
+                notes=notes,
+                tier=tier,
+                vehicle_kinds=kinds,
+            )
+        )
+    return orders
+
+
+def delivery_day_pairs(
+    rng: random.Random, specs: tuple[PairSpec, ...] = PAIR_SPECS
+) -> tuple[list[Json], list[Json]]:
+    """The transfers' orders (pickup at the shop, delivery at the customer's) and
+    the ``pairs`` entries that tie them to one vehicle."""
+    orders: list[Json] = []
+    pairs: list[Json] = []
+    for k, spec in enumerate(specs, start=1):
+        pid = f"transfer-{k}"
+        shop_address, shop_location = customer_in(rng, spec.pickup_town, spec.shop)
+        address, location = customer_in(rng, spec.delivery_town)
+        common: dict[str, Any] = {
+            "skills": spec.skills,
+            "tier": spec.tier,
+            "vehicle_kinds": spec.kinds,
+        }
+        orders.append(
+            order(
+                f"{pid}-pickup",
+                shop_address,
+                shop_location,
+                [spec.pickup_slot],
+                180,
+                [0, 0],
+                spec.goods,
+                notes=f"collect for {address.split(', ')[-1]}: {spec.notes}",
+                **common,
+            )
+        )
+        orders.append(
+            order(
+                f"{pid}-delivery",
+                address,
+                location,
+                [spec.delivery_slot],
+                180,
+                spec.goods,
+                notes=f"from {spec.shop}: {spec.notes}",
+                **common,
+            )
+        )
+        pair: Json = {
+            "id": pid,
+            "pickup": f"{pid}-pickup",
+            "delivery": f"{pid}-delivery",
+        }
+        if spec.max_ride is not None:
+            pair["max_ride"] = spec.max_ride
+        pairs.append(pair)
+    return orders, pairs
+
+
+def delivery_day(
+    *,
+    seed: int = 20261126,
+    mix: DeliveryMix = DELIVERY_MIX,
+    with_pairs: bool = True,
+    name: str = "Andorra, full delivery day (Thu 26 Nov 2026)",
+) -> Json:
+    """A delivery day with every feature; ``mix`` and ``with_pairs`` make variants
+    (``benchmarks/empty_running.py`` builds a returns-heavy one)."""
+    rng = random.Random(seed)
+    orders = delivery_day_orders(rng, mix)
+    pairs: list[Json] = []
+    if with_pairs:
+        pair_orders, pairs = delivery_day_pairs(rng)
+        orders += pair_orders
+    scenario: Json = {
+        "name": name,
+        "date": "2026-11-26",
+        "quantities": QUANTITIES,
+        "travel": DELIVERY_DAY_TRAVEL,
+        "tiers": DELIVERY_DAY_TIERS,
+        "depots": [DEPOT_SC, DEPOT_EN],
+        "vehicles": delivery_day_fleet(),
+        "orders": orders,
+    }
+    if pairs:
+        scenario["pairs"] = pairs
+    return scenario
+
+
+def andorra_delivery_day() -> Json:
+    """Everything at once: tiers, returns, transfers, a mixed fleet, lunch breaks."""
+    return delivery_day()
+
+
 SCENARIOS = {
     "tutorial": tutorial,
     "andorra_weekday": andorra_weekday,
     "andorra_peak": andorra_peak,
     "andorra_overbooked": andorra_overbooked,
+    "andorra_delivery_day": andorra_delivery_day,
 }
 
 

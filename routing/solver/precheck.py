@@ -116,11 +116,14 @@ def _pair_fit(
         starts.append(start)
         t = start + order.service_s
         prev = row
-    if (
-        max_ride_s is not None
-        and starts[1] - (starts[0] + pickup.service_s) > max_ride_s
-    ):
-        return False
+    if max_ride_s is not None:
+        ride = starts[1] - (starts[0] + pickup.service_s)
+        if ride > max_ride_s:
+            # Collect later so that the goods wait at the pickup, not on board.
+            later = starts[0] + ride - max_ride_s
+            windows = _windows_with_lateness(problem, pickup)
+            if not any(lo <= later <= hi for lo, hi in windows):
+                return False
     latest_end = min(vehicle.shift.end_s, problem.horizon.end_s)
     if vehicle.end_depot is not None:
         latest_end = min(latest_end, problem.depot(vehicle.end_depot).opening.end_s)

@@ -85,10 +85,17 @@ def _simulate(
     durations = matrix.durations_s
     pending: list[Break] = list(vehicle.breaks)
     taken: list[RouteBreak] = []
-    # Off duty before the route: a break whose window lets it end by departure.
-    while pending and pending[0].window.start_s + pending[0].duration_s <= start_s:
+    # Off duty before the route: a break whose window lets it end by departure,
+    # or whose window closes before the vehicle may leave (the departure then
+    # waits for the break's end).
+    while pending and (
+        pending[0].window.start_s + pending[0].duration_s <= start_s
+        or pending[0].window.end_s < start_s
+    ):
         b = pending.pop(0)
-        taken.append(RouteBreak(b.window.start_s, b.window.start_s + b.duration_s))
+        begin = max(b.window.start_s, taken[-1].end_s if taken else b.window.start_s)
+        taken.append(RouteBreak(begin, begin + b.duration_s))
+        start_s = max(start_s, begin + b.duration_s)
     prev = problem.depot_index(vehicle.start_depot)
     t = start_s
     arrivals: list[int] = []
@@ -174,22 +181,25 @@ def _best_break_gaps(
     rows: Sequence[int],
     start_s: int,
     greedy: _Timeline,
-) -> _Timeline:
+    not_before: Mapping[int, int],
+) -> tuple[_Timeline, dict[int, int]]:
     """When the greedy break placement makes the route infeasible, try taking
     each break earlier, gap by gap, and keep the least infeasible timeline (the
-    search may have planned the break in a gap the greedy rule passes over)."""
+    search may have planned the break in a gap the greedy rule passes over).
+    Returns the timeline and the forced placement that produced it."""
     best, best_over = greedy, _overrun(problem, vehicle, orders, greedy)
+    best_forced: dict[int, int] = {}
     for j in range(len(vehicle.breaks)):
         for k in range(len(orders)):
             trial = _simulate(
-                problem, matrix, vehicle, orders, rows, start_s, {}, {j: k}
+                problem, matrix, vehicle, orders, rows, start_s, not_before, {j: k}
             )
             over = _overrun(problem, vehicle, orders, trial)
             if over < best_over or (over == best_over and trial.end_s < best.end_s):
-                best, best_over = trial, over
+                best, best_over, best_forced = trial, over, {j: k}
             if best_over == 0:
-                return best
-    return best
+                return best, best_forced
+    return best, best_forced
 
 
 def _is_allowed(problem: Problem, orders: Sequence[Order], tl: _Timeline) -> bool:
@@ -260,20 +270,35 @@ def build_route(
     rows = [problem.order_index(oid) for oid in order_ids]
 
     not_before: dict[int, int] = {}
+    forced: dict[int, int] = {}
     timeline = _simulate(
         problem, matrix, vehicle, orders, rows, earliest_start_s, not_before
     )
-    if vehicle.breaks and _overrun(problem, vehicle, orders, timeline):
-        timeline = _best_break_gaps(
-            problem, matrix, vehicle, orders, rows, earliest_start_s, timeline
-        )
     for _ in range(MAX_RIDE_PASSES):
+        if vehicle.breaks and _overrun(problem, vehicle, orders, timeline):
+            timeline, forced = _best_break_gaps(
+                problem,
+                matrix,
+                vehicle,
+                orders,
+                rows,
+                earliest_start_s,
+                timeline,
+                not_before,
+            )
         fixes = _ride_fixes(problem, orders, timeline)
         if not fixes:
             break
         not_before.update(fixes)
         timeline = _simulate(
-            problem, matrix, vehicle, orders, rows, earliest_start_s, not_before
+            problem,
+            matrix,
+            vehicle,
+            orders,
+            rows,
+            earliest_start_s,
+            not_before,
+            forced,
         )
 
     # Delay the departure by as much waiting as can be absorbed (Savelsbergh's
@@ -290,7 +315,7 @@ def build_route(
     )
     limit = min(limit, latest_departure - earliest_start_s)
     delay = max(0, min(max_delay, limit))
-    if delay and not not_before:
+    if delay and not not_before and not forced:
         delayed = _simulate(
             problem, matrix, vehicle, orders, rows, earliest_start_s + delay, {}
         )
