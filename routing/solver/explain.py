@@ -168,13 +168,19 @@ def _explain(
         route = by_vehicle.get(vehicle.id)
         if route is None:
             idle = idle or vehicle.id
-            continue
-        sequence = list(route.order_ids)
+        sequence = list(route.order_ids) if route is not None else []
         for trial in _insertions(sequence, ids):
             faults = _faults(
                 problem, vehicle, build_route(problem, matrix, vehicle, trial), target
             )
             kinds = {f.kind for f in faults}
+            if not faults and route is None:
+                return (
+                    UnplannedCode.FLEET_FULL,
+                    f"vehicle {vehicle.id!r} is unused and could serve {label} on "
+                    "its own; the search did not find it in time (a longer time "
+                    "limit should plan it)",
+                )
             if not faults:
                 return (
                     UnplannedCode.FLEET_FULL,
@@ -215,12 +221,6 @@ def _explain(
             UnplannedCode.NEEDS_MORE_VEHICLES,
             f"every vehicle able to serve {label} is full; it fits if one more "
             f"vehicle like {like!r} is available",
-        )
-    if idle is not None:
-        return (
-            UnplannedCode.FLEET_FULL,
-            f"vehicle {idle!r} is unused and could serve {label} on its own; the "
-            "search did not find it in time (a longer time limit should plan it)",
         )
     return None
 

@@ -1,0 +1,837 @@
+"""Re-planning during the day: the rest of the day as a new Problem.
+
+Given the morning's plan and where each vehicle is now (what it has served, where
+it is, where it is driving to, what it carries), `replan_problem` builds the
+problem of the rest of the day: served and cancelled orders leave, new orders
+join, a vehicle on the road starts from a pseudo-depot at its position, goods on
+board stay on their vehicle, and orders whose ETA was promised keep it where they
+can. Solving that problem is `routing.solver.replan.replan`; this module is pure
+domain code and never solves.
+
+Conventions
+-----------
+- A vehicle is *on the road* when its state has a ``position`` or a
+  ``heading_to`` stop; otherwise it is *at its start depot* (not yet left, or back
+  from an earlier round with its goods unloaded). Vehicles without a state have
+  not left yet and keep their start.
+- Goods for deliveries are loaded at the depot. So a delivery whose goods are on
+  board of vehicle V (an undelivered stop of V's old route, V on the road) may
+  only go on V: both get the skill ``on-board:V``. Every other delivery (a new
+  order, an order of a vehicle still at the depot, an order unplanned before)
+  has its goods at the depot: when some vehicle is on the road, such orders and
+  the vehicles at their depot get the skill ``at-depot``. Pickup-only orders may
+  go on any vehicle.
+- Returns collected and still on board take room: they reduce the vehicle's
+  capacity for the rest of the day.
+- The stop a driver is driving to stays first. It leaves the problem, as
+  "served next": the vehicle's pseudo-depot is at that stop, opening when the
+  driver will have served it (arrival after the given travel time, waiting for
+  the slot if early, plus service).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+
+from routing.errors import InvalidProblemError
+from routing.eta import Promise
+from routing.model import (
+    Break,
+    Depot,
+    Location,
+    Order,
+    Place,
+    Point,
+    Problem,
+    TimeWindow,
+    Vehicle,
+)
+from routing.plan import Plan, Route
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AT_DEPOT_SKILL",
+    "DEFAULT_PROMISE_COST_PER_HOUR",
+    "ReplanRequest",
+    "ReplanSetup",
+    "VehicleState",
+    "check_request",
+    "on_board_skill",
+    "pseudo_depot_id",
+    "replan_problem",
+]
+
+AT_DEPOT_SKILL = "at-depot"
+"""Skill of the vehicles still at their depot, and of the deliveries whose goods
+are there: only those vehicles can load them."""
+
+DEFAULT_PROMISE_COST_PER_HOUR = 60.0
+"""Cost of serving a promised order after its promised range, money per hour: of
+the order of a driver-hour (e.g. 25/h) plus the cost of a customer waiting in
+vain, so that the search moves a promised ETA only to save more than that."""
+
+
+def on_board_skill(vehicle_id: str) -> str:
+    """The skill that ties orders whose goods are on board to their vehicle."""
+    return f"on-board:{vehicle_id}"
+
+
+def pseudo_depot_id(vehicle_id: str) -> str:
+    """Id of the depot a vehicle on the road starts the rest of its day from."""
+    return f"@{vehicle_id}"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VehicleState:
+    """Where one vehicle stands at the moment of re-planning.
+
+    Parameters
+    ----------
+    vehicle_id
+        The vehicle.
+    time_s
+        Now, seconds since midnight (inside the horizon).
+    position
+        Where the vehicle is; None: still at (or back at) its start depot.
+    done
+        Orders it has served already (all on its route in the old plan).
+    heading_to
+        The stop the driver is driving to (on its old route, not done); it
+        stays the vehicle's next stop.
+    on_board
+        What is on board now, one value per quantity (before serving
+        ``heading_to``); None: computed from the old plan (the undelivered
+        deliveries of its route plus what its served stops collected). More than
+        the on-board orders need reduces the capacity.
+    breaks_done
+        How many of the vehicle's breaks the driver has taken; None: those the
+        old plan has over by the time the rest of the day starts (without an old
+        route: those whose window has closed).
+    """
+
+    vehicle_id: str
+    time_s: int
+    position: Place | None = None
+    done: tuple[str, ...] = ()
+    heading_to: str | None = None
+    on_board: tuple[int, ...] | None = None
+    breaks_done: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.vehicle_id, str) or not self.vehicle_id:
+            raise InvalidProblemError(
+                f"must be a vehicle id, got {self.vehicle_id!r}", path="vehicle_id"
+            )
+        vid = self.vehicle_id
+        if not _is_int(self.time_s) or self.time_s < 0:
+            raise InvalidProblemError(
+                f"must be integer seconds >= 0, got {self.time_s!r}",
+                path="time_s",
+                entity_id=vid,
+            )
+        if self.position is not None and not isinstance(
+            self.position, Location | Point
+        ):
+            raise InvalidProblemError(
+                f"must be a Location(lat, lon), a Point(x, y) or None, got "
+                f"{self.position!r}",
+                path="position",
+                entity_id=vid,
+            )
+        if not isinstance(self.done, tuple):
+            object.__setattr__(self, "done", tuple(self.done))
+        for j, oid in enumerate(self.done):
+            if not isinstance(oid, str) or not oid:
+                raise InvalidProblemError(
+                    f"must be an order id, got {oid!r}",
+                    path=f"done[{j}]",
+                    entity_id=vid,
+                )
+        if self.heading_to is not None and (
+            not isinstance(self.heading_to, str) or not self.heading_to
+        ):
+            raise InvalidProblemError(
+                f"must be an order id or None, got {self.heading_to!r}",
+                path="heading_to",
+                entity_id=vid,
+            )
+        if self.on_board is not None:
+            if not isinstance(self.on_board, tuple):
+                object.__setattr__(self, "on_board", tuple(self.on_board))
+            for q, value in enumerate(self.on_board or ()):
+                if not _is_int(value) or value < 0:
+                    raise InvalidProblemError(
+                        f"must be an integer >= 0, got {value!r}",
+                        path=f"on_board[{q}]",
+                        entity_id=vid,
+                    )
+        if self.breaks_done is not None and (
+            not _is_int(self.breaks_done) or self.breaks_done < 0
+        ):
+            raise InvalidProblemError(
+                f"must be an integer >= 0 or None, got {self.breaks_done!r}",
+                path="breaks_done",
+                entity_id=vid,
+            )
+
+    @property
+    def is_on_road(self) -> bool:
+        """True when the vehicle has left its depot (a position or a next stop)."""
+        return self.position is not None or self.heading_to is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplanRequest:
+    """What changed since the plan was made.
+
+    Parameters
+    ----------
+    states
+        One state per vehicle that has moved or whose clock matters; vehicles
+        without one have not left their depot and keep their start.
+    new_orders
+        Orders booked since (their ids must be new).
+    cancelled
+        Ids of orders cancelled since (not served). Cancelling one order of a
+        pickup-and-delivery pair whose pickup is not served cancels the other
+        one too.
+    promises
+        ETAs already given to customers, by order id (`routing.eta.promises`).
+        A promised order's slot is narrowed to its promised range; serving it
+        later stays allowed up to the end of its booked slot plus its allowed
+        lateness, at ``promise_cost_per_hour`` (or the order's own lateness cost
+        if higher). Serving it earlier is not allowed (the driver waits).
+    promise_cost_per_hour
+        Money per hour a promised ETA is overrun (>= 0).
+    """
+
+    states: tuple[VehicleState, ...]
+    new_orders: tuple[Order, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    promises: Mapping[str, Promise] = field(default_factory=dict)
+    promise_cost_per_hour: float = DEFAULT_PROMISE_COST_PER_HOUR
+
+    def __post_init__(self) -> None:
+        for name in ("states", "new_orders", "cancelled"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        for i, state in enumerate(self.states):
+            if not isinstance(state, VehicleState):
+                raise InvalidProblemError(
+                    f"expected a VehicleState, got {state!r}", path=f"states[{i}]"
+                )
+        for k, order in enumerate(self.new_orders):
+            if not isinstance(order, Order):
+                raise InvalidProblemError(
+                    f"expected an Order, got {order!r}", path=f"new_orders[{k}]"
+                )
+        for k, oid in enumerate(self.cancelled):
+            if not isinstance(oid, str) or not oid:
+                raise InvalidProblemError(
+                    f"must be an order id, got {oid!r}", path=f"cancelled[{k}]"
+                )
+        if not isinstance(self.promises, Mapping):
+            raise InvalidProblemError(
+                f"must map order ids to Promises, got {self.promises!r}",
+                path="promises",
+            )
+        for oid, promise in self.promises.items():
+            path = f"promises.{oid}"
+            if not isinstance(promise, Promise):
+                raise InvalidProblemError(
+                    f"expected a Promise, got {promise!r}", path=path, entity_id=oid
+                )
+            if promise.order_id != oid:
+                raise InvalidProblemError(
+                    f"the promise is for order {promise.order_id!r}",
+                    path=path,
+                    entity_id=oid,
+                )
+            if not 0 <= promise.window_start_s <= promise.window_end_s:
+                raise InvalidProblemError(
+                    f"promised range [{promise.window_start_s}, "
+                    f"{promise.window_end_s}] s is not a valid interval",
+                    path=path,
+                    entity_id=oid,
+                )
+        object.__setattr__(self, "promises", MappingProxyType(dict(self.promises)))
+        cost = self.promise_cost_per_hour
+        if (
+            not isinstance(cost, int | float)
+            or isinstance(cost, bool)
+            or not math.isfinite(cost)
+            or cost < 0
+        ):
+            raise InvalidProblemError(
+                f"must be a finite number >= 0, got {cost!r}",
+                path="promise_cost_per_hour",
+            )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # promises is a read-only proxy, which does not pickle: rebuild from the
+        # constructor's arguments, so requests travel to worker processes.
+        kwargs = {f.name: getattr(self, f.name) for f in fields(self)}
+        kwargs["promises"] = dict(self.promises)
+        return (_rebuild_request, (kwargs,))
+
+
+def _rebuild_request(kwargs: dict[str, object]) -> ReplanRequest:
+    return ReplanRequest(**kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplanSetup:
+    """The rest of the day, ready to solve.
+
+    Parameters
+    ----------
+    problem
+        The problem of the rest of the day.
+    done
+        Vehicle -> orders it served before (as in the request).
+    pinned_first
+        Vehicle -> the stop it is driving to, served next, outside ``problem``.
+    pinned_start_s
+        Vehicle -> when that stop's service starts (its new ETA).
+    on_board
+        Vehicle on the road -> orders whose goods it carries (only it can serve
+        them).
+    cancelled
+        The orders removed as cancelled, partners of cancelled pair orders
+        included.
+    off_duty
+        Vehicles at their depot whose shift is over: left out of ``problem``.
+    """
+
+    problem: Problem
+    done: dict[str, tuple[str, ...]]
+    pinned_first: dict[str, str]
+    pinned_start_s: dict[str, int] = field(default_factory=dict)
+    on_board: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cancelled: tuple[str, ...] = ()
+    off_duty: tuple[str, ...] = ()
+
+
+def _fail(message: str, path: str, entity_id: str | None = None) -> InvalidProblemError:
+    return InvalidProblemError(message, path=path, entity_id=entity_id)
+
+
+def _routes_of(problem: Problem, plan: Plan) -> dict[str, str]:
+    """Order id -> the vehicle whose route visits it in the old plan."""
+    known_vehicles = {v.id for v in problem.vehicles}
+    route_of: dict[str, str] = {}
+    for i, route in enumerate(plan.routes):
+        if route.vehicle_id not in known_vehicles:
+            raise _fail(
+                "the plan has a route for a vehicle that is not in the problem",
+                f"plan.routes[{i}].vehicle_id",
+                route.vehicle_id,
+            )
+        for j, visit in enumerate(route.visits):
+            try:
+                problem.order(visit.order_id)
+            except KeyError:
+                raise _fail(
+                    "the plan visits an order that is not in the problem",
+                    f"plan.routes[{i}].visits[{j}].order_id",
+                    visit.order_id,
+                ) from None
+            route_of.setdefault(visit.order_id, route.vehicle_id)
+    return route_of
+
+
+def check_request(problem: Problem, plan: Plan, request: ReplanRequest) -> None:
+    """Check a re-planning request against the problem and its old plan.
+
+    Raises
+    ------
+    InvalidProblemError
+        Naming the field (``states[2].done[0]``, ``cancelled[1]``,
+        ``new_orders[0].id``, ``promises.o-7``...) and the entity: an unknown
+        vehicle or order, two states for one vehicle, a time outside the horizon,
+        a position of the wrong coordinate kind, an order done twice, done by a
+        vehicle whose route did not have it, done and cancelled, a pair's
+        delivery done (or driven to) before its pickup, a ``heading_to`` that is
+        not an open stop of the vehicle's route, an ``on_board`` or new order
+        vector of the wrong length, a new order id that exists already, or a
+        promise for an unknown order.
+    """
+    route_of = _routes_of(problem, plan)
+    known = {o.id for o in problem.orders}
+    horizon = problem.horizon
+    cancelled: dict[str, int] = {}
+    for k, oid in enumerate(request.cancelled):
+        if oid not in known:
+            raise _fail("unknown order", f"cancelled[{k}]", oid)
+        if oid in cancelled:
+            raise _fail(
+                f"cancelled twice, first at cancelled[{cancelled[oid]}]",
+                f"cancelled[{k}]",
+                oid,
+            )
+        cancelled[oid] = k
+    seen_vehicles: dict[str, int] = {}
+    done_at: dict[str, str] = {}
+    heading_at: dict[str, str] = {}
+    n_quantities = len(problem.quantities)
+    for i, state in enumerate(request.states):
+        p = f"states[{i}]"
+        vid = state.vehicle_id
+        try:
+            vehicle = problem.vehicle(vid)
+        except KeyError:
+            raise _fail(
+                "unknown vehicle; known vehicles: "
+                f"{sorted(v.id for v in problem.vehicles)}",
+                f"{p}.vehicle_id",
+                vid,
+            ) from None
+        if vid in seen_vehicles:
+            raise _fail(
+                "a second state for this vehicle "
+                f"(first at states[{seen_vehicles[vid]}])",
+                f"{p}.vehicle_id",
+                vid,
+            )
+        seen_vehicles[vid] = i
+        if not horizon.contains(state.time_s):
+            raise _fail(
+                f"time {state.time_s} s is outside the horizon "
+                f"[{horizon.start_s}, {horizon.end_s}] s",
+                f"{p}.time_s",
+                vid,
+            )
+        if state.position is not None and (
+            isinstance(state.position, Point) != problem.is_planar
+        ):
+            kind = "planar Point(x, y)" if problem.is_planar else "Location(lat, lon)"
+            raise _fail(
+                f"the problem's places are {kind}, got {state.position!r}",
+                f"{p}.position",
+                vid,
+            )
+        for j, oid in enumerate(state.done):
+            q = f"{p}.done[{j}]"
+            if oid not in known:
+                raise _fail("unknown order", q, oid)
+            if oid in done_at:
+                raise _fail(f"order is done twice (also at {done_at[oid]})", q, oid)
+            if route_of.get(oid) != vid:
+                where = (
+                    f"it is on the route of vehicle {route_of[oid]!r}"
+                    if oid in route_of
+                    else "it is not planned"
+                )
+                raise _fail(f"vehicle {vid!r} cannot have served it: {where}", q, oid)
+            if oid in cancelled:
+                raise _fail(
+                    f"order is done but also cancelled (cancelled[{cancelled[oid]}])",
+                    q,
+                    oid,
+                )
+            done_at[oid] = q
+        if state.heading_to is not None:
+            q, oid = f"{p}.heading_to", state.heading_to
+            if oid not in known:
+                raise _fail("unknown order", q, oid)
+            if route_of.get(oid) != vid:
+                raise _fail(
+                    f"not a stop of vehicle {vid!r}'s route in the plan", q, oid
+                )
+            if oid in done_at:
+                raise _fail(f"the stop is done already ({done_at[oid]})", q, oid)
+            if oid in cancelled:
+                raise _fail(
+                    f"the stop is cancelled (cancelled[{cancelled[oid]}])", q, oid
+                )
+            heading_at[oid] = q
+        if state.on_board is not None and len(state.on_board) != n_quantities:
+            raise _fail(
+                f"has {len(state.on_board)} values but the problem has "
+                f"{n_quantities} quantities {list(problem.quantities)}",
+                f"{p}.on_board",
+                vid,
+            )
+        if state.breaks_done is not None and state.breaks_done > len(vehicle.breaks):
+            raise _fail(
+                f"{state.breaks_done} breaks done but the vehicle has "
+                f"{len(vehicle.breaks)}",
+                f"{p}.breaks_done",
+                vid,
+            )
+    for pair in problem.pairs:
+        if pair.pickup in done_at:
+            continue
+        for paths in (done_at, heading_at):
+            if pair.delivery in paths:
+                raise _fail(
+                    f"the delivery of pair {pair.id!r} comes before its pickup "
+                    f"{pair.pickup!r}, which is not done",
+                    paths[pair.delivery],
+                    pair.delivery,
+                )
+    new_ids: dict[str, int] = {}
+    for k, order in enumerate(request.new_orders):
+        if order.id in known:
+            raise _fail(
+                "an order with this id is already in the day",
+                f"new_orders[{k}].id",
+                order.id,
+            )
+        if order.id in new_ids:
+            raise _fail(
+                f"duplicate id, first used at new_orders[{new_ids[order.id]}]",
+                f"new_orders[{k}].id",
+                order.id,
+            )
+        new_ids[order.id] = k
+        for name in ("delivery", "pickup"):
+            vector = getattr(order, name)
+            if len(vector) != n_quantities:
+                raise _fail(
+                    f"has {len(vector)} values but the problem has {n_quantities} "
+                    f"quantities {list(problem.quantities)}",
+                    f"new_orders[{k}].{name}",
+                    order.id,
+                )
+    for oid in request.promises:
+        if oid not in known and oid not in new_ids:
+            raise _fail("promise for an unknown order", f"promises.{oid}", oid)
+
+
+def _add(a: Sequence[int], b: Sequence[int], sign: int = 1) -> list[int]:
+    return [x + sign * y for x, y in zip(a, b, strict=True)]
+
+
+def _service_start(problem: Problem, order: Order, arrival_s: int) -> int:
+    """Earliest service start at or after ``arrival_s`` (waiting for a slot)."""
+    for window in order.windows or (problem.horizon,):
+        if arrival_s <= window.end_s:
+            return max(arrival_s, window.start_s)
+    return arrival_s
+
+
+def _narrowed(problem: Problem, order: Order, promise: Promise, cost: float) -> Order:
+    """The order with its slot narrowed to the promised range: later service
+    allowed up to the end of its booked slot plus its allowed lateness, at the
+    promise's cost per hour (or the order's own lateness cost, if higher)."""
+    ws, we = promise.window_start_s, promise.window_end_s
+    policy = problem.policy(order)
+    if not order.windows:
+        limit = problem.horizon.end_s
+    else:
+        slot = next(
+            (w for w in reversed(order.windows) if w.start_s <= we), order.windows[0]
+        )
+        limit = slot.end_s
+        if slot == order.windows[-1]:
+            limit += policy.max_lateness_s
+    limit = max(limit, we)
+    return replace(
+        order,
+        windows=(TimeWindow(ws, we),),
+        max_lateness_s=limit - we,
+        lateness_cost_per_hour=max(cost, policy.lateness_cost_per_hour),
+    )
+
+
+def _remaining_breaks(
+    vehicle: Vehicle, old_route: Route | None, state: VehicleState, t0: int
+) -> tuple[Break, ...]:
+    """The breaks still to take, their windows opening no earlier than ``t0``
+    (an overdue break is taken at ``t0``)."""
+    if state.breaks_done is not None:
+        taken = state.breaks_done
+    elif old_route is not None:
+        taken = sum(1 for b in old_route.breaks if b.end_s <= t0)
+    else:
+        taken = sum(1 for b in vehicle.breaks if b.window.end_s < t0)
+    out: list[Break] = []
+    for b in vehicle.breaks[min(taken, len(vehicle.breaks)) :]:
+        start, end = b.window.start_s, b.window.end_s
+        if start < t0:
+            out.append(replace(b, window=TimeWindow(t0, max(t0, end))))
+        else:
+            out.append(b)
+    return tuple(out)
+
+
+def _restarted(
+    vehicle: Vehicle,
+    old_route: Route | None,
+    state: VehicleState,
+    *,
+    t0: int,
+    served: Sequence[str],
+) -> Vehicle:
+    """The vehicle's shift, breaks and route limits for the rest of the day."""
+    limits: dict[str, int | None] = {}
+    if old_route is not None and (served or state.is_on_road):
+        elapsed = max(0, t0 - old_route.start_s)
+        done = set(served)
+        driven = sum(v.distance_m for v in old_route.visits if v.order_id in done)
+        if vehicle.max_duration_s is not None:
+            limits["max_duration_s"] = max(0, vehicle.max_duration_s - elapsed)
+        if vehicle.max_distance_m is not None:
+            limits["max_distance_m"] = max(0, vehicle.max_distance_m - driven)
+    if vehicle.max_stops is not None:
+        limits["max_stops"] = max(0, vehicle.max_stops - len(served))
+    return replace(
+        vehicle,
+        shift=TimeWindow(t0, max(t0, vehicle.shift.end_s)),
+        breaks=_remaining_breaks(vehicle, old_route, state, t0),
+        **limits,  # type: ignore[arg-type]
+    )
+
+
+def replan_problem(
+    problem: Problem,
+    plan: Plan,
+    request: ReplanRequest,
+    *,
+    travel_s_to: Mapping[str, int] | None = None,
+) -> ReplanSetup:
+    """Build the problem of the rest of the day.
+
+    Parameters
+    ----------
+    problem
+        The day's problem.
+    plan
+        The plan the vehicles are driving (solving ``problem``).
+    request
+        Vehicle states, new and cancelled orders, promises (see the module
+        docstring for the rules).
+    travel_s_to
+        Vehicle -> seconds from its position (its start depot if it has none) to
+        its ``heading_to`` stop; missing vehicles arrive at ``time_s``.
+
+    Returns
+    -------
+    ReplanSetup
+        The new problem and what left it. In the problem: served, driven-to and
+        cancelled orders are gone (with pairs that lost an order); new orders are
+        added; a vehicle on the road starts at depot ``@<vehicle>`` (at its
+        position, or at its ``heading_to`` stop from when it is served) with its
+        shift starting then, its breaks taken so far removed, its ``max_stops``,
+        ``max_duration_s`` and ``max_distance_m`` reduced by what it used
+        (stops served, time since its old route left, planned legs to its served
+        stops), its capacity reduced by goods on board that no remaining order
+        of it delivers; a vehicle at its depot with a state cannot leave before
+        its ``time_s`` (it is left out when its shift is over). Skills tie goods
+        to vehicles (module docstring); promised orders' slots are narrowed.
+
+    Raises
+    ------
+    InvalidProblemError
+        As `check_request`; also when the rest of the day starts after the
+        horizon (``states[i].heading_to``), when ``on_board`` is less than what
+        the vehicle's on-board orders deliver (``states[i].on_board``), or when
+        ``travel_s_to`` holds a negative or non-integer time.
+    """
+    check_request(problem, plan, request)
+    travel_s_to = travel_s_to or {}
+    for vid, seconds in travel_s_to.items():
+        if not _is_int(seconds) or seconds < 0:
+            raise _fail(
+                f"must be integer seconds >= 0, got {seconds!r}",
+                f"travel_s_to.{vid}",
+                vid,
+            )
+    horizon = problem.horizon
+    n_q = len(problem.quantities)
+    state_of = {s.vehicle_id: s for s in request.states}
+    index_of = {s.vehicle_id: i for i, s in enumerate(request.states)}
+    done = {oid for s in request.states for oid in s.done}
+    pinned = {s.heading_to: s.vehicle_id for s in request.states if s.heading_to}
+    served = done | set(pinned)
+
+    cancelled = set(request.cancelled)
+    for pair in problem.pairs:
+        if pair.pickup in cancelled and pair.delivery not in served:
+            cancelled.add(pair.delivery)
+        if pair.delivery in cancelled and pair.pickup not in served:
+            cancelled.add(pair.pickup)
+    removed = served | cancelled
+    kept_pairs = tuple(
+        p
+        for p in problem.pairs
+        if p.pickup not in removed and p.delivery not in removed
+    )
+    in_kept_pair = {oid for p in kept_pairs for oid in (p.pickup, p.delivery)}
+    has_on_road = any(s.is_on_road for s in request.states)
+
+    depots: list[Depot] = list(problem.depots)
+    depot_ids = {d.id for d in problem.depots}
+    vehicles: list[Vehicle] = []
+    on_board: dict[str, tuple[str, ...]] = {}
+    skill_of: dict[str, str] = {}  # order -> on-board skill
+    pinned_start: dict[str, int] = {}
+    off_duty: list[str] = []
+    for vehicle in problem.vehicles:
+        state = state_of.get(vehicle.id)
+        at_depot_skills = (
+            vehicle.skills | {AT_DEPOT_SKILL} if has_on_road else vehicle.skills
+        )
+        if state is None:
+            vehicles.append(replace(vehicle, skills=at_depot_skills))
+            continue
+        i = index_of[vehicle.id]
+        old_route = plan.route(vehicle.id)
+        served_here = [*state.done, *([state.heading_to] if state.heading_to else [])]
+        if not state.is_on_road:
+            t0 = max(vehicle.shift.start_s, state.time_s)
+            if t0 > vehicle.shift.end_s:
+                logger.info("vehicle %s: shift over at %d s, left out", vehicle.id, t0)
+                off_duty.append(vehicle.id)
+                continue
+            restarted = _restarted(vehicle, old_route, state, t0=t0, served=served_here)
+            vehicles.append(replace(restarted, skills=at_depot_skills))
+            continue
+
+        # On the road: where and when the rest of its day starts.
+        start_place: Place = (
+            state.position
+            if state.position is not None
+            else problem.depot(vehicle.start_depot).location
+        )
+        t0 = state.time_s
+        address = ""
+        if state.heading_to is not None:
+            target = problem.order(state.heading_to)
+            arrival = state.time_s + travel_s_to.get(vehicle.id, 0)
+            start = _service_start(problem, target, arrival)
+            pinned_start[vehicle.id] = start
+            t0 = start + target.service_s
+            start_place = target.location
+            address = target.address
+        if t0 > horizon.end_s:
+            raise _fail(
+                f"the vehicle can resume only at {t0} s, after the horizon ends "
+                f"({horizon.end_s} s)",
+                f"states[{i}].heading_to",
+                vehicle.id,
+            )
+        depot_id = pseudo_depot_id(vehicle.id)
+        if depot_id in depot_ids:
+            raise _fail(
+                f"a depot is named {depot_id!r}, the id reserved for the vehicle's "
+                "position",
+                f"states[{i}].vehicle_id",
+                vehicle.id,
+            )
+        depots.append(
+            Depot(
+                id=depot_id,
+                location=start_place,
+                opening=TimeWindow(t0, max(t0, horizon.end_s)),
+                address=address,
+            )
+        )
+
+        # What is on board now, and which remaining orders it is for.
+        route_ids = old_route.order_ids if old_route is not None else ()
+        done_here = set(state.done)
+        load = [0] * n_q
+        for oid in route_ids:
+            order = problem.order(oid)
+            if oid in done_here:
+                load = _add(load, order.pickup)
+                if problem.is_paired_delivery(oid):
+                    load = _add(load, order.delivery, -1)
+            elif not problem.is_paired_delivery(oid):
+                load = _add(load, order.delivery)  # cancelled goods stay on board
+        if state.on_board is not None:
+            load = list(state.on_board)
+        if state.heading_to is not None:
+            target = problem.order(state.heading_to)
+            load = _add(_add(load, target.delivery, -1), target.pickup)
+        carried: list[str] = []
+        for oid in route_ids:
+            if oid in removed:
+                continue
+            its_pair = problem.pair_of(oid)
+            if problem.is_paired_delivery(oid):
+                if its_pair is not None and its_pair.pickup in served:
+                    carried.append(oid)
+            elif any(problem.order(oid).delivery):
+                carried.append(oid)
+        needed = [0] * n_q
+        for oid in carried:
+            needed = _add(needed, problem.order(oid).delivery)
+        extra = _add(load, needed, -1)
+        if any(x < 0 for x in extra):
+            raise _fail(
+                f"{load} on board (after the next stop) is less than the {needed} "
+                f"the vehicle's remaining deliveries {carried} hand over; cancel "
+                "the orders whose goods are missing",
+                f"states[{i}].on_board",
+                vehicle.id,
+            )
+        skill = on_board_skill(vehicle.id)
+        on_board[vehicle.id] = tuple(carried)
+        skill_of.update(dict.fromkeys(carried, skill))
+        restarted = _restarted(vehicle, old_route, state, t0=t0, served=served_here)
+        vehicles.append(
+            replace(
+                restarted,
+                start_depot=depot_id,
+                capacity=tuple(
+                    max(0, c - x) for c, x in zip(vehicle.capacity, extra, strict=True)
+                ),
+                skills=vehicle.skills | {skill},
+            )
+        )
+
+    def prepared(order: Order) -> Order:
+        skills = order.skills
+        if order.id in skill_of:
+            skills = skills | {skill_of[order.id]}
+        elif (
+            has_on_road
+            and any(order.delivery)
+            and not (order.id in in_kept_pair and problem.is_paired_delivery(order.id))
+        ):
+            skills = skills | {AT_DEPOT_SKILL}
+        if skills != order.skills:
+            order = replace(order, skills=skills)
+        promise = request.promises.get(order.id)
+        if promise is not None:
+            order = _narrowed(problem, order, promise, request.promise_cost_per_hour)
+        return order
+
+    orders = [prepared(o) for o in problem.orders if o.id not in removed]
+    orders += [prepared(o) for o in request.new_orders]
+    rest = replace(
+        problem,
+        depots=tuple(depots),
+        vehicles=tuple(vehicles),
+        orders=tuple(orders),
+        pairs=kept_pairs,
+    )
+    logger.debug(
+        "re-plan: %d orders served, %d cancelled, %d new, %d vehicles on the road",
+        len(served),
+        len(cancelled),
+        len(request.new_orders),
+        len(on_board),
+    )
+    return ReplanSetup(
+        problem=rest,
+        done={s.vehicle_id: s.done for s in request.states},
+        pinned_first={vid: oid for oid, vid in pinned.items()},
+        pinned_start_s=pinned_start,
+        on_board=on_board,
+        cancelled=tuple(o.id for o in problem.orders if o.id in cancelled),
+        off_duty=tuple(off_duty),
+    )

@@ -1,0 +1,312 @@
+"""What-if variants of a day (more or fewer vans, a closed depot, wider slots,
+longer shifts) and the KPI row a dispatcher compares them by.
+
+Pure domain code: `apply_variant` turns a Problem into a variant Problem and
+`kpi_row` summarises a Plan; solving them side by side is
+`routing.solver.whatif.compare`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from itertools import count
+
+from routing.errors import InvalidProblemError
+from routing.model import Order, Problem, TimeWindow, Vehicle
+from routing.plan import Plan
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "KPI_KEYS",
+    "Variant",
+    "apply_variant",
+    "kpi_row",
+    "variant_from_dict",
+    "variant_to_dict",
+]
+
+KPI_KEYS = (
+    "name",
+    "status",
+    "orders_planned",
+    "orders_unplanned",
+    "vehicles_used",
+    "km",
+    "empty_km",
+    "driver_hours",
+    "on_time_rate",
+    "late_stops",
+    "late_min",
+    "cost",
+    "cost_fixed",
+    "cost_distance",
+    "cost_time",
+    "cost_lateness",
+)
+"""The keys of a KPI row, in display order."""
+
+_VARIANT_KEYS = (
+    "name",
+    "add_vehicles",
+    "remove_vehicles",
+    "close_depots",
+    "widen_slots_s",
+    "extend_shifts_s",
+)
+
+
+def _check_seconds(value: object, *, path: str, entity_id: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidProblemError(
+            f"must be an integer >= 0, got {value!r}", path=path, entity_id=entity_id
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    """A change to the day to try out.
+
+    Parameters
+    ----------
+    name
+        Label of the variant's KPI row.
+    add_vehicles
+        How many vehicles to add: clones of the first vehicle of each kind in the
+        fleet (after removals and closures), taken round-robin over the kinds in
+        fleet order; clone ids are ``"<template id>+<n>"``, n = 1, 2, ... per
+        template.
+    remove_vehicles
+        Ids of vehicles to take out.
+    close_depots
+        Ids of depots that are closed for the day: vehicles starting or ending
+        there are taken out (a closed depot can neither load nor receive them);
+        orders stay.
+    widen_slots_s
+        Seconds added to the *end* of every booked slot (starts do not move,
+        so no customer gets a visit earlier than booked); slots that then
+        overlap are merged. Ends are capped at the horizon end.
+    extend_shifts_s
+        Seconds added to every shift end (capped at the horizon end); depot
+        opening hours do not change.
+    """
+
+    name: str
+    add_vehicles: int = 0
+    remove_vehicles: tuple[str, ...] = ()
+    close_depots: tuple[str, ...] = ()
+    widen_slots_s: int = 0
+    extend_shifts_s: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InvalidProblemError(
+                f"must be a non-empty name, got {self.name!r}", path="name"
+            )
+        for key in ("add_vehicles", "widen_slots_s", "extend_shifts_s"):
+            _check_seconds(getattr(self, key), path=key, entity_id=self.name)
+        for key in ("remove_vehicles", "close_depots"):
+            value = getattr(self, key)
+            if isinstance(value, str) or not isinstance(value, tuple | list):
+                raise InvalidProblemError(
+                    f"must be a list of ids, got {value!r}",
+                    path=key,
+                    entity_id=self.name,
+                )
+            object.__setattr__(self, key, tuple(value))
+            for k, item in enumerate(getattr(self, key)):
+                if not isinstance(item, str) or not item:
+                    raise InvalidProblemError(
+                        f"must be an id, got {item!r}",
+                        path=f"{key}[{k}]",
+                        entity_id=self.name,
+                    )
+
+
+def _at(prefix: str, path: str) -> str:
+    return f"{prefix}.{path}" if prefix else path
+
+
+def variant_to_dict(variant: Variant) -> dict[str, object]:
+    """The variant as JSON-ready builtins (for worker processes and the API)."""
+    return {
+        "name": variant.name,
+        "add_vehicles": variant.add_vehicles,
+        "remove_vehicles": list(variant.remove_vehicles),
+        "close_depots": list(variant.close_depots),
+        "widen_slots_s": variant.widen_slots_s,
+        "extend_shifts_s": variant.extend_shifts_s,
+    }
+
+
+def variant_from_dict(data: Mapping[str, object], *, path: str = "") -> Variant:
+    """Build a Variant from builtins (`variant_to_dict`'s output).
+
+    Parameters
+    ----------
+    data
+        Keys as the Variant's fields; only ``name`` is required.
+    path
+        Prefix for error paths, e.g. ``"variants[1]"``.
+
+    Raises
+    ------
+    InvalidProblemError
+        On a missing name, an unknown key or a bad value; ``path`` is prefixed,
+        e.g. ``variants[1].widen_slots_s``.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidProblemError(f"expected an object, got {data!r}", path=path)
+    unknown = sorted(str(k) for k in data if k not in _VARIANT_KEYS)
+    if unknown:
+        raise InvalidProblemError(
+            f"unknown keys {unknown}; known keys: {list(_VARIANT_KEYS)}", path=path
+        )
+    if "name" not in data:
+        raise InvalidProblemError("is required", path=_at(path, "name"))
+    try:
+        return Variant(**data)  # type: ignore[arg-type]
+    except InvalidProblemError as exc:
+        raise InvalidProblemError(
+            exc.message, path=_at(path, exc.path), entity_id=exc.entity_id
+        ) from exc
+
+
+def _widened(order: Order, seconds: int, horizon_end_s: int) -> Order:
+    if not order.windows or not seconds:
+        return order
+    merged: list[TimeWindow] = []
+    for w in order.windows:
+        end = max(w.end_s, min(w.end_s + seconds, horizon_end_s))
+        if merged and w.start_s <= merged[-1].end_s:
+            merged[-1] = TimeWindow(merged[-1].start_s, max(merged[-1].end_s, end))
+        else:
+            merged.append(TimeWindow(w.start_s, end))
+    return replace(order, windows=tuple(merged))
+
+
+def _clones(fleet: list[Vehicle], how_many: int, taken: set[str]) -> list[Vehicle]:
+    templates: dict[str, Vehicle] = {}
+    for v in fleet:
+        templates.setdefault(v.kind, v)
+    bases = list(templates.values())
+    counters = {b.id: count(1) for b in bases}
+    out: list[Vehicle] = []
+    for k in range(how_many):
+        base = bases[k % len(bases)]
+        new_id = f"{base.id}+{next(counters[base.id])}"
+        while new_id in taken:
+            new_id = f"{base.id}+{next(counters[base.id])}"
+        taken.add(new_id)
+        out.append(replace(base, id=new_id))
+    return out
+
+
+def apply_variant(
+    problem: Problem, variant: Variant, *, index: int | None = None
+) -> Problem:
+    """The day as the variant changes it.
+
+    Removals and closures apply first, then clones are added (from the vehicles
+    left; if none is left, from the vehicles not at a closed depot), then slots
+    are widened and shifts extended (clones included).
+
+    Parameters
+    ----------
+    problem
+        The day.
+    variant
+        What to change.
+    index
+        The variant's position in a list, for error paths
+        (``variants[1].remove_vehicles[0]``); None: paths start at the field.
+
+    Raises
+    ------
+    InvalidProblemError
+        If a vehicle or depot id is unknown, or vehicles are to be added while
+        no vehicle is left to clone.
+    """
+    prefix = f"variants[{index}]" if index is not None else ""
+    vehicle_ids = {v.id for v in problem.vehicles}
+    depot_ids = {d.id for d in problem.depots}
+    for k, vid in enumerate(variant.remove_vehicles):
+        if vid not in vehicle_ids:
+            raise InvalidProblemError(
+                f"unknown vehicle; known vehicles: {sorted(vehicle_ids)}",
+                path=_at(prefix, f"remove_vehicles[{k}]"),
+                entity_id=vid,
+            )
+    for k, did in enumerate(variant.close_depots):
+        if did not in depot_ids:
+            raise InvalidProblemError(
+                f"unknown depot; known depots: {sorted(depot_ids)}",
+                path=_at(prefix, f"close_depots[{k}]"),
+                entity_id=did,
+            )
+    closed = set(variant.close_depots)
+    removed = set(variant.remove_vehicles)
+
+    def is_open(v: Vehicle) -> bool:
+        return v.start_depot not in closed and v.end_depot not in closed
+
+    fleet = [v for v in problem.vehicles if v.id not in removed and is_open(v)]
+    if variant.add_vehicles:
+        templates = fleet or [v for v in problem.vehicles if is_open(v)]
+        if not templates:
+            raise InvalidProblemError(
+                "no vehicle is left to clone (every vehicle is at a closed depot)",
+                path=_at(prefix, "add_vehicles"),
+                entity_id=variant.name,
+            )
+        fleet += _clones(templates, variant.add_vehicles, set(vehicle_ids))
+    horizon_end = problem.horizon.end_s
+    if variant.extend_shifts_s:
+        fleet = [
+            replace(
+                v,
+                shift=TimeWindow(
+                    v.shift.start_s,
+                    max(
+                        v.shift.end_s,
+                        min(v.shift.end_s + variant.extend_shifts_s, horizon_end),
+                    ),
+                ),
+            )
+            for v in fleet
+        ]
+    orders = tuple(
+        _widened(o, variant.widen_slots_s, horizon_end) for o in problem.orders
+    )
+    return replace(problem, vehicles=tuple(fleet), orders=orders)
+
+
+def kpi_row(name: str, plan: Plan) -> dict[str, object]:
+    """The KPIs of one plan, as a flat JSON-ready row (keys `KPI_KEYS`).
+
+    ``km`` and ``empty_km`` are kilometres (``empty_km``: driven with nothing on
+    board), ``driver_hours`` the routes' durations, ``on_time_rate`` the share of
+    planned visits inside their slot (0..1), ``late_min`` the summed lateness in
+    minutes, ``cost`` the plan's money cost and ``cost_*`` its components.
+    """
+    t = plan.totals
+    return {
+        "name": name,
+        "status": plan.status.value,
+        "orders_planned": t.orders_planned,
+        "orders_unplanned": t.orders_unplanned,
+        "vehicles_used": t.vehicles_used,
+        "km": t.distance_m / 1000.0,
+        "empty_km": t.empty_distance_m / 1000.0,
+        "driver_hours": t.driver_hours,
+        "on_time_rate": t.on_time_rate,
+        "late_stops": t.late_stops,
+        "late_min": t.late_s / 60.0,
+        "cost": t.cost,
+        "cost_fixed": t.costs.fixed,
+        "cost_distance": t.costs.distance,
+        "cost_time": t.costs.time,
+        "cost_lateness": t.costs.lateness,
+    }
