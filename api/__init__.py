@@ -1,1 +1,1 @@
-"""FastAPI service wrapping the engine (issue 6; nothing here yet)."""
+"""The routing service: a thin FastAPI app over the engine (see README, Service)."""

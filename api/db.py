@@ -1,0 +1,250 @@
+"""Storage: the engine, sessions, ORM models and schema migrations (Alembic)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    sessionmaker,
+)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+"""The Alembic script folder (env.py and versions/)."""
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+"""JSON everywhere, JSONB on PostgreSQL (indexable, compact)."""
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC (stored as such)."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A new opaque id: 32 hex digits."""
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    """Base class of the ORM models."""
+
+
+class PlanRow(Base):
+    """A plan with its problem: the unit dispatchers read, re-plan and notify from.
+
+    ``status`` is ``pending`` while its job runs, then the plan's own status
+    (``solved``, ``partial``, ``no_solution``), or ``failed`` / ``cancelled``.
+    ``lineage_id`` is the id of the first plan of a chain of re-plans (its own id
+    for an original plan): customers' promises are kept per lineage. A re-plan's
+    ``replan`` says what it started from: orders done, stops pinned first,
+    vehicles left out, and ``chain``, every change since the lineage's first plan
+    (served, cancelled and new orders), from which the next re-plan starts.
+    """
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    day: Mapped[str | None] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="solve")
+    parent_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("plans.id"), index=True
+    )
+    lineage_id: Mapped[str] = mapped_column(String(32), index=True)
+    problem: Mapped[dict[str, Any]] = mapped_column(Json)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    eta_changes: Mapped[list[Any] | None] = mapped_column(Json)
+    replan: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    cost: Mapped[float | None] = mapped_column(Float)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    unplanned: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class PlanDepotRow(Base):
+    """Which depots a plan involves (for listing by depot and key scopes)."""
+
+    __tablename__ = "plan_depots"
+
+    plan_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    depot_id: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class JobRow(Base):
+    """A unit of background work: a solve, a re-plan or a what-if comparison.
+
+    ``state`` is ``queued``, ``running``, ``succeeded``, ``failed`` or
+    ``cancelled``. ``request`` holds everything needed to run it again after a
+    restart; ``result`` the outcome of jobs that produce no plan (what-if).
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    plan_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("plans.id"), index=True
+    )
+    depots: Mapped[list[str]] = mapped_column(Json, default=list)
+    request: Mapped[dict[str, Any]] = mapped_column(Json)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    error: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    is_resumable: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    best_cost: Mapped[float | None] = mapped_column(Float)
+    elapsed_s: Mapped[float | None] = mapped_column(Float)
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class PromiseRow(Base):
+    """What a customer was told: the arrival range and call-ahead time of a notice.
+
+    Kept per plan lineage and order; re-plans compare their new ETAs with the
+    latest promise of each order.
+    """
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_lineage_order", "lineage_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lineage_id: Mapped[str] = mapped_column(String(32))
+    plan_id: Mapped[str] = mapped_column(String(32), ForeignKey("plans.id"))
+    order_id: Mapped[str] = mapped_column(String(200))
+    moment: Mapped[str] = mapped_column(String(10))
+    promise: Mapped[dict[str, Any]] = mapped_column(Json)
+    text: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ApiKeyRow(Base):
+    """An API key: only a SHA-256 of the secret is kept, never the key itself.
+
+    ``depots`` limits dispatcher and planner keys to those depots (None: all);
+    ``vehicle_id`` binds a driver key to one vehicle.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(12))
+    depots: Mapped[list[str] | None] = mapped_column(Json)
+    vehicle_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    is_revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
+
+    The service writes from request threads and the job runner at once; WAL lets
+    readers go on while one writes, and the timeout makes writers wait their turn
+    instead of failing with "database is locked".
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """An engine and its session factory.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success, rolled back on error: one transaction."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (`alembic upgrade head`)."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            config = alembic_config(self.url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def revision(self) -> str | None:
+        """The schema's current Alembic revision (None for an empty database)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def dispose(self) -> None:
+        """Close the pooled connections."""
+        self.engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest migration in ``api/migrations/versions``."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic Config for our migrations folder and ``url``."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config

@@ -1,0 +1,154 @@
+"""Plans: create from a problem (answered at once or as a job), fetch, list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy import exists, select
+
+from api import store
+from api.auth import Dispatcher, Reader
+from api.db import JobRow, PlanDepotRow, PlanRow
+from api.deps import DbDep, RunnerDep, SettingsDep
+from api.schemas import ErrorResponse, JobOut, PlanCreate, PlanOut, PlanSummary
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+WaitQuery = Annotated[
+    float | None,
+    Query(
+        ge=0,
+        description="Seconds to wait for the solve before answering 202 with a job "
+        "(default: the service's wait_s).",
+    ),
+]
+
+PlanStatusName = Literal[
+    "pending", "solved", "partial", "no_solution", "failed", "cancelled"
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PlanOut,
+    responses={
+        202: {"model": JobOut, "description": "Still solving: poll the job."},
+        403: {"model": ErrorResponse},
+        413: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": "Queue full; see Retry-After."},
+    },
+    summary="Plan a day",
+)
+def create_plan(
+    body: PlanCreate,
+    principal: Dispatcher,
+    db: DbDep,
+    runner: RunnerDep,
+    settings: SettingsDep,
+    wait_s: WaitQuery = None,
+) -> PlanOut | JSONResponse:
+    """Solve a problem. Answers 201 with the plan when the solve ends within the
+    wait limit, else 202 with the job to poll (``GET /v1/jobs/{id}``). An
+    infeasible but valid problem gives a plan whose unplanned orders carry
+    reasons."""
+    problem = store.read_problem(body.problem, settings)
+    depots = [d.id for d in problem.depots]
+    store.check_scope(principal, depots)
+    limit_s = store.time_limit(body.time_limit_s, settings)
+    wait = store.wait_limit(wait_s, settings)
+    row = store.new_plan_row(problem, body.problem, principal=principal)
+    job, future = store.store_job(
+        db,
+        runner,
+        kind="solve",
+        principal=principal,
+        depots=depots,
+        request={
+            "options": {"time_limit_s": limit_s, "is_deterministic": body.deterministic}
+        },
+        time_limit_s=limit_s,
+        plan=row,
+    )
+    state = store.wait(future, wait)
+    with db.session() as session:
+        job_row = session.get(JobRow, job.id)
+        plan_row = session.get(PlanRow, row.id)
+        assert job_row is not None and plan_row is not None
+        if state is None or job_row.state in ("queued", "running"):
+            return store.accepted(job_row)
+        if job_row.state != "succeeded":
+            raise store.job_failure(job_row, path_prefix="problem")
+        return store.plan_out_of(session, plan_row, job_row)
+
+
+@router.get(
+    "",
+    response_model=list[PlanSummary],
+    summary="List plans",
+    responses={422: {"model": ErrorResponse}},
+)
+def list_plans(
+    principal: Reader,
+    db: DbDep,
+    day: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    ] = None,
+    depot: Annotated[str | None, Query(max_length=200)] = None,
+    status: PlanStatusName | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[PlanSummary]:
+    """Plans newest first, filtered by day, depot and status; only those whose
+    depots the key covers."""
+    query = select(PlanRow)
+    if day is not None:
+        query = query.where(PlanRow.day == day)
+    if status is not None:
+        query = query.where(PlanRow.status == status)
+    if depot is not None:
+        query = query.where(
+            exists().where(
+                PlanDepotRow.plan_id == PlanRow.id, PlanDepotRow.depot_id == depot
+            )
+        )
+    if principal.depots is not None:
+        query = query.where(
+            ~exists().where(
+                PlanDepotRow.plan_id == PlanRow.id,
+                PlanDepotRow.depot_id.not_in(sorted(principal.depots)),
+            )
+        )
+    query = query.order_by(PlanRow.created_at.desc(), PlanRow.id).limit(limit)
+    query = query.offset(offset)
+    with db.session() as session:
+        rows = session.scalars(query).all()
+        out = []
+        for row in rows:
+            job = store.job_of(session, row.id)
+            out.append(store.plan_summary_of(session, row, job.id if job else None))
+        return out
+
+
+@router.get(
+    "/{plan_id}",
+    response_model=PlanOut,
+    summary="Fetch a plan",
+    responses={404: {"model": ErrorResponse}},
+)
+def get_plan(
+    plan_id: str,
+    principal: Reader,
+    db: DbDep,
+    include_problem: bool = False,
+) -> PlanOut:
+    """A plan with its routes (``plan``), its job and, for a re-plan, the ETA
+    changes; ``include_problem=true`` adds the problem."""
+    with db.session() as session:
+        row = store.visible_plan(session, plan_id, principal)
+        return store.plan_out_of(
+            session, row, store.job_of(session, row.id), with_problem=include_problem
+        )

@@ -1,0 +1,112 @@
+"""Re-planning during the day: from where the vehicles are, keeping promises."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api import domain, store
+from api.auth import Dispatcher
+from api.db import JobRow, PlanRow, new_id, now
+from api.deps import DbDep, RunnerDep, SettingsDep
+from api.errors import ApiError
+from api.jobs import latest_promises
+from api.routes.plans import WaitQuery
+from api.schemas import ErrorResponse, JobOut, PlanOut, ReplanCreate
+from routing.errors import InvalidProblemError
+
+router = APIRouter(prefix="/v1/plans/{plan_id}/replan", tags=["replan"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PlanOut,
+    responses={
+        202: {"model": JobOut, "description": "Still solving: poll the job."},
+        404: {"model": ErrorResponse},
+        409: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+    },
+    summary="Re-plan the rest of the day",
+)
+def replan_plan(
+    plan_id: str,
+    body: ReplanCreate,
+    principal: Dispatcher,
+    db: DbDep,
+    runner: RunnerDep,
+    settings: SettingsDep,
+    wait_s: WaitQuery = None,
+) -> PlanOut | JSONResponse:
+    """Re-plan from each vehicle's state (position, time, stops done, load on
+    board) with new and cancelled orders. Done stops stay done, the stop a driver
+    is heading to stays first, and moving a promised ETA is penalized; the new
+    plan (linked to this one) lists in ``eta_changes`` whose ETAs moved, by how
+    much, and which promises broke."""
+    limit_s = store.time_limit(body.time_limit_s, settings)
+    wait = store.wait_limit(wait_s, settings)
+    request = body.model_dump(
+        exclude={"time_limit_s", "deterministic"}, exclude_none=True
+    )
+    store.check_text(request, "")
+    if len(body.new_orders) > settings.max_orders:
+        raise ApiError(413, "too_large", "too many new orders", path="new_orders")
+    with db.session() as session:
+        parent = store.visible_plan(session, plan_id, principal)
+        parent_plan = store.solved(parent)
+        root = session.get(PlanRow, parent.lineage_id) or parent
+        chain = (parent.replan or {}).get("chain") if parent.kind == "replan" else None
+        base = domain.base_problem(root.problem, chain)
+        promised = latest_promises(session, parent.lineage_id)
+        depots = store.depots_of(session, parent.id)
+        lineage_id, day, name = parent.lineage_id, parent.day, parent.name
+    try:
+        domain.check_replan(base, parent_plan, request, promised)
+    except InvalidProblemError as exc:
+        raise ApiError(
+            422, "invalid_input", exc.message, path=exc.path, entity_id=exc.entity_id
+        ) from None
+    child = PlanRow(
+        id=new_id(),
+        created_at=now(),
+        name=name,
+        day=day,
+        status="pending",
+        kind="replan",
+        parent_id=plan_id,
+        lineage_id=lineage_id,
+        problem=base,
+        orders=len(base.get("orders", [])),
+        created_by=principal.key_id,
+    )
+    job, future = store.store_job(
+        db,
+        runner,
+        kind="replan",
+        principal=principal,
+        depots=depots,
+        request={
+            "parent_plan_id": plan_id,
+            "base_problem": base,
+            "chain": chain,
+            "replan": request,
+            "options": {
+                "time_limit_s": limit_s,
+                "is_deterministic": body.deterministic,
+            },
+        },
+        time_limit_s=limit_s,
+        plan=child,
+    )
+    state = store.wait(future, wait)
+    with db.session() as session:
+        job_row = session.get(JobRow, job.id)
+        plan_row = session.get(PlanRow, child.id)
+        assert job_row is not None and plan_row is not None
+        if state is None or job_row.state in ("queued", "running"):
+            return store.accepted(job_row)
+        if job_row.state != "succeeded":
+            raise store.job_failure(job_row)
+        return store.plan_out_of(session, plan_row, job_row)

@@ -1,0 +1,284 @@
+"""What several routes share: reading problems within limits, finding plans a key
+may see, storing plan and job together, waiting for a job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth import Principal
+from api.db import Database, JobRow, PlanDepotRow, PlanRow, new_id, now
+from api.errors import ApiError, forbidden, not_found, problem_error
+from api.jobs import JobRunner
+from api.schemas import PlanOut, PlanSummary, job_out, plan_out, plan_summary
+from api.settings import Settings
+from routing.errors import InvalidProblemError
+from routing.geo.providers import provider_from_settings
+from routing.io import problem_from_dict
+from routing.model import Problem
+
+
+def check_text(value: object, path: str) -> None:
+    """422 for text no database can store: NUL characters, lone surrogates.
+
+    JSON allows both (``"\\u0000"``, ``"\\ud800"``); PostgreSQL rejects them, so they
+    are refused here, naming the field, before anything is stored.
+    """
+    if isinstance(value, str):
+        bad = "\x00" in value
+        if not bad:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                bad = True
+        if bad:
+            raise ApiError(
+                422,
+                "invalid_input",
+                "text contains a NUL character or a lone surrogate",
+                path=path,
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, path)
+            check_text(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            check_text(item, f"{path}[{k}]")
+
+
+def read_problem(
+    data: Mapping[str, Any], settings: Settings, *, field: str = "problem"
+) -> Problem:
+    """The problem of a request, within the service's limits.
+
+    Raises
+    ------
+    ApiError
+        413 ``too_large`` beyond ``max_orders``; 422 ``invalid_input`` naming the
+        field (under ``field``) and the entity for anything invalid.
+    """
+    check_text(dict(data), field)
+    orders = data.get("orders")
+    if isinstance(orders, list) and len(orders) > settings.max_orders:
+        raise ApiError(
+            413,
+            "too_large",
+            f"{len(orders)} orders; this service plans at most "
+            f"{settings.max_orders} per request",
+            path=f"{field}.orders",
+        )
+    try:
+        problem = problem_from_dict(data)
+        provider_from_settings(problem.travel)
+    except InvalidProblemError as exc:
+        raise problem_error(exc, field) from None
+    return problem
+
+
+def time_limit(value: float | None, settings: Settings) -> float:
+    """The search time of a request: its own or the default, at most the maximum."""
+    if value is None:
+        return settings.default_time_limit_s
+    if value > settings.max_time_limit_s:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"time_limit_s {value:g} exceeds this service's maximum of "
+            f"{settings.max_time_limit_s:g} s",
+            path="time_limit_s",
+        )
+    return value
+
+
+def wait_limit(value: float | None, settings: Settings) -> float:
+    """How long a request waits for its job: its own or the default, capped."""
+    if value is None:
+        return settings.wait_s
+    if value > settings.max_wait_s:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"wait_s {value:g} exceeds the maximum of {settings.max_wait_s:g} s",
+            path="wait_s",
+        )
+    return value
+
+
+def today(settings: Settings) -> str:
+    """Today's date (ISO) in the service's time zone."""
+    return datetime.now(ZoneInfo(settings.timezone)).date().isoformat()
+
+
+def depots_of(session: Session, plan_id: str) -> list[str]:
+    """The depots a plan involves, sorted."""
+    return sorted(
+        session.scalars(
+            select(PlanDepotRow.depot_id).where(PlanDepotRow.plan_id == plan_id)
+        ).all()
+    )
+
+
+def job_of(session: Session, plan_id: str) -> JobRow | None:
+    """The job that made a plan."""
+    return session.scalars(
+        select(JobRow)
+        .where(JobRow.plan_id == plan_id)
+        .order_by(JobRow.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def visible_plan(session: Session, plan_id: str, principal: Principal) -> PlanRow:
+    """A plan the key may see (dispatchers and planners: their depots).
+
+    Raises ApiError 404 when there is none, or it is outside the key's depots.
+    """
+    row = session.get(PlanRow, plan_id)
+    if row is None or not principal.covers(depots_of(session, plan_id)):
+        raise not_found("plan", plan_id)
+    return row
+
+
+def solved(row: PlanRow) -> dict[str, Any]:
+    """The plan body of a row, or 409 when it has none (yet)."""
+    if row.plan is None:
+        raise ApiError(
+            409,
+            "conflict",
+            f"plan {row.id!r} has no routes yet (status {row.status})",
+            path="plan_id",
+        )
+    return row.plan
+
+
+def check_scope(principal: Principal, depots: Sequence[str]) -> None:
+    """403 unless the key covers every depot of a problem."""
+    if not principal.covers(depots):
+        outside = sorted(set(depots) - (principal.depots or set()))
+        raise forbidden(f"this key does not cover depot(s) {outside}")
+
+
+def store_job(
+    db: Database,
+    runner: JobRunner,
+    *,
+    kind: str,
+    principal: Principal,
+    depots: Sequence[str],
+    request: dict[str, Any],
+    time_limit_s: float,
+    plan: PlanRow | None = None,
+) -> tuple[JobRow, Future[str]]:
+    """Store a job (and its plan) in one transaction and queue it.
+
+    Raises QueueFull (429) when no place is left; nothing is stored then.
+    """
+    runner.reserve()
+    try:
+        with db.session() as session:
+            if plan is not None:
+                session.add(plan)
+                session.flush()
+                session.add_all(
+                    PlanDepotRow(plan_id=plan.id, depot_id=d)
+                    for d in sorted(set(depots))
+                )
+            job = JobRow(
+                id=new_id(),
+                kind=kind,
+                state="queued",
+                plan_id=plan.id if plan is not None else None,
+                depots=sorted(set(depots)),
+                request=request,
+                time_limit_s=time_limit_s,
+                attempts=0,
+                is_resumable=False,
+                created_at=now(),
+                created_by=principal.key_id,
+            )
+            session.add(job)
+    except BaseException:
+        runner.release()
+        raise
+    return job, runner.submit(job.id)
+
+
+def new_plan_row(
+    problem: Problem,
+    data: Mapping[str, Any],
+    *,
+    principal: Principal,
+    kind: str = "solve",
+    parent: PlanRow | None = None,
+) -> PlanRow:
+    """A pending plan row for a problem (a re-plan: linked to its parent)."""
+    plan_id = new_id()
+    return PlanRow(
+        id=plan_id,
+        created_at=now(),
+        name=problem.name[:200],
+        day=problem.date,
+        status="pending",
+        kind=kind,
+        parent_id=parent.id if parent else None,
+        lineage_id=parent.lineage_id if parent else plan_id,
+        problem=dict(data),
+        orders=len(problem.orders),
+        created_by=principal.key_id,
+    )
+
+
+def wait(future: Future[str], wait_s: float) -> str | None:
+    """The job's final state if it ends within ``wait_s``, else None."""
+    if wait_s <= 0:
+        return future.result() if future.done() else None
+    try:
+        return future.result(timeout=wait_s)
+    except FutureTimeout:
+        return None
+
+
+def accepted(job: JobRow) -> JSONResponse:
+    """202 with the job and a Location to poll."""
+    return JSONResponse(
+        status_code=202,
+        content=jsonable_encoder(job_out(job)),
+        headers={"Location": f"/v1/jobs/{job.id}"},
+    )
+
+
+def job_failure(job: JobRow, *, path_prefix: str = "") -> ApiError:
+    """The error of a job that ended without a result, as the request's answer."""
+    if job.state == "cancelled":
+        return ApiError(409, "conflict", f"job {job.id!r} was cancelled")
+    error = job.error or {}
+    code = str(error.get("code", "internal"))
+    message = str(error.get("message", "the job failed"))
+    path = str(error.get("path", ""))
+    if code in ("invalid_input", "routing_error"):
+        if path_prefix:
+            path = f"{path_prefix}.{path}" if path else path_prefix
+        return ApiError(422, code, message, path=path, entity_id=error.get("entity_id"))
+    return ApiError(500, "internal", f"job {job.id!r} failed: {message}")
+
+
+def plan_summary_of(session: Session, row: PlanRow, job_id: str | None) -> PlanSummary:
+    """The list entry of a plan row."""
+    return plan_summary(row, depots_of(session, row.id), job_id)
+
+
+def plan_out_of(
+    session: Session, row: PlanRow, job: JobRow | None, *, with_problem: bool = False
+) -> PlanOut:
+    """The full response of a plan row."""
+    return plan_out(row, depots_of(session, row.id), job, with_problem=with_problem)

@@ -1,0 +1,164 @@
+"""The job process: reads one job as JSON on stdin, solves it, reports on stdout.
+
+Every solve, re-plan and what-if comparison runs in a process of its own started
+with ``python -m api.worker`` (or, on a Dask worker, the same `main` shipped by
+value), never in the service's process: the search is CPU-bound and holds the GIL,
+and a process can really be stopped (cancel = terminate its process group).
+
+Protocol: one JSON object in (``{"kind": "solve" | "replan" | "whatif", ...}``),
+JSON lines out, each ``{"type": "progress", "best_cost", "elapsed_s"}``, then one
+``{"type": "result", ...}`` or ``{"type": "error", "code", "message", "path",
+"entity_id"}``. Anything else the engine prints goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import IO, Any
+
+from api import domain
+from routing.errors import InvalidProblemError, MatrixError, RoutingError
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.25
+"""Progress lines at most this often: OR-Tools accepts many solutions a second."""
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def error_body(exc: BaseException) -> dict[str, Any]:
+    """The ``{code, message, path, entity_id}`` of an exception a job raised."""
+    if isinstance(exc, InvalidProblemError):
+        return {
+            "code": "invalid_input",
+            "message": exc.message,
+            "path": exc.path,
+            "entity_id": exc.entity_id,
+        }
+    if isinstance(exc, MatrixError | RoutingError):
+        return {"code": "routing_error", "message": str(exc), "path": ""}
+    if isinstance(exc, ValueError):
+        return {"code": "invalid_input", "message": str(exc), "path": ""}
+    return {"code": "internal", "message": f"{type(exc).__name__}: {exc}", "path": ""}
+
+
+def _options(raw: Mapping[str, Any]) -> Any:
+    from routing.solver import SolveOptions
+
+    return SolveOptions(
+        time_limit_s=float(raw.get("time_limit_s", 10.0)),
+        is_deterministic=bool(raw.get("is_deterministic", False)),
+        workers=raw.get("workers"),
+    )
+
+
+class _Throttle:
+    """Forwards (best objective, elapsed) as progress lines, at most every 0.25 s."""
+
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
+        self.last = -1.0
+
+    def __call__(self, objective: int, elapsed_s: float) -> None:
+        from routing.units import COST_SCALE
+
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = now
+        self.emit(
+            {
+                "type": "progress",
+                "best_cost": objective / COST_SCALE,
+                "elapsed_s": round(elapsed_s, 3),
+            }
+        )
+
+
+def run_solve(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
+    """Solve a problem; the result holds the plan dict and checker findings."""
+    from routing.check import check_plan
+    from routing.geo.providers import build_travel
+    from routing.io import plan_to_dict, problem_from_dict
+    from routing.solver import solve
+
+    problem = problem_from_dict(job["problem"])
+    travel = build_travel(problem)
+    plan = solve(
+        problem, travel, options=_options(job["options"]), on_progress=_Throttle(emit)
+    )
+    violations = [str(v) for v in check_plan(problem, plan, travel)]
+    if violations:
+        logger.warning("plan failed the checker: %s", violations[:5])
+    return {"plan": plan_to_dict(plan, problem), "violations": violations}
+
+
+def run_replan(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
+    """Re-plan during the day from the parent plan, vehicle states and order changes."""
+    return domain.run_replan(job, options=_options(job["options"]))
+
+
+def run_whatif(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
+    """Solve the variants of a base problem; the result is the KPI table."""
+    workers = int(job.get("variant_workers", 1))
+    if workers <= 1:
+        return domain.run_whatif(job, options=_options(job["options"]), map_fn=_map)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Children of this process share its process group: a cancel stops them too.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return domain.run_whatif(job, options=_options(job["options"]), map_fn=pool.map)
+
+
+def _map(fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+    return list(map(fn, *iterables))
+
+
+RUNNERS: dict[str, Callable[[Mapping[str, Any], Emit], dict[str, Any]]] = {
+    "solve": run_solve,
+    "replan": run_replan,
+    "whatif": run_whatif,
+}
+"""Job kind -> the function that runs it."""
+
+
+def execute(job: Mapping[str, Any], emit: Emit) -> None:
+    """Run one job, emitting progress, then its result or its error."""
+    try:
+        result = RUNNERS[job["kind"]](job, emit)
+    except Exception as exc:
+        logger.exception("job failed")
+        emit({"type": "error", **error_body(exc)})
+        return
+    emit({"type": "result", **result})
+
+
+def main() -> None:
+    """Entry point of a job process: stdin JSON in, JSON lines out."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # The protocol owns the real stdout; anything printed goes to stderr.
+    out: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    data = sys.stdin.buffer.read()
+    if not data:  # a warm spare whose service stopped: nothing to do
+        return
+    job = json.loads(data)
+
+    def emit(message: dict[str, Any]) -> None:
+        out.write(json.dumps(message, separators=(",", ":")) + "\n")
+        out.flush()
+
+    execute(job, emit)
+    out.close()
+
+
+if __name__ == "__main__":
+    main()

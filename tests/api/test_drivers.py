@@ -1,0 +1,107 @@
+"""Tests of the drivers' stop lists: formats, and who may read which route."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.api.conftest import Service, visits
+
+
+def test_stop_list_as_json_csv_and_html(service: Service) -> None:
+    """The three formats list the route's stops in order, with slot, ETA,
+    call-ahead time and quantities."""
+    h = service.headers("dispatcher")
+    plan_id = service.plan["id"]
+    order_ids = [v["order_id"] for v in visits(service.plan, "van-1")]
+    url = f"/v1/plans/{plan_id}/vehicles/van-1/stops"
+    body = service.client.get(url, headers=h).json()
+    stops = [s for s in body["stops"] if not s["is_break"]]
+    assert [s["order_id"] for s in stops] == order_ids
+    first = stops[0]
+    assert {
+        "address",
+        "slot",
+        "eta",
+        "call_ahead",
+        "deliver",
+        "collect",
+        "notes",
+    } <= set(first)
+    assert first["call_ahead_s"] <= first["start_s"]
+    r = service.client.get(url + "?format=csv", headers=h)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["order_id"] for row in rows if row["type"] == "stop"] == order_ids
+    r = service.client.get(url + "?format=html", headers=h)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<table>" in r.text and order_ids[0] in r.text
+    r = service.client.get(url + "?format=pdf", headers=h)
+    assert r.status_code == 422 and r.json()["path"] == "format"
+
+
+def test_driver_reads_only_their_own_vehicle(service: Service) -> None:
+    """A driver key reads its vehicle's list; another vehicle's route is 403, and
+    it reads nothing else (plans: 403)."""
+    plan_id = service.plan["id"]
+    h = service.headers("driver")
+    r = service.client.get(f"/v1/plans/{plan_id}/vehicles/van-1/stops", headers=h)
+    assert r.status_code == 200 and r.json()["vehicle_id"] == "van-1"
+    r = service.client.get(f"/v1/plans/{plan_id}/vehicles/van-2/stops", headers=h)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = service.client.get(
+        f"/v1/plans/{plan_id}/vehicles/van-2/stops?format=csv", headers=h
+    )
+    assert r.status_code == 403
+    assert service.client.get(f"/v1/plans/{plan_id}", headers=h).status_code == 403
+    assert service.client.get("/v1/plans", headers=h).status_code == 403
+
+
+def test_driver_sees_today_only(service: Service) -> None:
+    """A plan of another day is invisible to drivers (404), not to dispatchers."""
+    problem = service.client.get(
+        f"/v1/plans/{service.plan['id']}?include_problem=true",
+        headers=service.headers("dispatcher"),
+    ).json()["problem"]
+    problem["date"] = "2020-01-01"
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 201
+    url = f"/v1/plans/{r.json()['id']}/vehicles/van-1/stops"
+    assert service.client.get(url, headers=service.headers("driver")).status_code == 404
+    assert (
+        service.client.get(url, headers=service.headers("dispatcher")).status_code
+        == 200
+    )
+
+
+def test_my_stops_finds_todays_plan(service: Service) -> None:
+    """/v1/driver/stops gives the driver's list of today's newest plan; it is for
+    driver keys only."""
+    r = service.client.get("/v1/driver/stops", headers=service.headers("driver2"))
+    assert r.status_code == 200 and r.json()["vehicle_id"] == "van-2"
+    r = service.client.get(
+        "/v1/driver/stops?format=html", headers=service.headers("driver2")
+    )
+    assert r.status_code == 200 and "van-2" in r.text
+    assert (
+        service.client.get(
+            "/v1/driver/stops", headers=service.headers("planner")
+        ).status_code
+        == 403
+    )
+    lost = service.key("driver", vehicle_id="van-99")
+    r = service.client.get("/v1/driver/stops", headers=lost)
+    assert r.status_code == 404 and r.json()["entity_id"] == "van-99"
+
+
+def test_unknown_vehicle_is_404(service: Service) -> None:
+    """A vehicle not in the plan's problem is 404 not_found."""
+    r = service.client.get(
+        f"/v1/plans/{service.plan['id']}/vehicles/truck-9/stops",
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 404 and r.json()["code"] == "not_found"

@@ -1,0 +1,81 @@
+"""Tests of customer ETA notices: promises recorded, ETAs compared with them."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Service, tutorial, visits
+
+
+def test_notice_records_the_promise(any_service: Service) -> None:
+    """An evening notice gives a range around the ETA inside the slot and a
+    call-ahead time; a morning notice after it reports the earlier promise."""
+    h = any_service.headers("dispatcher")
+    plan_id = any_service.plan["id"]
+    order_id = visits(any_service.plan, "van-2")[0]["order_id"]
+    url = f"/v1/plans/{plan_id}/orders/{order_id}/notice"
+    r = any_service.client.post(url, json={"when": "evening"}, headers=h)
+    assert r.status_code == 201, r.text
+    notice = r.json()
+    promise = notice["promise"]
+    assert promise["window_start_s"] <= promise["eta_s"] <= promise["window_end_s"]
+    assert promise["call_ahead_s"] <= promise["eta_s"]
+    assert order_id in notice["text"] and promise["window_start"][:5] in notice["text"]
+    r = any_service.client.post(
+        url, json={"when": "morning", "width_s": 600}, headers=h
+    )
+    assert r.status_code == 201
+    morning = r.json()
+    assert "today" in morning["text"]
+    assert morning["previous"] == promise
+
+
+def test_eta_against_the_promise(any_service: Service) -> None:
+    """The ETA endpoint shows the current ETA and the last promise, unbroken in
+    the plan it was made from."""
+    h = any_service.headers("dispatcher")
+    plan_id = any_service.plan["id"]
+    order_id = visits(any_service.plan, "van-2")[-1]["order_id"]
+    r = any_service.client.get(
+        f"/v1/plans/{plan_id}/orders/{order_id}/eta",
+        headers=any_service.headers("planner"),
+    )
+    assert r.status_code == 200 and r.json()["promised"] is None
+    any_service.client.post(
+        f"/v1/plans/{plan_id}/orders/{order_id}/notice", json={}, headers=h
+    )
+    body = any_service.client.get(
+        f"/v1/plans/{plan_id}/orders/{order_id}/eta", headers=h
+    ).json()
+    assert body["promised"] == body["current"]
+    assert body["is_broken"] is False and body["moved_s"] == 0
+
+
+def test_unknown_and_unplanned_orders(service: Service) -> None:
+    """An unknown order is 404; an unplanned one has no ETA to announce (409)."""
+    h = service.headers("dispatcher")
+    plan_id = service.plan["id"]
+    r = service.client.post(
+        f"/v1/plans/{plan_id}/orders/o-99/notice", json={}, headers=h
+    )
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    problem = tutorial()
+    problem["orders"][0]["delivery"] = [5000, 1]
+    heavy = service.client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=h,
+    ).json()
+    r = service.client.post(
+        f"/v1/plans/{heavy['id']}/orders/o-01/notice", json={}, headers=h
+    )
+    assert r.status_code == 409 and r.json()["code"] == "not_planned"
+    assert r.json()["entity_id"] == "o-01"
+    r = service.client.post(
+        f"/v1/plans/{plan_id}/orders/o-01/notice", json={"when": "noon"}, headers=h
+    )
+    assert r.status_code == 422 and r.json()["path"] == "when"
+    r = service.client.post(
+        f"/v1/plans/{plan_id}/orders/o-01/notice",
+        json={},
+        headers=service.headers("planner"),
+    )
+    assert r.status_code == 403

@@ -1,0 +1,129 @@
+"""Tests of the job runner through the API: progress, cancel, bounded queue,
+resuming a job whose worker died."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import tutorial
+from tests.api.test_plans import poll
+
+MakeService = Callable[..., tuple[FastAPI, TestClient, dict[str, str]]]
+
+
+def _running_pid(app: FastAPI, job_id: str, timeout_s: float = 15) -> int:
+    """The pid of the job's process once it runs."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        proc = app.state.runner._procs.get(job_id)
+        if proc is not None:
+            return int(proc.pid)
+        time.sleep(0.05)
+    raise AssertionError("the job never started")
+
+
+def _is_gone(pid: int, timeout_s: float = 10) -> bool:
+    """Whether the process has exited and been reaped (by the runner)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _start(client: TestClient, h: dict[str, str], **body: Any) -> dict[str, Any]:
+    r = client.post(
+        "/v1/plans?wait_s=0", json={"problem": tutorial(), **body}, headers=h
+    )
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+def test_cancel_stops_the_process_and_a_full_queue_answers_429(
+    make_service: MakeService,
+) -> None:
+    """With one worker and no waiting room, a second job is refused with 429 and
+    Retry-After; cancelling the running one kills its process at once, frees
+    the place, and a second cancel is 409."""
+    app, client, h = make_service(queue_size=0)
+    job = _start(client, h, time_limit_s=5)
+    pid = _running_pid(app, job["id"])
+    r = client.post("/v1/plans?wait_s=0", json={"problem": tutorial()}, headers=h)
+    assert r.status_code == 429 and r.json()["code"] == "queue_full"
+    assert r.headers["Retry-After"] == "7"
+    t0 = time.monotonic()
+    r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    assert _is_gone(pid) and time.monotonic() - t0 < 3
+    plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+    assert plan["status"] == "cancelled" and plan["plan"] is None
+    r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
+    deadline = time.monotonic() + 5
+    while app.state.runner.load["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r = client.post(
+        "/v1/plans", json={"problem": tutorial(), "deterministic": True}, headers=h
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_cancel_a_queued_job_before_it_starts(make_service: MakeService) -> None:
+    """A job waiting behind another is cancelled without ever running."""
+    _app, client, h = make_service()
+    first = _start(client, h, time_limit_s=3)
+    second = _start(client, h, time_limit_s=1)
+    r = client.post(f"/v1/jobs/{second['id']}/cancel", headers=h)
+    assert r.json()["state"] == "cancelled" and r.json()["started_at"] is None
+    client.post(f"/v1/jobs/{first['id']}/cancel", headers=h)
+    assert poll(client, second["id"], h)["attempts"] == 0
+
+
+def test_a_killed_worker_fails_resumable_and_resume_finishes_it(
+    make_service: MakeService,
+) -> None:
+    """A job whose process dies (killed from outside) is not lost: it is failed
+    and resumable, and resuming it produces the plan."""
+    app, client, h = make_service()
+    job = _start(client, h, time_limit_s=1.2)
+    os.killpg(_running_pid(app, job["id"]), signal.SIGKILL)
+    failed = poll(client, job["id"], h)
+    assert failed["state"] == "failed" and failed["is_resumable"] is True
+    assert failed["error"]["code"] == "internal"
+    assert failed["links"]["resume"] == f"/v1/jobs/{job['id']}/resume"
+    r = client.post(f"/v1/jobs/{job['id']}/resume", headers=h)
+    assert r.status_code == 202 and r.json()["state"] in ("queued", "running")
+    done = poll(client, job["id"], h)
+    assert done["state"] == "succeeded"
+    plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+    assert plan["status"] == "solved"
+    r = client.post(f"/v1/jobs/{job['id']}/resume", headers=h)
+    assert r.status_code == 409
+
+
+def test_jobs_are_scoped(make_service: MakeService) -> None:
+    """Unknown jobs are 404; a planner may not cancel a solve (403), a driver may
+    not read jobs (403)."""
+    app, client, h = make_service()
+    from api.auth import create_key
+
+    assert client.get("/v1/jobs/nope", headers=h).status_code == 404
+    job = _start(client, h, time_limit_s=1, deterministic=True)
+    planner = {"X-API-Key": create_key(app.state.db, "planner")}
+    driver = {"X-API-Key": create_key(app.state.db, "driver", vehicle_id="van-1")}
+    assert client.get(f"/v1/jobs/{job['id']}", headers=planner).status_code == 200
+    assert (
+        client.post(f"/v1/jobs/{job['id']}/cancel", headers=planner).status_code == 403
+    )
+    assert client.get(f"/v1/jobs/{job['id']}", headers=driver).status_code == 403
+    poll(client, job["id"], h)

@@ -1,0 +1,183 @@
+"""Tests of /v1/plans: create (at once or as a job), fetch, list, limits, scopes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from routing.check import check_plan
+from routing.geo import build_travel
+from routing.io import plan_from_dict, problem_from_dict
+from tests.api.conftest import Service, tutorial
+
+
+def poll(
+    client: TestClient, job_id: str, headers: dict[str, str], timeout_s: float = 30
+) -> dict[str, Any]:
+    """The job once it has ended."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["state"] not in ("queued", "running"):
+            return dict(job)
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still running after {timeout_s} s")
+
+
+def test_create_answers_with_a_checked_plan(any_service: Service) -> None:
+    """A quick solve answers 201 with a plan that passes the independent checker."""
+    body = any_service.plan
+    assert body["status"] == "solved" and body["kind"] == "solve"
+    assert body["depots"] == ["AND-SC"] and body["orders"] == 12
+    assert body["job"]["state"] == "succeeded"
+    problem = problem_from_dict(tutorial())
+    plan = plan_from_dict(body["plan"])
+    assert check_plan(problem, plan, build_travel(problem)) == []
+
+
+def test_slow_solve_answers_202_and_the_job_reports_progress(
+    any_service: Service,
+) -> None:
+    """With no time to wait, the answer is 202 with a job; polling it ends in a
+    stored plan, with the best cost and elapsed time recorded."""
+    h = any_service.headers("dispatcher")
+    r = any_service.client.post(
+        "/v1/plans?wait_s=0",
+        json={"problem": tutorial(), "time_limit_s": 1.5},
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    assert r.headers["Location"] == f"/v1/jobs/{r.json()['id']}"
+    job = poll(any_service.client, r.json()["id"], h)
+    assert job["state"] == "succeeded"
+    assert job["progress"]["best_cost"] > 0 and job["progress"]["elapsed_s"] > 0
+    plan = any_service.client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+    assert plan["status"] == "solved" and plan["job"]["id"] == job["id"]
+
+
+def test_invalid_problem_is_422_naming_field_and_entity(service: Service) -> None:
+    """A slot that ends before it starts: 422 invalid_input with the path inside
+    the request and the order's id."""
+    problem = tutorial()
+    problem["orders"][1]["windows"] = [["11:00", "09:00"]]
+    r = service.client.post(
+        "/v1/plans", json={"problem": problem}, headers=service.headers("dispatcher")
+    )
+    assert r.status_code == 422
+    assert r.json() == {
+        "code": "invalid_input",
+        "message": "time window start 39600 s is after end 32400 s",
+        "path": "problem.orders[1].windows[0]",
+        "entity_id": "o-02",
+    }
+
+
+def test_schema_errors_are_422_with_the_field(service: Service) -> None:
+    """A body that is not the schema: 422 naming the field, in the one format."""
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": tutorial(), "time_limit_s": "soon"},
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_input" and r.json()["path"] == "time_limit_s"
+    r = service.client.post(
+        "/v1/plans", content=b"{not json", headers=service.headers("dispatcher")
+    )
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input"
+
+
+def test_infeasible_order_gives_a_plan_with_a_reason(service: Service) -> None:
+    """An order too heavy for every van is not an error: 201, listed unplanned."""
+    problem = tutorial()
+    problem["orders"][0]["delivery"] = [5000, 1]
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "partial" and body["unplanned"] == 1
+    (unplanned,) = body["plan"]["unplanned"]
+    assert unplanned["order_id"] == "o-01"
+    assert unplanned["code"] == "exceeds_capacity" and unplanned["reason"]
+
+
+def test_limits_on_orders_time_and_wait(service: Service) -> None:
+    """Too many orders is 413; a time limit or wait above the maximum is 422."""
+    h = service.headers("dispatcher")
+    problem = tutorial()
+    problem["orders"] = [{**problem["orders"][0], "id": f"o-{k}"} for k in range(51)]
+    r = service.client.post("/v1/plans", json={"problem": problem}, headers=h)
+    assert r.status_code == 413 and r.json()["code"] == "too_large"
+    assert r.json()["path"] == "problem.orders"
+    r = service.client.post(
+        "/v1/plans", json={"problem": tutorial(), "time_limit_s": 600}, headers=h
+    )
+    assert r.status_code == 422 and r.json()["path"] == "time_limit_s"
+    r = service.client.post(
+        "/v1/plans?wait_s=3600", json={"problem": tutorial()}, headers=h
+    )
+    assert r.status_code == 422 and r.json()["path"] == "wait_s"
+
+
+def test_fetch_a_plan_with_its_problem(any_service: Service) -> None:
+    """GET returns the stored plan, with the problem on request; unknown is 404."""
+    h = any_service.headers("planner")
+    plan_id = any_service.plan["id"]
+    body = any_service.client.get(f"/v1/plans/{plan_id}", headers=h).json()
+    assert body["plan"] == any_service.plan["plan"] and body["problem"] is None
+    body = any_service.client.get(
+        f"/v1/plans/{plan_id}?include_problem=true", headers=h
+    ).json()
+    assert body["problem"]["orders"][0]["id"] == "o-01"
+    r = any_service.client.get("/v1/plans/nope", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def test_list_filters_by_day_depot_and_status(any_service: Service) -> None:
+    """Listing finds the plan by its day, depot and status, and not by others."""
+    h = any_service.headers("dispatcher")
+    day = any_service.plan["day"]
+
+    def ids(query: str) -> set[str]:
+        r = any_service.client.get(f"/v1/plans{query}", headers=h)
+        assert r.status_code == 200, r.text
+        return {p["id"] for p in r.json()}
+
+    plan_id = any_service.plan["id"]
+    assert plan_id in ids("")
+    assert plan_id in ids(f"?day={day}&depot=AND-SC&status=solved")
+    assert plan_id not in ids("?day=1999-01-01")
+    assert plan_id not in ids("?depot=elsewhere")
+    assert plan_id not in ids("?status=failed")
+    r = any_service.client.get("/v1/plans?day=tomorrow", headers=h)
+    assert r.status_code == 422 and r.json()["path"] == "day"
+
+
+def test_depot_scoped_keys_see_and_plan_only_their_depots(any_service: Service) -> None:
+    """A dispatcher of another depot cannot see the plan (404), list it, or plan
+    for this depot (403); a planner cannot create plans (403)."""
+    h = any_service.headers("other_depot")
+    plan_id = any_service.plan["id"]
+    assert any_service.client.get(f"/v1/plans/{plan_id}", headers=h).status_code == 404
+    listed = any_service.client.get("/v1/plans", headers=h).json()
+    assert plan_id not in {p["id"] for p in listed}
+    r = any_service.client.post("/v1/plans", json={"problem": tutorial()}, headers=h)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = any_service.client.post(
+        "/v1/plans",
+        json={"problem": tutorial()},
+        headers=any_service.headers("planner"),
+    )
+    assert r.status_code == 403
+
+
+def test_requests_without_a_valid_key_are_401(service: Service) -> None:
+    """No key, a malformed key and an unknown key are all 401 unauthorized."""
+    for headers in ({}, {"X-API-Key": "hello"}, {"X-API-Key": "rk_000000000000_x"}):
+        r = service.client.get("/v1/plans", headers=headers)
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized"

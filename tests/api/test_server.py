@@ -1,0 +1,172 @@
+"""The real server: uvicorn in a subprocess on a free local port, driven over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.auth import create_key
+from api.db import Database
+from tests.api.conftest import REPO, tutorial
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _server(
+    db_path: Path, port: int
+) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
+    """`routing-api serve` on 127.0.0.1:port until the block ends (or it is
+    killed inside it)."""
+    env = {
+        **os.environ,
+        "ROUTING_DATABASE_PATH": str(db_path),
+        "ROUTING_DEFAULT_TIME_LIMIT_S": "1",
+        "ROUTING_MAX_TIME_LIMIT_S": "5",
+        "ROUTING_LOG_LEVEL": "WARNING",
+    }
+    env.pop("ROUTING_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get("/v1/ready").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None, "the server exited"
+                assert time.monotonic() < deadline, "the server never got ready"
+                time.sleep(0.1)
+            yield client, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _poll(client: httpx.Client, job_id: str, h: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    seen_progress = False
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=h).json()
+        seen_progress |= job["progress"]["best_cost"] is not None
+        if job["state"] not in ("queued", "running"):
+            return {**job, "seen_progress": seen_progress}
+        time.sleep(0.1)
+    raise AssertionError("job did not finish")
+
+
+def test_real_server_end_to_end_and_restart(tmp_path: Path) -> None:
+    """Over HTTP: create a job, poll it, fetch a driver's list, issue a notice,
+    re-plan, compare variants; then kill the server mid-solve and restart it:
+    the interrupted job is re-run, not lost."""
+    db_path = tmp_path / "server.sqlite3"
+    db = Database(f"sqlite:///{db_path}")
+    db.upgrade()
+    h = {"X-API-Key": create_key(db, "dispatcher")}
+    driver = {"X-API-Key": create_key(db, "driver", vehicle_id="van-1")}
+    db.dispose()
+    port = _free_port()
+    with _server(db_path, port) as (client, server):
+        r = client.post(
+            "/v1/plans?wait_s=0",
+            json={"problem": tutorial(), "time_limit_s": 1, "deterministic": True},
+            headers=h,
+        )
+        assert r.status_code == 202, r.text
+        job = _poll(client, r.json()["id"], h)
+        assert job["state"] == "succeeded" and job["progress"]["best_cost"] > 0
+        plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+        van1 = next(r for r in plan["plan"]["routes"] if r["vehicle_id"] == "van-1")
+
+        r = client.get("/v1/driver/stops?format=csv", headers=driver)
+        assert r.status_code == 200 and van1["visits"][0]["order_id"] in r.text
+        r = client.get(f"/v1/plans/{plan['id']}/vehicles/van-2/stops", headers=driver)
+        assert r.status_code == 403
+
+        first = van1["visits"][0]
+        target = van1["visits"][1]["order_id"]
+        r = client.post(
+            f"/v1/plans/{plan['id']}/orders/{target}/notice", json={}, headers=h
+        )
+        assert r.status_code == 201
+        r = client.post(
+            f"/v1/plans/{plan['id']}/replan?wait_s=25",
+            json={
+                "states": [
+                    {
+                        "vehicle_id": "van-1",
+                        "time": first["departure_s"] + 900,
+                        "done": [first["order_id"]],
+                    }
+                ],
+                "time_limit_s": 1,
+                "deterministic": True,
+            },
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["parent_id"] == plan["id"]
+        assert target in {c["order_id"] for c in r.json()["eta_changes"]}
+
+        r = client.post(
+            "/v1/whatif?wait_s=25",
+            json={
+                "problem": tutorial(),
+                "time_limit_s": 1,
+                "deterministic": True,
+                "variants": [{"name": "slots +1h", "widen_slots_s": 3600}],
+            },
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        assert [row["name"] for row in r.json()["rows"]] == ["base", "slots +1h"]
+
+        # A long job, then the server dies without any shutdown.
+        r = client.post(
+            "/v1/plans?wait_s=0",
+            json={"problem": tutorial(), "time_limit_s": 2},
+            headers=h,
+        )
+        interrupted = r.json()["id"]
+        deadline = time.monotonic() + 20
+        while (
+            client.get(f"/v1/jobs/{interrupted}", headers=h).json()["state"]
+            != "running"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        server.kill()
+        server.wait()
+
+    with _server(db_path, port) as (client, _):
+        job = _poll(client, interrupted, h)
+        assert job["state"] == "succeeded" and job["attempts"] == 2
+        plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+        assert plan["status"] == "solved"
