@@ -75,15 +75,27 @@ def change_to_dict(change: EtaChange) -> dict[str, Any]:
 
 
 def stop_list_of(
-    problem: Mapping[str, Any], plan: Mapping[str, Any], vehicle_id: str, fmt: str
+    problem: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    vehicle_id: str,
+    fmt: str,
+    *,
+    pinned: tuple[Mapping[str, Any], int] | None = None,
 ) -> dict[str, Any] | str | None:
     """One vehicle's stop list as a dict (``json``), CSV or HTML text.
 
-    None when the vehicle has no route in the plan. Raises InvalidProblemError
-    (path ``vehicle_id``) for a vehicle not in the problem.
+    ``pinned`` is a re-plan's stop the vehicle is driving to (the order as
+    scenario JSON, and its service start): it is listed first. None when the
+    vehicle has no route in the plan. Raises InvalidProblemError (path
+    ``vehicle_id``) for a vehicle not in the problem.
     """
     p, pl = load(problem, plan)
-    sl = stop_list(p, pl, vehicle_id)
+    first_stop = None
+    if pinned is not None:
+        # Read like the day's own orders (its quantities, tiers).
+        day = problem_from_dict({**problem, "orders": [dict(pinned[0])], "pairs": []})
+        first_stop = (day.orders[0], int(pinned[1]))
+    sl = stop_list(p, pl, vehicle_id, first_stop=first_stop)
     if sl is None:
         return None
     if fmt == "csv":

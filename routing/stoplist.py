@@ -154,11 +154,11 @@ def _break_line(
 
 
 def _stop_line(
-    problem: Problem, route: Route, k: int, visit: Visit, call_ahead_s: int
+    problem: Problem, route: Route, sequence: int, visit: Visit, call_ahead_s: int
 ) -> StopLine:
     order = problem.order(visit.order_id)
     return StopLine(
-        sequence=k + 1,
+        sequence=sequence,
         order_id=order.id,
         address=order.address,
         location=_coords(order.location),
@@ -174,12 +174,37 @@ def _stop_line(
     )
 
 
+def _first_stop_line(
+    problem: Problem, order: Order, start_s: int, call_ahead_s: int
+) -> StopLine:
+    """Line 1 for the stop a re-planned driver is driving to (not in the plan)."""
+    late_s = 0
+    if order.windows and all(start_s > w.end_s for w in order.windows):
+        late_s = start_s - max(w.end_s for w in order.windows)
+    return StopLine(
+        sequence=1,
+        order_id=order.id,
+        address=order.address,
+        location=_coords(order.location),
+        slot=_slot_text(order),
+        eta_s=start_s,
+        start_s=start_s,
+        departure_s=start_s + order.service_s,
+        call_ahead_s=max(0, start_s - call_ahead_s),
+        deliver=_amounts(problem.quantities, order.delivery),
+        collect=_amounts(problem.quantities, order.pickup),
+        notes=order.notes,
+        late_s=late_s,
+    )
+
+
 def stop_list(
     problem: Problem,
     plan: Plan,
     vehicle_id: str,
     *,
     call_ahead_s: int = DEFAULT_CALL_AHEAD_S,
+    first_stop: tuple[Order, int] | None = None,
 ) -> StopList | None:
     """The stop list of one vehicle of a plan.
 
@@ -194,6 +219,15 @@ def stop_list(
     call_ahead_s
         How long before the service start the driver calls (>= 0), never before
         the route leaves.
+    first_stop
+        ``(order, service start)`` of a stop served before the route, listed as
+        stop 1 (the others renumbered from 2): after a re-plan, the stop the
+        driver is driving to (``ReplanResult.pinned_first`` with its
+        ``pinned_start_s``), which the new plan's route starts after. The order
+        comes from the day's original problem (the re-plan problem no longer
+        has it). Its arrival is not known: its ETA is the service start. Its
+        call-ahead time is not held back to the route's start (the driver is
+        already on the road), and the list starts no later than it.
 
     Returns
     -------
@@ -206,8 +240,9 @@ def stop_list(
     ------
     InvalidProblemError
         If the vehicle is not in the problem (``path`` ``"vehicle_id"``), the
-        route visits an order not in the problem, or ``call_ahead_s`` is
-        negative.
+        route visits an order not in the problem, ``call_ahead_s`` is
+        negative, or ``first_stop``'s order is also in the route (``path``
+        ``"first_stop"``).
     """
     if (
         not isinstance(call_ahead_s, int)
@@ -237,6 +272,22 @@ def stop_list(
                 path=f"routes[{i}].visits[{j}].order_id",
                 entity_id=visit.order_id,
             ) from None
+    lines: list[StopLine] = []
+    offset = 1
+    start_s = route.start_s
+    if first_stop is not None:
+        first_order, first_start_s = first_stop
+        if first_order.id in route.order_ids:
+            raise InvalidProblemError(
+                "the first stop is also in the route",
+                path="first_stop",
+                entity_id=first_order.id,
+            )
+        lines.append(
+            _first_stop_line(problem, first_order, first_start_s, call_ahead_s)
+        )
+        offset = 2
+        start_s = min(start_s, first_start_s)
     breaks = sorted(
         (
             b
@@ -245,13 +296,12 @@ def stop_list(
         ),
         key=lambda b: b.start_s,
     )
-    lines: list[StopLine] = []
     before: Place = problem.depot(vehicle.start_depot).location
     for k, visit in enumerate(route.visits):
         here = problem.order(visit.order_id).location
         while breaks and breaks[0].end_s <= visit.start_s:
             lines.append(_break_line(breaks.pop(0), before, here, visit.arrival_s))
-        lines.append(_stop_line(problem, route, k, visit, call_ahead_s))
+        lines.append(_stop_line(problem, route, k + offset, visit, call_ahead_s))
         before = here
     end: Place = (
         problem.depot(vehicle.end_depot).location
@@ -264,7 +314,7 @@ def stop_list(
         date=problem.date,
         start_depot=route.start_depot,
         end_depot=route.end_depot,
-        start_s=route.start_s,
+        start_s=start_s,
         end_s=route.end_s,
         stops=tuple(lines),
         quantities=problem.quantities,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,6 +18,8 @@ from api.errors import ApiError, forbidden, not_found
 from api.schemas import ErrorResponse
 from api.settings import Settings
 from routing.errors import InvalidProblemError
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["drivers"])
 
@@ -46,10 +49,42 @@ def _plan_day(row: PlanRow, settings: Settings) -> str:
     return row.created_at.date().isoformat()
 
 
-def _render(row: PlanRow, vehicle_id: str, fmt: str) -> Response:
+def _pinned_first(
+    session: Session, row: PlanRow, vehicle_id: str
+) -> tuple[dict[str, Any], int] | None:
+    """A re-plan's stop the vehicle was driving to (not in the re-plan's routes):
+    the order as scenario JSON and its service start; None for other plans and
+    vehicles.
+
+    The re-plan's own problem no longer has the order: it is read from the
+    lineage's first problem or the orders added by re-plans since.
+    """
+    info = (row.replan or {}) if row.kind == "replan" else {}
+    order_id = (info.get("pinned_first") or {}).get(vehicle_id)
+    start_s = (info.get("pinned_start_s") or {}).get(vehicle_id)
+    if order_id is None or start_s is None:
+        return None
+    root = session.get(PlanRow, row.lineage_id)
+    added = (info.get("chain") or {}).get("new_orders") or []
+    for data in [*(root.problem.get("orders", []) if root else []), *added]:
+        if isinstance(data, dict) and data.get("id") == order_id:
+            return data, int(start_s)
+    logger.warning(
+        "plan %s: pinned stop %s of vehicle %s not found", row.id, order_id, vehicle_id
+    )
+    return None
+
+
+def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Response:
     plan = store.solved(row)
     try:
-        out = domain.stop_list_of(row.problem, plan, vehicle_id, fmt)
+        out = domain.stop_list_of(
+            row.problem,
+            plan,
+            vehicle_id,
+            fmt,
+            pinned=_pinned_first(session, row, vehicle_id),
+        )
     except InvalidProblemError:
         raise not_found("vehicle", vehicle_id, path="vehicle_id") from None
     if out is None:
@@ -111,7 +146,7 @@ def vehicle_stops(
                 raise forbidden("a driver key may read its own vehicle's stops only")
         else:
             row = store.visible_plan(session, plan_id, principal)
-        return _render(row, vehicle_id, format)
+        return _render(session, row, vehicle_id, format)
 
 
 @router.get(
@@ -139,7 +174,7 @@ def my_stops(
                 continue
             routes = (row.plan or {}).get("routes", [])
             if any(r.get("vehicle_id") == vehicle_id for r in routes):
-                return _render(row, vehicle_id, format)
+                return _render(session, row, vehicle_id, format)
     raise ApiError(
         404,
         "not_found",

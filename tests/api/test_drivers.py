@@ -105,3 +105,56 @@ def test_unknown_vehicle_is_404(service: Service) -> None:
         headers=service.headers("dispatcher"),
     )
     assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def test_replan_list_starts_with_the_stop_driven_to(service: Service) -> None:
+    """After a re-plan, the stop the driver is heading to (pinned, not in the new
+    plan's routes) is stop 1 of the driver's list, at its pinned service start,
+    with the re-planned stops numbered from 2."""
+    parent = service.plan
+    route = max(parent["plan"]["routes"], key=lambda r: len(r["visits"]))
+    vid = route["vehicle_id"]
+    stops = visits(parent, vid)
+    assert len(stops) >= 3
+    heading = stops[1]["order_id"]
+    body = {
+        "states": [
+            {
+                "vehicle_id": vid,
+                "time": stops[0]["departure_s"],
+                "position": stops[0].get("location")
+                or {"lat": 42.50695, "lon": 1.51975},
+                "done": [stops[0]["order_id"]],
+                "heading_to": heading,
+            }
+        ],
+        "time_limit_s": 1,
+        "deterministic": True,
+    }
+    r = service.client.post(
+        f"/v1/plans/{parent['id']}/replan",
+        json=body,
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 201, r.text
+    child = r.json()
+    assert child["replan"]["pinned_first"] == {vid: heading}
+    start_s = child["replan"]["pinned_start_s"][vid]
+    rest = [v["order_id"] for v in visits(child, vid)]
+    assert heading not in rest
+    url = f"/v1/plans/{child['id']}/vehicles/{vid}/stops"
+    listed = service.client.get(url, headers=service.headers("dispatcher")).json()
+    lines = [s for s in listed["stops"] if not s["is_break"]]
+    assert [(s["sequence"], s["order_id"]) for s in lines] == [
+        (k + 1, oid) for k, oid in enumerate([heading, *rest])
+    ]
+    assert lines[0]["start_s"] == start_s and lines[0]["address"]
+    assert lines[0]["departure_s"] > start_s
+    mine = service.client.get(
+        "/v1/driver/stops", headers=service.key("driver", vehicle_id=vid)
+    )
+    assert mine.status_code == 200 and mine.json()["plan_id"] == child["id"]
+    assert mine.json()["stops"][0]["order_id"] == heading
+    r = service.client.get(url + "?format=csv", headers=service.headers("dispatcher"))
+    rows = [row for row in csv.DictReader(io.StringIO(r.text)) if row["type"] == "stop"]
+    assert (rows[0]["sequence"], rows[0]["order_id"]) == ("1", heading)

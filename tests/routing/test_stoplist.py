@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -225,3 +226,41 @@ def test_geographic_locations_are_lat_lon() -> None:
     assert sheet.stops[0].location == (42.51, 1.52)
     assert to_dict(sheet)["stops"][0]["location"] == {"lat": 42.51, "lon": 1.52}  # type: ignore[index]
     assert to_csv(sheet).splitlines()[0].split(",")[4:6] == ["lat", "lon"]
+
+
+def test_first_stop_of_a_replan_is_stop_one() -> None:
+    """A re-plan's pinned stop (the one the driver is driving to, not in the new
+    route) comes first as stop 1, its ETA and start at the pinned service start;
+    the route's stops are renumbered from 2; an order in both is refused."""
+    day = _problem()
+    pinned = day.order("a")  # the re-plan problem no longer has it
+    problem = replace(day, orders=tuple(o for o in day.orders if o.id != "a"))
+    travel = Euclidean(scale=1, truncate=False).build(problem.locations, profile="van")
+    plan = _plan(problem, travel, ["b", "c"])
+    start = 8 * H + 30 * M
+    sl = stop_list(problem, plan, "V", first_stop=(pinned, start), call_ahead_s=600)
+    assert sl is not None
+    assert [(s.sequence, s.order_id) for s in sl.stops if not s.is_break] == [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+    ]
+    first = sl.stops[0]
+    assert (first.eta_s, first.start_s, first.departure_s) == (
+        start,
+        start,
+        start + 300,
+    )
+    assert first.call_ahead_s == start - 600
+    assert (first.address, first.notes, first.slot) == (
+        "1 Main St",
+        "ring twice",
+        "09:00-11:00",
+    )
+    assert (first.deliver, first.late_s) == ({"kg": 12, "parcels": 1}, 0)
+    assert sl.start_s == start
+    late = stop_list(problem, plan, "V", first_stop=(pinned, 11 * H + 10 * M))
+    assert late is not None and late.stops[0].late_s == 10 * M
+    with pytest.raises(InvalidProblemError) as err:
+        stop_list(problem, plan, "V", first_stop=(problem.order("b"), start))
+    assert err.value.path == "first_stop"
