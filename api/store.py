@@ -277,6 +277,29 @@ def plan_summary_of(session: Session, row: PlanRow, job_id: str | None) -> PlanS
     return plan_summary(row, depots_of(session, row.id), job_id)
 
 
+def answer_plan_job(
+    db: Database,
+    future: Future[str],
+    wait_s: float,
+    job_id: str,
+    plan_id: str,
+    *,
+    path_prefix: str = "",
+) -> PlanOut | JSONResponse:
+    """Wait up to ``wait_s`` for a plan's job: the plan when it is done, 202 with
+    the job to poll when it is not, the job's error when it failed."""
+    state = wait(future, wait_s)
+    with db.session() as session:
+        job_row = session.get(JobRow, job_id)
+        plan_row = session.get(PlanRow, plan_id)
+        assert job_row is not None and plan_row is not None
+        if state is None or job_row.state in ("queued", "running"):
+            return accepted(job_row)
+        if job_row.state != "succeeded":
+            raise job_failure(job_row, path_prefix=path_prefix)
+        return plan_out_of(session, plan_row, job_row)
+
+
 def plan_out_of(
     session: Session, row: PlanRow, job: JobRow | None, *, with_problem: bool = False
 ) -> PlanOut:

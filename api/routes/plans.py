@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 
 from api import store
 from api.auth import Dispatcher, Reader
-from api.db import JobRow, PlanDepotRow, PlanRow
+from api.db import PlanDepotRow, PlanRow
 from api.deps import DbDep, RunnerDep, SettingsDep
 from api.schemas import ErrorResponse, JobOut, PlanCreate, PlanOut, PlanSummary
 
@@ -73,16 +73,9 @@ def create_plan(
         time_limit_s=limit_s,
         plan=row,
     )
-    state = store.wait(future, wait)
-    with db.session() as session:
-        job_row = session.get(JobRow, job.id)
-        plan_row = session.get(PlanRow, row.id)
-        assert job_row is not None and plan_row is not None
-        if state is None or job_row.state in ("queued", "running"):
-            return store.accepted(job_row)
-        if job_row.state != "succeeded":
-            raise store.job_failure(job_row, path_prefix="problem")
-        return store.plan_out_of(session, plan_row, job_row)
+    return store.answer_plan_job(
+        db, future, wait, job.id, row.id, path_prefix="problem"
+    )
 
 
 @router.get(

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api import domain, store
 from api.auth import Dispatcher
-from api.db import JobRow, PlanRow, new_id, now
+from api.db import PlanRow, new_id, now
 from api.deps import DbDep, RunnerDep, SettingsDep
 from api.errors import ApiError
 from api.jobs import latest_promises
@@ -100,13 +100,4 @@ def replan_plan(
         time_limit_s=limit_s,
         plan=child,
     )
-    state = store.wait(future, wait)
-    with db.session() as session:
-        job_row = session.get(JobRow, job.id)
-        plan_row = session.get(PlanRow, child.id)
-        assert job_row is not None and plan_row is not None
-        if state is None or job_row.state in ("queued", "running"):
-            return store.accepted(job_row)
-        if job_row.state != "succeeded":
-            raise store.job_failure(job_row)
-        return store.plan_out_of(session, plan_row, job_row)
+    return store.answer_plan_job(db, future, wait, job.id, child.id)
