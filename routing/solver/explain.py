@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from routing.geo.matrix import TravelMatrix
 from routing.model import Problem, Vehicle
 from routing.plan import Route, Unplanned, UnplannedCode
-from routing.solver.schedule import build_route
+from routing.solver.schedule import build_route, latest_end
 
 MAX_EXPLAIN_S = 5.0
 """Time budget for all explanations; orders beyond it keep the generic reason."""
@@ -58,9 +58,7 @@ def _faults(
         if excess > 0:
             kind = "late_self" if visit.order_id == target else "late_other"
             found.append(_Fault(kind, excess))
-    end_limit = min(vehicle.shift.end_s, problem.horizon.end_s)
-    if vehicle.end_depot is not None:
-        end_limit = min(end_limit, problem.depot(vehicle.end_depot).opening.end_s)
+    end_limit = latest_end(problem, vehicle)
     if route.end_s > end_limit:
         found.append(_Fault("shift", route.end_s - end_limit))
     if vehicle.max_duration_s is not None and route.duration_s > vehicle.max_duration_s:

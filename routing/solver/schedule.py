@@ -154,6 +154,14 @@ def _simulate(
     return _Timeline(start_s, arrivals, starts, late, taken, end)
 
 
+def latest_end(problem: Problem, vehicle: Vehicle) -> int:
+    """When the vehicle's route must be over: shift end, end depot closing, horizon."""
+    end = min(vehicle.shift.end_s, problem.horizon.end_s)
+    if vehicle.end_depot is not None:
+        end = min(end, problem.depot(vehicle.end_depot).opening.end_s)
+    return end
+
+
 def _overrun(
     problem: Problem, vehicle: Vehicle, orders: Sequence[Order], tl: _Timeline
 ) -> int:
@@ -162,10 +170,7 @@ def _overrun(
         max(0, late - problem.policy(order).max_lateness_s)
         for order, late in zip(orders, tl.late, strict=True)
     )
-    end_limit = min(vehicle.shift.end_s, problem.horizon.end_s)
-    if vehicle.end_depot is not None:
-        end_limit = min(end_limit, problem.depot(vehicle.end_depot).opening.end_s)
-    excess += max(0, tl.end_s - end_limit)
+    excess += max(0, tl.end_s - latest_end(problem, vehicle))
     excess += sum(
         max(0, b.start_s - spec.window.end_s)
         for b, spec in zip(tl.breaks, vehicle.breaks, strict=False)
