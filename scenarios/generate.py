@@ -1249,5 +1249,170 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {path} ({len(scenario['orders'])} orders)")
 
 
+# ---------------------------------------------------------------------------
+# Generated city days of any size (benchmarks/city_days.py).
+
+DEPOT_SJ: Json = {
+    "id": "AND-SJ",
+    "address": "Av. Verge de Canòlich 95, Sant Julià de Lòria (logistics park)",
+    "location": {"lat": 42.4690, "lon": 1.4925},
+    "opening": ["06:30", "20:30"],
+}
+DEPOT_LM: Json = {
+    "id": "AND-LM",
+    "address": "Av. de les Comes 20, La Massana",
+    "location": {"lat": 42.5430, "lon": 1.5160},
+    "opening": ["06:30", "20:30"],
+}
+"""Third depots a generated city day may add: the south (Sant Julià) or the
+north-west valley (La Massana, towards Arinsal and Ordino)."""
+
+CITY_DAY_ORDERS_PER_VAN = 50
+"""One own van per this many orders, plus a cargo bike and a partner van per three
+vans: about 28 orders per vehicle, so that the fleet is tight, not ample. Measured
+with our solver (one search): 248 of 250 orders served at 10 s on seeds 1 and 2
+(the other 2 fit no vehicle), 480 and 500 of 500 at 30 s."""
+
+CITY_DAY_ALT_PAIRS = slot_pairs(
+    "08-10 or 17-19",
+    "09-11 or 16-18",
+    "10-12 or 17-19",
+    "08-10 or 14-16",
+    "12-14 or 17-19",
+)
+"""Two-slot bookings ("morning or evening") of customers at work during the day."""
+
+CITY_DAY_TWO_SLOT_SHARE = (0.10, 0.15)
+"""Share of a city day's orders booked with two alternative slots (drawn per day)."""
+
+
+def city_day_mix(n_orders: int) -> DeliveryMix:
+    """The delivery day's feature shares (``DELIVERY_MIX``) scaled to ``n_orders``
+    single-visit orders."""
+    base = DELIVERY_MIX
+
+    def share(count: int) -> int:
+        return round(count * n_orders / base.n_orders)
+
+    return DeliveryMix(
+        n_orders=n_orders,
+        n_pickup_only=share(base.n_pickup_only),
+        n_with_return=share(base.n_with_return),
+        n_vip=share(base.n_vip),
+        n_cold=share(base.n_cold),
+        n_fragile=share(base.n_fragile),
+        n_cash=share(base.n_cash),
+        n_bulky=share(base.n_bulky),
+        n_economy=share(base.n_economy),
+    )
+
+
+def city_day_fleet(n_orders: int, depots: list[str]) -> list[Json]:
+    """A fleet for ``n_orders``: copies of the delivery day's vehicles
+    (``delivery_day_fleet``: own vans with their skills and shifts, cargo bikes,
+    dear partner vans, all with lunch), spread over ``depots`` in turn.
+
+    ``ceil(n_orders / CITY_DAY_ORDERS_PER_VAN)`` vans, and a third as many cargo
+    bikes and partner vans (at least one each). Ids ``van-NN``, ``bike-NN``,
+    ``partner-NN``.
+    """
+    template = delivery_day_fleet()
+    n_vans = max(1, math.ceil(n_orders / CITY_DAY_ORDERS_PER_VAN))
+    n_other = max(1, round(n_vans / 3))
+    fleet: list[Json] = []
+    for kind, prefix, count in (
+        ("van", "van", n_vans),
+        ("cargo_bike", "bike", n_other),
+        ("partner_van", "partner", n_other),
+    ):
+        models = [v for v in template if v.get("kind", "van") == kind]
+        for k in range(count):
+            depot = depots[k % len(depots)]
+            copy = dict(models[k % len(models)], start_depot=depot, end_depot=depot)
+            fleet.append(dict(copy, id=f"{prefix}-{k + 1:02d}"))
+    # Keep the documented key order (id first).
+    return [{"id": v["id"], **{k: x for k, x in v.items() if k != "id"}} for v in fleet]
+
+
+def city_day(
+    n_orders: int, seed: int, *, soft: bool = True, pairs: bool = False
+) -> Json:
+    """A generated city day in Andorra with ``n_orders`` orders, for benchmarks.
+
+    Parameters
+    ----------
+    n_orders
+        Orders in the day (transfers' orders included when ``pairs``), >= 20.
+    seed
+        Seed of every random draw: the same seed gives the same JSON.
+    soft
+        Standard and economy tiers have soft slots (``DELIVERY_DAY_TIERS``: 20 min
+        at 30 per hour, 60 min at 6 per hour); False: every slot hard. VIP slots
+        are hard either way.
+    pairs
+        Add the delivery day's six shop-to-customer transfers (12 of the orders).
+
+    Returns
+    -------
+    dict
+        Scenario JSON (``scenarios/README.md``): depots ``AND-SC`` and ``AND-EN``,
+        plus ``AND-SJ`` or ``AND-LM`` on half of the seeds; the fleet of
+        `city_day_fleet`; orders as on the delivery day (`delivery_day_orders`
+        with `city_day_mix`: tiers, returns and pickup-only stops, cold-chain /
+        fragile / cash-on-delivery skills, bulky orders for vans only), 10-15 % of
+        the non-VIP, non-cold-chain orders booked with two alternative slots.
+    """
+    if n_orders < 20:
+        raise ValueError(f"a city day needs at least 20 orders, got {n_orders}")
+    rng = random.Random(seed)
+    depots = [DEPOT_SC, DEPOT_EN]
+    if rng.random() < 0.5:
+        depots.append(rng.choice((DEPOT_SJ, DEPOT_LM)))
+    two_slot_share = rng.uniform(*CITY_DAY_TWO_SLOT_SHARE)
+    n_single = n_orders - (2 * len(PAIR_SPECS) if pairs else 0)
+    orders = delivery_day_orders(rng, city_day_mix(n_single), prefix="cd")
+    flexible = [
+        o
+        for o in orders
+        if o.get("tier") != "vip" and "cold_chain" not in o.get("skills", ())
+    ]
+    for o in rng.sample(flexible, round(two_slot_share * n_orders)):
+        first, second = rng.choice(CITY_DAY_ALT_PAIRS)
+        o["windows"] = [list(first), list(second)]
+        either = f"at work {first[1]}-{second[0]}: either slot"
+        o["notes"] = f"{o['notes']}; {either}" if o.get("notes") else either
+        for key in ("notes", "tier", "vehicle_kinds"):  # the documented key order
+            if key in o:
+                o[key] = o.pop(key)
+    scenario_pairs: list[Json] = []
+    if pairs:
+        pair_orders, scenario_pairs = delivery_day_pairs(rng)
+        orders += pair_orders
+    tiers = DELIVERY_DAY_TIERS
+    if not soft:
+        tiers = [
+            {
+                k: v
+                for k, v in t.items()
+                if k not in ("max_lateness", "lateness_cost_per_hour")
+            }
+            for t in DELIVERY_DAY_TIERS
+        ]
+    scenario: Json = {
+        "name": f"Andorra, generated city day: {n_orders} orders, seed {seed}"
+        + ("" if soft else ", hard slots"),
+        "date": "2026-11-27",
+        "quantities": QUANTITIES,
+        "travel": DELIVERY_DAY_TRAVEL,
+        "tiers": tiers,
+        "depots": depots,
+        "vehicles": city_day_fleet(n_orders, [d["id"] for d in depots]),
+        "orders": orders,
+    }
+    if scenario_pairs:
+        scenario["pairs"] = scenario_pairs
+    return scenario
+
+
 if __name__ == "__main__":
     main()

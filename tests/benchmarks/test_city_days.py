@@ -1,0 +1,163 @@
+"""Smoke tests of the city-day benchmark (benchmarks/city_days.py) and its day
+generator (scenarios.generate.city_day)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # benchmarks/ and scenarios/ are not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import city_days as bench  # noqa: E402
+from routing.io import load_problem, problem_from_dict  # noqa: E402
+from scenarios.generate import city_day  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def smoke() -> tuple[list[bench.Row], dict[str, float], list[bench.Row]]:
+    """The tutorial (as given, distance) and a generated 30-order day (as given,
+    hard) with every solver at 1 s per run: rows, hard re-costs and summary."""
+    days = [
+        ("tutorial", load_problem(REPO_ROOT / "scenarios" / "tutorial.json")),
+        *bench.city_days([30], [7]),
+    ]
+    rows: list[bench.Row] = []
+    recost: dict[str, float] = {}
+    for (day, problem), variants in zip(
+        days,
+        [(bench.AS_GIVEN, bench.DISTANCE), (bench.AS_GIVEN, bench.HARD)],
+        strict=True,
+    ):
+        day_rows, day_recost = bench.run(
+            [(day, problem)], variants=variants, time_limit_s=1.0
+        )
+        rows += day_rows
+        recost.update(day_recost)
+    return rows, recost, bench.summarize_runs(rows, recost)
+
+
+def test_every_solver_gives_a_checked_row_per_day_and_variant(
+    smoke: tuple[list[bench.Row], dict[str, float], list[bench.Row]],
+) -> None:
+    """Each (day, variant) has one row per solver, none failed, every plan was
+    checked, and only plans without violations count as served."""
+    rows, _, _ = smoke
+    keys = [(r["day"], r["variant"], r["solver"]) for r in rows]
+    expected = [
+        (day, variant, solver)
+        for day, variants in (
+            ("tutorial", (bench.AS_GIVEN, bench.DISTANCE)),
+            ("city-30-s7", (bench.AS_GIVEN, bench.HARD)),
+        )
+        for variant in variants
+        for solver in bench.SOLVERS
+    ]
+    assert keys == expected
+    for row in rows:
+        assert row["error"] == "", row
+        if row["status"].startswith("not applicable"):
+            continue
+        assert isinstance(row["violations"], int)
+        assert row["served"] == (0 if row["violations"] else row["planned"])
+        assert row["planned"] + row["unplanned"] == row["orders"]
+        assert math.isfinite(row["cost"]) and math.isfinite(row["wall_s"])
+    ours = [r for r in rows if r["solver"] == "ours" and r["day"] == "tutorial"]
+    assert all(r["violations"] == 0 and r["served"] == 12 for r in ours)
+
+
+def test_distance_variant_costs_km_and_summary_judges_each_day(
+    smoke: tuple[list[bench.Row], dict[str, float], list[bench.Row]],
+) -> None:
+    """In the distance variant a plan's cost is its km; the summary has a line
+    per (day, variant) and compares soft and hard on the day with soft slots."""
+    rows, recost, summary = smoke
+    for row in rows:
+        if row["variant"] == bench.DISTANCE and row["violations"] == 0:
+            assert row["cost"] == pytest.approx(row["km"])
+    assert [(s["day"], s["variant"]) for s in summary] == list(
+        dict.fromkeys((r["day"], r["variant"]) for r in rows)
+    )
+    assert "city-30-s7" in recost
+    line = next(s for s in summary if s["day"] == "city-30-s7")
+    assert line["soft_le_hard"] != ""
+
+
+def test_report_and_csvs_are_written(
+    smoke: tuple[list[bench.Row], dict[str, float], list[bench.Row]],
+    tmp_path: Path,
+) -> None:
+    """The markdown report carries the header, the runs and the targets; the CSVs
+    hold one line per run and one per (day, variant)."""
+    rows, _, summary = smoke
+    written = bench.write_report(
+        rows,
+        summary,
+        [],
+        tmp_path / "city.md",
+        command="python benchmarks/city_days.py --time-limit 1",
+        time_limit_s=1.0,
+        cores=1,
+        note="test",
+        load=(0.0, 0.0),
+    )
+    md, runs_csv, summary_csv = written
+    text = md.read_text()
+    assert "- command: `python benchmarks/city_days.py" in text
+    assert "## Runs" in text and "## Targets" in text
+    with runs_csv.open() as fh:
+        assert len(list(csv.DictReader(fh))) == len(rows)
+    with summary_csv.open() as fh:
+        assert len(list(csv.DictReader(fh))) == len(summary)
+
+
+def test_hard_and_distance_variants() -> None:
+    """``hard`` leaves no soft slot; ``distance`` prices 1 per km and nothing else."""
+    problem = problem_from_dict(city_day(40, 3))
+    assert bench.has_soft_slots(problem)
+    hard = bench.hard_problem(problem)
+    assert not bench.has_soft_slots(hard)
+    assert [o.id for o in hard.orders] == [o.id for o in problem.orders]
+    distance = bench.distance_problem(problem)
+    assert not bench.has_soft_slots(distance)
+    assert all(
+        (v.fixed_cost, v.cost_per_km, v.cost_per_hour) == (0, 1, 0)
+        for v in distance.vehicles
+    )
+    assert distance.objective == bench.DISTANCE_OBJECTIVE
+    names = [
+        v
+        for v, _ in bench.variants_of(
+            load_problem(REPO_ROOT / "scenarios" / "tutorial.json")
+        )
+    ]
+    assert names == [bench.AS_GIVEN, bench.DISTANCE]  # no soft slots: no hard run
+
+
+def test_city_day_is_deterministic_and_has_every_feature() -> None:
+    """Same seed, same JSON; the day has several depots, a mixed fleet with
+    breaks, skills, returns, two-slot orders and soft slots (hard when asked)."""
+    assert json.dumps(city_day(60, 5)) == json.dumps(city_day(60, 5))
+    assert json.dumps(city_day(60, 5)) != json.dumps(city_day(60, 6))
+    problem = problem_from_dict(city_day(60, 5))
+    assert len(problem.orders) == 60
+    assert len(problem.depots) >= 2
+    assert {v.kind for v in problem.vehicles} == {"van", "cargo_bike", "partner_van"}
+    assert all(v.breaks for v in problem.vehicles)
+    assert any(o.skills for o in problem.orders)
+    assert any(any(o.pickup) for o in problem.orders)
+    assert any(not any(o.delivery) for o in problem.orders)  # pickup-only returns
+    two = sum(len(o.windows) == 2 for o in problem.orders)
+    assert 0.09 * 60 <= two <= 0.16 * 60
+    assert bench.has_soft_slots(problem) and not problem.pairs
+    assert not bench.has_soft_slots(problem_from_dict(city_day(60, 5, soft=False)))
+    with_pairs = problem_from_dict(city_day(60, 5, pairs=True))
+    assert len(with_pairs.orders) == 60 and len(with_pairs.pairs) == 6
+    depots = {len(problem_from_dict(city_day(30, s)).depots) for s in range(8)}
+    assert depots == {2, 3}
