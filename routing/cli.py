@@ -93,6 +93,19 @@ def format_summary(problem: Problem, plan: Plan) -> str:
         f"cost: fixed {c.fixed:.2f} + distance {c.distance:.2f} + time "
         f"{c.time:.2f} + lateness {c.lateness:.2f} = {c.total:.2f}",
     ]
+    if plan.stop_reason or plan.engines:
+        lines += ["", f"search: {plan.stop_reason or plan.solver_status}"]
+        for run in plan.engines:
+            what = f"  {run.engine}: {run.outcome}"
+            if run.cost is not None:
+                what += f", its routes cost {run.cost:.2f} in the full model"
+                if run.repaired:
+                    what += f" after taking {run.repaired} stop(s) off"
+            if run.elapsed_s:
+                what += f" ({run.elapsed_s:.1f} s)"
+            if run.reason:
+                what += f": {run.reason}"
+            lines.append(what)
     if plan.unplanned:
         lines += ["", f"unplanned orders ({len(plan.unplanned)}):"]
         lines += [

@@ -45,6 +45,7 @@ from routing.model import (
 )
 from routing.plan import (
     Costs,
+    EngineRun,
     Plan,
     PlanStatus,
     PlanTotals,
@@ -215,6 +216,16 @@ _PLAN_FIELDS = (
     "totals",
     "routes",
     "unplanned",
+    "search",
+)
+_ENGINE_FIELDS = (
+    "engine",
+    "outcome",
+    "reason",
+    "relaxations",
+    "elapsed_s",
+    "objective",
+    "repaired",
 )
 
 
@@ -1170,6 +1181,10 @@ def plan_to_dict(plan: Plan, problem: Problem | None = None) -> dict[str, object
         "solver_status": plan.solver_status,
         "objective": plan.objective,
         "stats": dict(plan.stats),
+        "search": {
+            "stop_reason": plan.stop_reason,
+            "engines": [_engine_out(e) for e in plan.engines],
+        },
         "totals": {
             "distance_m": totals.distance_m,
             "duration_s": totals.duration_s,
@@ -1363,6 +1378,12 @@ def _plan_from(value: object) -> Plan:
     }
     routes = _array(_required(top, "routes", "", None), "routes", None)
     unplanned = _array(_required(top, "unplanned", "", None), "unplanned", None)
+    search = _object(top.get("search", {}), "search", None)
+    stop_reason = _string(search.get("stop_reason", ""), "search.stop_reason", None)
+    engines = tuple(
+        _engine_from(e, f"search.engines[{i}]")
+        for i, e in enumerate(_array(search.get("engines", []), "search.engines", None))
+    )
     return Plan(
         status=PlanStatus(status),
         routes=tuple(_route_from(r, f"routes[{i}]") for i, r in enumerate(routes)),
@@ -1376,6 +1397,43 @@ def _plan_from(value: object) -> Plan:
         objective=_integer(top.get("objective", 0), "objective", None),
         stats=stats,
         problem_name=_string(top.get("problem_name", ""), "problem_name", None),
+        engines=engines,
+        stop_reason=stop_reason,
+    )
+
+
+def _engine_out(run: EngineRun) -> dict[str, object]:
+    return {
+        "engine": run.engine,
+        "outcome": run.outcome,
+        "reason": run.reason,
+        "relaxations": list(run.relaxations),
+        "elapsed_s": run.elapsed_s,
+        "objective": run.objective,
+        "cost": run.cost,
+        "repaired": run.repaired,
+    }
+
+
+def _engine_from(value: object, path: str) -> EngineRun:
+    data = _object(value, path, None)
+    name = _string(_required(data, "engine", path, None), f"{path}.engine", None)
+    objective = data.get("objective")
+    return EngineRun(
+        engine=name,
+        outcome=_string(data.get("outcome", ""), f"{path}.outcome", name),
+        reason=_string(data.get("reason", ""), f"{path}.reason", name),
+        relaxations=tuple(
+            _string(r, f"{path}.relaxations[{i}]", name)
+            for i, r in enumerate(
+                _array(data.get("relaxations", []), f"{path}.relaxations", name)
+            )
+        ),
+        elapsed_s=_number(data.get("elapsed_s", 0.0), f"{path}.elapsed_s", name),
+        objective=None
+        if objective is None
+        else _integer(objective, f"{path}.objective", name),
+        repaired=_integer(data.get("repaired", 0), f"{path}.repaired", name),
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from routing.units import COST_SCALE
+
 
 class PlanStatus(StrEnum):
     """What the plan achieves.
@@ -211,6 +213,33 @@ class PlanTotals:
         return self.duration_s / 3600.0
 
 
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    """What one warm-start engine (PyVRP, VROOM) did for a plan.
+
+    ``outcome``: ``"warm_start"`` (its routes started the final OR-Tools search),
+    ``"ran"`` (its routes were read but another start was cheaper),
+    ``"skipped"`` (``reason`` says why), ``"failed"`` (``reason`` has the error).
+    ``relaxations``: how the engine's model differs from ours, one line per
+    feature. ``objective``: its routes' objective in the full model after
+    repair (solver units; ``cost`` in money); ``repaired``: stops taken off its
+    routes to make them feasible in the full model.
+    """
+
+    engine: str
+    outcome: str
+    reason: str = ""
+    relaxations: tuple[str, ...] = ()
+    elapsed_s: float = 0.0
+    objective: int | None = None
+    repaired: int = 0
+
+    @property
+    def cost(self) -> float | None:
+        """The objective in money (``routing.units.COST_SCALE`` units per 1)."""
+        return None if self.objective is None else self.objective / COST_SCALE
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """A solution: one route per used vehicle and the unplanned orders.
@@ -219,6 +248,8 @@ class Plan:
     ``model_s``, ``solve_s``) and solver figures; ``solver_status`` is the
     solver's own word for how the search ended (``"success"``, ``"time_limit"``,
     ...). ``objective`` is the solver's internal integer objective.
+    ``engines`` says what each warm-start engine did; ``stop_reason`` why the
+    search stopped (converged, time limit, ...).
     """
 
     status: PlanStatus
@@ -229,6 +260,8 @@ class Plan:
     objective: int = 0
     stats: Mapping[str, float] = field(default_factory=dict)
     problem_name: str = ""
+    engines: tuple[EngineRun, ...] = ()
+    stop_reason: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))

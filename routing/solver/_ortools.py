@@ -118,6 +118,7 @@ def solve_routing(
     options: SolveOptions,
     on_progress: ProgressCallback | None = None,
     variant: int = 0,
+    initial: Mapping[str, Sequence[str]] | None = None,
 ) -> RawSolution:
     """Build the OR-Tools model for the orders in ``allowed`` and search.
 
@@ -137,253 +138,484 @@ def solve_routing(
     variant
         Which member of the search portfolio (`PORTFOLIO`) runs; 0 is the default
         search, others differ in construction and ruin/acceptance settings.
+    initial
+        Optional starting routes (vehicle id -> order ids), repaired if needed
+        (``RoutingSearch.warm_start``).
     """
-    t0 = time.perf_counter()
-    vehicles = problem.vehicles
-    orders = [problem.order(oid) for oid in allowed]
-    used_depots = sorted(
-        {problem.depot_index(v.start_depot) for v in vehicles}
-        | {problem.depot_index(v.end_depot) for v in vehicles if v.end_depot}
+    search = RoutingSearch(problem, matrices, allowed, options=options, variant=variant)
+    start = search.warm_start(initial) if initial else None
+    return search.search(
+        time_limit_s=options.time_limit_s, initial=start, on_progress=on_progress
     )
-    has_open_end = any(v.end_depot is None for v in vehicles)
-    # rows: matrix row of each node; -1 for the open-end dummy.
-    rows = used_depots + [problem.order_index(o.id) for o in orders]
-    if has_open_end:
-        rows.append(-1)
-    n_nodes = len(rows)
-    node_of_depot = {row: node for node, row in enumerate(used_depots)}
-    first_order_node = len(used_depots)
-    dummy = n_nodes - 1 if has_open_end else -1
-    starts = [node_of_depot[problem.depot_index(v.start_depot)] for v in vehicles]
-    ends = [
-        node_of_depot[problem.depot_index(v.end_depot)] if v.end_depot else dummy
-        for v in vehicles
-    ]
-    manager = pywrapcp.RoutingIndexManager(n_nodes, len(vehicles), starts, ends)
-    routing = pywrapcp.RoutingModel(manager)
 
-    row_index = np.array([max(r, 0) for r in rows], dtype=np.int64)
-    service = np.zeros(n_nodes, dtype=np.int64)
-    for k, order in enumerate(orders):
-        service[first_order_node + k] = order.service_s
 
-    def sub(matrix: NDArray[np.int64]) -> NDArray[np.int64]:
-        out = matrix[np.ix_(row_index, row_index)].copy()
+@dataclass(slots=True)
+class WarmStart:
+    """Routes read into the full model: an assignment OR-Tools can search from.
+
+    ``dropped`` are the orders taken off the given routes so that every route
+    is feasible in the full model (the search may insert them again);
+    ``objective`` is the full model's objective of the repaired routes.
+    """
+
+    assignment: object
+    objective: int
+    dropped: list[str]
+    read_s: float
+
+
+class RoutingSearch:
+    """The full OR-Tools model of a day, built once, searched from scratch or
+    from given routes (warm start).
+
+    Parameters
+    ----------
+    problem, matrices, allowed, options, variant
+        As for ``solve_routing``.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        matrices: Mapping[str, TravelMatrix],
+        allowed: Mapping[str, Sequence[int]],
+        *,
+        options: SolveOptions,
+        variant: int = 0,
+    ) -> None:
+        t0 = time.perf_counter()
+        vehicles = problem.vehicles
+        orders = [problem.order(oid) for oid in allowed]
+        used_depots = sorted(
+            {problem.depot_index(v.start_depot) for v in vehicles}
+            | {problem.depot_index(v.end_depot) for v in vehicles if v.end_depot}
+        )
+        has_open_end = any(v.end_depot is None for v in vehicles)
+        # rows: matrix row of each node; -1 for the open-end dummy.
+        rows = used_depots + [problem.order_index(o.id) for o in orders]
         if has_open_end:
-            out[:, dummy] = 0
-            out[dummy, :] = 0
-        return out
+            rows.append(-1)
+        n_nodes = len(rows)
+        node_of_depot = {row: node for node, row in enumerate(used_depots)}
+        first_order_node = len(used_depots)
+        dummy = n_nodes - 1 if has_open_end else -1
+        starts = [node_of_depot[problem.depot_index(v.start_depot)] for v in vehicles]
+        ends = [
+            node_of_depot[problem.depot_index(v.end_depot)] if v.end_depot else dummy
+            for v in vehicles
+        ]
+        manager = pywrapcp.RoutingIndexManager(n_nodes, len(vehicles), starts, ends)
+        routing = pywrapcp.RoutingModel(manager)
 
-    # Per-profile node matrices, computed once and shared by vehicles.
-    dist_of: dict[str, NDArray[np.int64]] = {}
-    time_of: dict[str, int] = {}
-    for profile in problem.profiles:
-        m = matrices[profile]
-        dist_of[profile] = sub(m.distances_m)
-        travel_time = sub(m.durations_s) + service[:, None]
-        np.fill_diagonal(travel_time, 0)
-        time_of[profile] = routing.RegisterTransitMatrix(travel_time.tolist())
+        row_index = np.array([max(r, 0) for r in rows], dtype=np.int64)
+        service = np.zeros(n_nodes, dtype=np.int64)
+        for k, order in enumerate(orders):
+            service[first_order_node + k] = order.service_s
 
-    # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
-    weights = problem.objective
-    cost_of: dict[tuple[str, float], int] = {}
-    typical_arc = 0.0
-    for k, v in enumerate(vehicles):
-        rate = v.cost_per_km * weights.distance
-        if rate == 0 and v.cost_per_hour * weights.duration == 0:
-            rate = 1000.0 / COST_SCALE  # nothing priced: one unit per meter
-        key = (v.profile, rate)
-        if key not in cost_of:
-            arc = np.rint(dist_of[v.profile] * (rate * COST_SCALE / 1000.0)).astype(
-                np.int64
-            )
-            cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
-            if not typical_arc:
-                per_s = v.cost_per_hour * weights.duration * COST_SCALE / 3600.0
-                typical_arc = _typical_arc_cost(
-                    arc + per_s * sub(matrices[v.profile].durations_s),
-                    first_order_node,
-                    len(orders),
+        def sub(matrix: NDArray[np.int64]) -> NDArray[np.int64]:
+            out = matrix[np.ix_(row_index, row_index)].copy()
+            if has_open_end:
+                out[:, dummy] = 0
+                out[dummy, :] = 0
+            return out
+
+        # Per-profile node matrices, computed once and shared by vehicles.
+        dist_of: dict[str, NDArray[np.int64]] = {}
+        time_of: dict[str, int] = {}
+        for profile in problem.profiles:
+            m = matrices[profile]
+            dist_of[profile] = sub(m.distances_m)
+            travel_time = sub(m.durations_s) + service[:, None]
+            np.fill_diagonal(travel_time, 0)
+            time_of[profile] = routing.RegisterTransitMatrix(travel_time.tolist())
+
+        # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
+        weights = problem.objective
+        cost_of: dict[tuple[str, float], int] = {}
+        typical_arc = 0.0
+        for k, v in enumerate(vehicles):
+            rate = v.cost_per_km * weights.distance
+            if rate == 0 and v.cost_per_hour * weights.duration == 0:
+                rate = 1000.0 / COST_SCALE  # nothing priced: one unit per meter
+            key = (v.profile, rate)
+            if key not in cost_of:
+                arc = np.rint(dist_of[v.profile] * (rate * COST_SCALE / 1000.0)).astype(
+                    np.int64
                 )
-        routing.SetArcCostEvaluatorOfVehicle(cost_of[key], k)
-        if v.fixed_cost * weights.fixed_cost:
-            routing.SetFixedCostOfVehicle(
-                _penalty(v.fixed_cost * weights.fixed_cost), k
-            )
-
-    # Time: cumul = service start; slack = waiting.
-    horizon = problem.horizon
-    routing.AddDimensionWithVehicleTransitAndCapacity(
-        [time_of[v.profile] for v in vehicles],
-        horizon.end_s,
-        [horizon.end_s] * len(vehicles),
-        False,
-        "time",
-    )
-    time_dim = routing.GetDimensionOrDie("time")
-    per_hour = COST_SCALE / 3600.0  # money per hour -> objective units per second
-    for k, order in enumerate(orders):
-        index = manager.NodeToIndex(first_order_node + k)
-        cumul = time_dim.CumulVar(index)
-        windows = order.windows or (horizon,)
-        policy = problem.policy(order)
-        late = policy.max_lateness_s if order.windows else 0
-        cumul.SetRange(windows[0].start_s, min(windows[-1].end_s + late, horizon.end_s))
-        for a, b in pairwise(windows):
-            if b.start_s - a.end_s > 1:
-                cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
-        if late:
-            # Soft slot: service after the last window costs per second late.
-            coefficient = round(
-                policy.lateness_cost_per_hour * weights.lateness * per_hour
-            )
-            if coefficient:
-                time_dim.SetCumulVarSoftUpperBound(
-                    index, windows[-1].end_s, coefficient
+                cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
+                if not typical_arc:
+                    per_s = v.cost_per_hour * weights.duration * COST_SCALE / 3600.0
+                    typical_arc = _typical_arc_cost(
+                        arc + per_s * sub(matrices[v.profile].durations_s),
+                        first_order_node,
+                        len(orders),
+                    )
+            routing.SetArcCostEvaluatorOfVehicle(cost_of[key], k)
+            if v.fixed_cost * weights.fixed_cost:
+                routing.SetFixedCostOfVehicle(
+                    _penalty(v.fixed_cost * weights.fixed_cost), k
                 )
-        elif weights.early_per_hour and order.windows:
-            # Preference: serve hard-slot orders early in their slot.
-            time_dim.SetCumulVarSoftUpperBound(
-                index,
-                windows[0].start_s,
-                max(1, round(weights.early_per_hour * per_hour)),
-            )
-    if weights.waiting_per_hour:
-        time_dim.SetSlackCostCoefficientForAllVehicles(
-            max(1, round(weights.waiting_per_hour * per_hour))
-        )
-    if weights.balance_per_hour:
-        time_dim.SetGlobalSpanCostCoefficient(
-            max(1, round(weights.balance_per_hour * per_hour))
-        )
-    _add_breaks(routing, manager, time_dim, vehicles, service)
-    for k, v in enumerate(vehicles):
-        start_depot = problem.depot(v.start_depot)
-        lo = max(v.shift.start_s, start_depot.opening.start_s, horizon.start_s)
-        hi = min(v.shift.end_s, start_depot.opening.end_s, horizon.end_s)
-        time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
-        end_hi = min(v.shift.end_s, horizon.end_s)
-        if v.end_depot is not None:
-            end_hi = min(end_hi, problem.depot(v.end_depot).opening.end_s)
-        time_dim.CumulVar(routing.End(k)).SetRange(lo, end_hi)
-        if v.max_duration_s is not None:
-            time_dim.SetSpanUpperBoundForVehicle(v.max_duration_s, k)
-        if v.cost_per_hour * weights.duration:
-            time_dim.SetSpanCostCoefficientForVehicle(
-                round(v.cost_per_hour * weights.duration * COST_SCALE / 3600.0), k
-            )
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
 
-    _add_capacities(problem, routing, orders, first_order_node, n_nodes)
-
-    if any(v.max_stops is not None for v in vehicles):
-        ones = [0] * n_nodes
-        for k in range(len(orders)):
-            ones[first_order_node + k] = 1
-        unit = routing.RegisterUnaryTransitVector(ones)
-        routing.AddDimensionWithVehicleCapacity(
-            unit,
-            0,
-            [v.max_stops if v.max_stops is not None else len(orders) for v in vehicles],
-            True,
-            "stops",
-        )
-    if any(v.max_distance_m is not None for v in vehicles):
-        dist_eval = {
-            p: routing.RegisterTransitMatrix(d.tolist()) for p, d in dist_of.items()
-        }
-        big = int(max(int(d.sum()) for d in dist_of.values()) + 1)
+        # Time: cumul = service start; slack = waiting.
+        horizon = problem.horizon
         routing.AddDimensionWithVehicleTransitAndCapacity(
-            [dist_eval[v.profile] for v in vehicles],
-            0,
-            [
-                v.max_distance_m if v.max_distance_m is not None else big
-                for v in vehicles
-            ],
-            True,
-            "distance",
+            [time_of[v.profile] for v in vehicles],
+            horizon.end_s,
+            [horizon.end_s] * len(vehicles),
+            False,
+            "time",
+        )
+        time_dim = routing.GetDimensionOrDie("time")
+        per_hour = COST_SCALE / 3600.0  # money per hour -> objective units per second
+        for k, order in enumerate(orders):
+            index = manager.NodeToIndex(first_order_node + k)
+            cumul = time_dim.CumulVar(index)
+            windows = order.windows or (horizon,)
+            policy = problem.policy(order)
+            late = policy.max_lateness_s if order.windows else 0
+            cumul.SetRange(
+                windows[0].start_s, min(windows[-1].end_s + late, horizon.end_s)
+            )
+            for a, b in pairwise(windows):
+                if b.start_s - a.end_s > 1:
+                    cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
+            if late:
+                # Soft slot: service after the last window costs per second late.
+                coefficient = round(
+                    policy.lateness_cost_per_hour * weights.lateness * per_hour
+                )
+                if coefficient:
+                    time_dim.SetCumulVarSoftUpperBound(
+                        index, windows[-1].end_s, coefficient
+                    )
+            elif weights.early_per_hour and order.windows:
+                # Preference: serve hard-slot orders early in their slot.
+                time_dim.SetCumulVarSoftUpperBound(
+                    index,
+                    windows[0].start_s,
+                    max(1, round(weights.early_per_hour * per_hour)),
+                )
+        if weights.waiting_per_hour:
+            time_dim.SetSlackCostCoefficientForAllVehicles(
+                max(1, round(weights.waiting_per_hour * per_hour))
+            )
+        if weights.balance_per_hour:
+            time_dim.SetGlobalSpanCostCoefficient(
+                max(1, round(weights.balance_per_hour * per_hour))
+            )
+        _add_breaks(routing, manager, time_dim, vehicles, service)
+        for k, v in enumerate(vehicles):
+            start_depot = problem.depot(v.start_depot)
+            lo = max(v.shift.start_s, start_depot.opening.start_s, horizon.start_s)
+            hi = min(v.shift.end_s, start_depot.opening.end_s, horizon.end_s)
+            time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
+            end_hi = min(v.shift.end_s, horizon.end_s)
+            if v.end_depot is not None:
+                end_hi = min(end_hi, problem.depot(v.end_depot).opening.end_s)
+            time_dim.CumulVar(routing.End(k)).SetRange(lo, end_hi)
+            if v.max_duration_s is not None:
+                time_dim.SetSpanUpperBoundForVehicle(v.max_duration_s, k)
+            if v.cost_per_hour * weights.duration:
+                time_dim.SetSpanCostCoefficientForVehicle(
+                    round(v.cost_per_hour * weights.duration * COST_SCALE / 3600.0), k
+                )
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+
+        _add_capacities(problem, routing, orders, first_order_node, n_nodes)
+
+        if any(v.max_stops is not None for v in vehicles):
+            ones = [0] * n_nodes
+            for k in range(len(orders)):
+                ones[first_order_node + k] = 1
+            unit = routing.RegisterUnaryTransitVector(ones)
+            routing.AddDimensionWithVehicleCapacity(
+                unit,
+                0,
+                [
+                    v.max_stops if v.max_stops is not None else len(orders)
+                    for v in vehicles
+                ],
+                True,
+                "stops",
+            )
+        if any(v.max_distance_m is not None for v in vehicles):
+            dist_eval = {
+                p: routing.RegisterTransitMatrix(d.tolist()) for p, d in dist_of.items()
+            }
+            big = int(max(int(d.sum()) for d in dist_of.values()) + 1)
+            routing.AddDimensionWithVehicleTransitAndCapacity(
+                [dist_eval[v.profile] for v in vehicles],
+                0,
+                [
+                    v.max_distance_m if v.max_distance_m is not None else big
+                    for v in vehicles
+                ],
+                True,
+                "distance",
+            )
+
+        n_vehicles = len(vehicles)
+        node_of_order = {o.id: first_order_node + k for k, o in enumerate(orders)}
+        _add_pairs(problem, routing, manager, time_dim, node_of_order)
+        for k, order in enumerate(orders):
+            index = manager.NodeToIndex(first_order_node + k)
+            penalty = problem.unplanned_penalty(order)
+            if order.is_optional:  # required orders stay above any route cost
+                penalty *= problem.objective.unplanned
+            routing.AddDisjunction([index], _penalty(penalty))
+            allowed_here = list(allowed[order.id])
+            if len(allowed_here) < n_vehicles:
+                # SetAllowedVehiclesForIndex's binding rejects every Python sequence in
+                # 9.15 ("argument 2 of type absl::Span<int const>"); restricting the
+                # vehicle variable is equivalent (-1 keeps "unperformed" possible).
+                routing.VehicleVar(index).SetValues([*allowed_here, -1])
+
+        self.problem = problem
+        self.options = options
+        self.variant = variant
+        self.routing = routing
+        self.manager = manager
+        self.orders = orders
+        self.first_order_node = first_order_node
+        self.node_of_order = node_of_order
+        self.typical_arc = typical_arc
+        self.params = _search_parameters(
+            options, typical_arc_cost=typical_arc, variant=variant
+        )
+        self._on_progress: ProgressCallback | None = None
+        self._patience_s: float | None = None
+        self._n_solutions = 0
+        self._best: int | None = None
+        self._t_search = self._t_best = time.perf_counter()
+        self._stopped_converged = False
+        routing.AddAtSolutionCallback(self._at_solution)
+        routing.CloseModelWithParameters(self.params)
+        self.model_s = time.perf_counter() - t0
+
+    def _at_solution(self) -> None:
+        # Called for every accepted solution; local search accepts worse ones
+        # too, so report the best so far.
+        self._n_solutions += 1
+        cost = int(self.routing.CostVar().Max())
+        now = time.perf_counter()
+        if self._best is None or cost < self._best:
+            self._best, self._t_best = cost, now
+        elif (
+            self._patience_s is not None
+            and now - self._t_best > self._patience_s
+            and not self._stopped_converged
+        ):
+            self._stopped_converged = True
+            self.routing.solver().FinishCurrentSearch()
+        if self._on_progress is not None:
+            self._on_progress(self._best, now - self._t_search)
+
+    def _route_indices(self, sequences: Mapping[str, Sequence[str]]) -> list[list[int]]:
+        """Routing indices per vehicle, orders outside the model left out."""
+        routes: list[list[int]] = []
+        for v in self.problem.vehicles:
+            seq = sequences.get(v.id, ())
+            routes.append(
+                [
+                    self.manager.NodeToIndex(self.node_of_order[oid])
+                    for oid in seq
+                    if oid in self.node_of_order
+                ]
+            )
+        return routes
+
+    def _read(self, routes: list[list[int]]) -> object | None:
+        return self.routing.ReadAssignmentFromRoutes(routes, True)
+
+    def warm_start(self, sequences: Mapping[str, Sequence[str]]) -> WarmStart | None:
+        """Read routes as a starting assignment, repairing infeasible routes.
+
+        A route the full model rejects (a relaxation broke a break, a shift, a
+        soft slot tightened elsewhere...) is rebuilt greedily in its order,
+        keeping each stop whose addition leaves the route feasible; pickups
+        are tried together with their delivery. Returns None when nothing can
+        be read (no routes, or even empty routes are rejected).
+        """
+        t0 = time.perf_counter()
+        routes = self._route_indices(sequences)
+        if not any(routes):
+            return None
+        assignment = self._read(routes)
+        dropped: list[str] = []
+        if assignment is None:
+            empty: list[list[int]] = [[] for _ in routes]
+            repaired: list[list[int]] = []
+            for k, route in enumerate(routes):
+                trial = [[] for _ in routes]
+                trial[k] = route
+                if not route or self._read(trial) is not None:
+                    repaired.append(route)
+                    continue
+                kept = self._repair_route(k, route, empty)
+                repaired.append(kept)
+                kept_set = set(kept)
+                dropped += [self._order_id(i) for i in route if i not in kept_set]
+            assignment = self._read(repaired)
+            if assignment is None:
+                return None
+        return WarmStart(
+            assignment=assignment,
+            objective=int(assignment.ObjectiveValue()),  # type: ignore[attr-defined]
+            dropped=dropped,
+            read_s=time.perf_counter() - t0,
         )
 
-    n_vehicles = len(vehicles)
-    node_of_order = {o.id: first_order_node + k for k, o in enumerate(orders)}
-    _add_pairs(problem, routing, manager, time_dim, node_of_order)
-    for k, order in enumerate(orders):
-        index = manager.NodeToIndex(first_order_node + k)
-        penalty = problem.unplanned_penalty(order)
-        if order.is_optional:  # required orders stay above any route cost
-            penalty *= problem.objective.unplanned
-        routing.AddDisjunction([index], _penalty(penalty))
-        allowed_here = list(allowed[order.id])
-        if len(allowed_here) < n_vehicles:
-            # SetAllowedVehiclesForIndex's binding rejects every Python sequence in
-            # 9.15 ("argument 2 of type absl::Span<int const>"); restricting the
-            # vehicle variable is equivalent (-1 keeps "unperformed" possible).
-            routing.VehicleVar(index).SetValues([*allowed_here, -1])
+    def _order_id(self, index: int) -> str:
+        node = self.manager.IndexToNode(index)
+        return self.orders[node - self.first_order_node].id
 
-    params = _search_parameters(options, typical_arc_cost=typical_arc, variant=variant)
-    model_s = time.perf_counter() - t0
+    def _repair_route(
+        self, k: int, route: Sequence[int], empty: list[list[int]]
+    ) -> list[int]:
+        """Greedy: keep each stop (with its pair's delivery held at the end)
+        whose addition leaves vehicle k's route feasible on its own."""
+        delivery_of: dict[int, int] = {}
+        pickup_of: dict[int, int] = {}
+        for pair in self.problem.pairs:
+            p, d = (
+                self.node_of_order.get(pair.pickup),
+                self.node_of_order.get(pair.delivery),
+            )
+            if p is not None and d is not None:
+                pi, di = self.manager.NodeToIndex(p), self.manager.NodeToIndex(d)
+                delivery_of[pi], pickup_of[di] = di, pi
+        kept: list[int] = []
+        pending: list[int] = []  # deliveries of kept pickups, not yet reached
+        for index in route:
+            if index in pickup_of:
+                if pickup_of[index] not in kept:
+                    continue  # its pickup was dropped
+                candidate = [*kept, index, *(d for d in pending if d != index)]
+                new_pending = [d for d in pending if d != index]
+            elif index in delivery_of:
+                candidate = [*kept, index, *pending, delivery_of[index]]
+                new_pending = [*pending, delivery_of[index]]
+            else:
+                candidate = [*kept, index, *pending]
+                new_pending = pending
+            trial = list(empty)
+            trial[k] = candidate
+            if self._read(trial) is not None:
+                kept.append(index)
+                pending = new_pending
+        # Pickups whose delivery was never reached in order: drop both.
+        for d in pending:
+            kept.remove(pickup_of[d])
+        return kept
 
-    t_search = time.perf_counter()
-    n_solutions = 0
-    best: int | None = None
+    def search(
+        self,
+        *,
+        time_limit_s: float,
+        initial: WarmStart | None = None,
+        on_progress: ProgressCallback | None = None,
+        patience_s: float | None = None,
+    ) -> RawSolution:
+        """Search for at most ``time_limit_s``, from ``initial`` if given.
 
-    def _progress() -> None:
-        # Called for every accepted solution; guided local search accepts worse
-        # ones too, so report the best so far.
-        nonlocal n_solutions, best
-        n_solutions += 1
-        cost = int(routing.CostVar().Max())
-        best = cost if best is None else min(best, cost)
-        if on_progress is not None:
-            on_progress(best, time.perf_counter() - t_search)
+        ``patience_s``: stop once the best objective has not improved for this
+        long (the search has converged); the stats then say so.
+        """
+        routing, params = self.routing, self.params
+        params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
+        options, orders, model_s = self.options, self.orders, self.model_s
 
-    routing.AddAtSolutionCallback(_progress)
-    if _uses_ils(options):
-        assignment = routing.SolveWithIteratedLocalSearch(params)
-    else:
-        assignment = routing.SolveWithParameters(params)
-    search_s = time.perf_counter() - t_search
-    status = _STATUS.get(routing.status(), f"status_{routing.status()}")
-    stats = {"model_s": model_s, "search_s": search_s, "solutions": float(n_solutions)}
-    if assignment is None and status == "invalid":
-        raise SolverError(
-            "OR-Tools rejected the model or its search parameters (see its log)"
-        )
-    if assignment is None:
+        self._on_progress = on_progress
+        self._patience_s = patience_s
+        self._n_solutions = 0
+        self._best = None
+        self._stopped_converged = False
+        self._t_search = self._t_best = time.perf_counter()
+        t_search = self._t_search
+        if initial is not None:
+            assignment = routing.SolveFromAssignmentWithParameters(
+                initial.assignment, params
+            )
+            if assignment is None:
+                # The search could not move; the warm start is the answer.
+                assignment = initial.assignment
+        elif _uses_ils(options):
+            assignment = routing.SolveWithIteratedLocalSearch(params)
+        else:
+            assignment = routing.SolveWithParameters(params)
+        n_solutions = self._n_solutions
+        search_s = time.perf_counter() - t_search
+        status = _STATUS.get(routing.status(), f"status_{routing.status()}")
+        stats = {
+            "model_s": model_s,
+            "search_s": search_s,
+            "solutions": float(n_solutions),
+            "converged": float(self._stopped_converged),
+        }
+        if assignment is None and status == "invalid":
+            raise SolverError(
+                "OR-Tools rejected the model or its search parameters (see its log)"
+            )
+        if assignment is None:
+            return RawSolution(
+                sequences={},
+                dropped=[o.id for o in orders],
+                status=status,
+                objective=0,
+                has_solution=False,
+                stats=stats,
+            )
+        if status == "not_solved":
+            # SolveWithIteratedLocalSearch leaves the status unset even when it
+            # returns a plan; say how the search ended instead.
+            status = "time_limit" if search_s >= 0.98 * time_limit_s else "success"
+        if self._stopped_converged:
+            status = "converged"
+        return self._raw_from(assignment, status, stats)
+
+    def solution_of(self, start: WarmStart) -> RawSolution:
+        """The warm start itself as a solution (when no search improved it)."""
+        stats = {"model_s": self.model_s, "search_s": 0.0, "solutions": 0.0}
+        return self._raw_from(start.assignment, "warm_start", stats)
+
+    def _raw_from(
+        self, assignment: object, status: str, stats: dict[str, float]
+    ) -> RawSolution:
+        routing, manager = self.routing, self.manager
+        orders, first_order_node = self.orders, self.first_order_node
+        value = assignment.Value  # type: ignore[attr-defined]
+        sequences: dict[str, list[str]] = {}
+        served: set[str] = set()
+        for k, v in enumerate(self.problem.vehicles):
+            seq: list[str] = []
+            index = value(routing.NextVar(routing.Start(k)))
+            while not routing.IsEnd(index):
+                node = manager.IndexToNode(index)
+                seq.append(orders[node - first_order_node].id)
+                index = value(routing.NextVar(index))
+            if seq:
+                sequences[v.id] = seq
+                served.update(seq)
+        dropped = [o.id for o in orders if o.id not in served]
         return RawSolution(
-            sequences={},
-            dropped=[o.id for o in orders],
+            sequences=sequences,
+            dropped=dropped,
             status=status,
-            objective=0,
-            has_solution=False,
+            objective=int(assignment.ObjectiveValue()),  # type: ignore[attr-defined]
+            has_solution=True,
             stats=stats,
         )
-    if status == "not_solved":
-        # SolveWithIteratedLocalSearch leaves the status unset even when it
-        # returns a plan; say how the search ended instead.
-        status = "time_limit" if search_s >= 0.98 * options.time_limit_s else "success"
-    sequences: dict[str, list[str]] = {}
-    served: set[str] = set()
-    for k, v in enumerate(vehicles):
-        index = routing.Start(k)
-        seq: list[str] = []
-        index = assignment.Value(routing.NextVar(index))
-        while not routing.IsEnd(index):
-            node = manager.IndexToNode(index)
-            seq.append(orders[node - first_order_node].id)
-            index = assignment.Value(routing.NextVar(index))
-        if seq:
-            sequences[v.id] = seq
-            served.update(seq)
-    dropped = [o.id for o in orders if o.id not in served]
-    return RawSolution(
-        sequences=sequences,
-        dropped=dropped,
-        status=status,
-        objective=int(assignment.ObjectiveValue()),
-        has_solution=True,
-        stats=stats,
+
+
+def guided_local_search(search: RoutingSearch) -> None:
+    """Switch a built model's next searches to guided local search: the
+    metaheuristic that improves a given plan (iterated local search in 9.15
+    only starts from its own construction)."""
+    params = search.params
+    params.use_iterated_local_search = False  # type: ignore[attr-defined]
+    params.local_search_metaheuristic = (  # type: ignore[attr-defined]
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
 
 

@@ -33,6 +33,9 @@ METAHEURISTICS = (
 """OR-Tools local-search metaheuristics, by lowercase name."""
 
 
+DEFAULT_ENGINES = ("pyvrp", "vroom")
+"""Warm-start engines tried by default (``routing/solver/engines/``)."""
+
 MAX_AUTO_WORKERS = 2
 """Searches run side by side by default (one per core, at most this many)."""
 
@@ -67,6 +70,9 @@ class SolveOptions:
         None: one per core, at most ``MAX_AUTO_WORKERS``. Only used when the time
         limit is at least ``PORTFOLIO_MIN_S`` and the search is not deterministic;
         only the first search reports progress.
+    engines
+        Compiled searches that warm-start OR-Tools (names in
+        ``routing.solver.engines.ENGINES``); ``()`` runs OR-Tools alone.
     """
 
     time_limit_s: float = 10.0
@@ -76,6 +82,7 @@ class SolveOptions:
     solution_limit: int | None = None
     log_search: bool = False
     workers: int | None = None
+    engines: tuple[str, ...] = DEFAULT_ENGINES
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
@@ -92,6 +99,10 @@ class SolveOptions:
             )
         if self.workers is not None and not 1 <= self.workers <= 64:
             raise ValueError(f"workers must be in [1, 64] or None, got {self.workers}")
+        if isinstance(self.engines, str) or not all(
+            isinstance(e, str) for e in self.engines
+        ):
+            raise ValueError(f"engines must be a tuple of names, got {self.engines!r}")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")
 

@@ -8,7 +8,14 @@ import time
 from routing.errors import MatrixError
 from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.model import Problem
-from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.plan import (
+    EngineRun,
+    Plan,
+    PlanStatus,
+    Unplanned,
+    UnplannedCode,
+    summarize,
+)
 from routing.solver._ortools import ProgressCallback
 from routing.solver.explain import explain_unplanned
 from routing.solver.options import SolveOptions
@@ -17,6 +24,16 @@ from routing.solver.precheck import precheck
 from routing.solver.schedule import build_routes
 
 logger = logging.getLogger(__name__)
+
+FINISH_RESERVE_S = 0.5
+"""The search ends this long before the time limit, leaving time to time the
+routes and explain unplanned orders (the plan is due by the limit + 1 s)."""
+
+FINISH_RESERVE_SHARE = 0.05
+"""... but never more than this share of a short time limit."""
+
+EXPLAIN_GRACE_S = 0.8
+"""The explanation of unplanned orders may run this far past the time limit."""
 
 
 def solve(
@@ -54,14 +71,25 @@ def solve(
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
+    # One deadline for everything: pre-checks, search, timing and explanation.
+    finish_by = t0 + options.time_limit_s
+    reserve = min(FINISH_RESERVE_S, FINISH_RESERVE_SHARE * options.time_limit_s)
     matrices = _matrices(problem, travel)
     pre = precheck(problem, matrices)
     precheck_s = time.perf_counter() - t0
 
+    engines: tuple[EngineRun, ...] = ()
+    stop_reason = "nothing to plan"
     if pre.allowed:
-        raw = solve_portfolio(
-            problem, matrices, pre.allowed, options=options, on_progress=on_progress
+        result = solve_portfolio(
+            problem,
+            matrices,
+            pre.allowed,
+            options=options,
+            deadline=max(time.perf_counter() + 0.05, finish_by - reserve),
+            on_progress=on_progress,
         )
+        raw, engines, stop_reason = result.raw, result.engines, result.stop_reason
         sequences, dropped = raw.sequences, raw.dropped
         solver_status, objective, has_solution = (
             raw.status,
@@ -81,7 +109,14 @@ def solve(
     if has_solution and dropped:
         t_explain = time.perf_counter()
         unplanned.update(
-            explain_unplanned(problem, matrices, routes, dropped, pre.allowed)
+            explain_unplanned(
+                problem,
+                matrices,
+                routes,
+                dropped,
+                pre.allowed,
+                budget_s=max(0.2, finish_by + EXPLAIN_GRACE_S - time.perf_counter()),
+            )
         )
         stats["explain_s"] = time.perf_counter() - t_explain
     ordered = tuple(unplanned[o.id] for o in problem.orders if o.id in unplanned)
@@ -106,6 +141,8 @@ def solve(
         objective=objective,
         stats=stats,
         problem_name=problem.name,
+        engines=engines,
+        stop_reason=stop_reason,
     )
 
 

@@ -1,0 +1,115 @@
+"""Tests of the warm start: routes read into the full OR-Tools model, repaired
+where a relaxation broke them, and improved there (``RoutingSearch``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from routing.check import check_plan
+from routing.geo.matrix import TravelMatrix
+from routing.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.solver import SolveOptions
+from routing.solver._ortools import RoutingSearch, guided_local_search
+from routing.solver.precheck import precheck
+from routing.solver.schedule import build_routes
+
+OPTIONS = SolveOptions(time_limit_s=2, workers=1)
+
+
+def _matrix(problem: Problem) -> TravelMatrix:
+    """Euclidean meters between planar points; one second per meter."""
+    xy = np.array([(p.x, p.y) for p in problem.locations if isinstance(p, Point)])
+    d = np.rint(
+        np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    )
+    return TravelMatrix(d, d)
+
+
+def _line_problem(n: int = 8, **order_kw: object) -> Problem:
+    orders = tuple(
+        Order(
+            id=f"o{i}",
+            location=Point(100.0 * (i + 1), 0.0),
+            delivery=(1,),
+            pickup=(0,),
+            **order_kw,  # type: ignore[arg-type]
+        )
+        for i in range(n)
+    )
+    vehicles = tuple(
+        Vehicle(id=f"v{k}", start_depot="D", end_depot="D", capacity=(n,), cost_per_km=1)
+        for k in range(2)
+    )
+    return Problem(
+        depots=(Depot(id="D", location=Point(0, 0)),), vehicles=vehicles, orders=orders
+    )
+
+
+def _search(problem: Problem, travel: TravelMatrix) -> RoutingSearch:
+    matrices = {p: travel for p in problem.profiles}
+    allowed = precheck(problem, matrices).allowed
+    return RoutingSearch(problem, matrices, allowed, options=OPTIONS)
+
+
+def _plan(problem: Problem, travel: TravelMatrix, seqs: dict[str, list[str]]) -> Plan:
+    routes = build_routes(problem, {p: travel for p in problem.profiles}, seqs)
+    served = {o for seq in seqs.values() for o in seq}
+    unplanned = tuple(
+        Unplanned(order_id=o.id, code=UnplannedCode.FLEET_FULL, reason="test")
+        for o in problem.orders
+        if o.id not in served
+    )
+    return Plan(
+        status=PlanStatus.PARTIAL if unplanned else PlanStatus.SOLVED,
+        routes=routes,
+        unplanned=unplanned,
+        totals=summarize(routes, len(unplanned)),
+        solver_status="test",
+    )
+
+
+def test_feasible_routes_are_read_unchanged_with_their_objective() -> None:
+    """Feasible routes read as a warm start keep their order and nothing is dropped;
+    the search from them never ends worse than they are."""
+    problem = _line_problem()
+    travel = _matrix(problem)
+    search = _search(problem, travel)
+    zigzag = {"v0": ["o7", "o0", "o6", "o1", "o5", "o2", "o4", "o3"]}
+    start = search.warm_start(zigzag)
+    assert start is not None
+    assert start.dropped == []
+    assert search.solution_of(start).sequences == zigzag
+    guided_local_search(search)
+    raw = search.search(time_limit_s=1, initial=start, patience_s=0.3)
+    assert raw.objective <= start.objective
+    assert raw.objective < start.objective  # the zigzag is easy to improve
+    plan = _plan(problem, travel, raw.sequences)
+    assert check_plan(problem, plan, travel) == []
+
+
+def test_infeasible_route_is_repaired_by_dropping_stops() -> None:
+    """A route that breaks slots in the full model (as a relaxed engine may hand
+    over) is repaired: stops are dropped until it is feasible, and they are named."""
+    problem = _line_problem(windows=(TimeWindow(0, 900),))
+    travel = _matrix(problem)
+    search = _search(problem, travel)
+    # Far stops first: the near ones are then reached after their slot ends.
+    late_order = {"v0": ["o7", "o6", "o5", "o4", "o3", "o2", "o1", "o0"]}
+    start = search.warm_start(late_order)
+    assert start is not None
+    assert start.dropped  # something had to go
+    kept = search.solution_of(start).sequences.get("v0", [])
+    assert set(kept) | set(start.dropped) == {f"o{i}" for i in range(8)}
+    assert kept == [o for o in late_order["v0"] if o not in start.dropped]
+    assert check_plan(problem, _plan(problem, travel, {"v0": kept}), travel) == []
+
+
+def test_orders_outside_the_model_are_ignored_and_empty_routes_give_none() -> None:
+    """Unknown ids are skipped; with no route at all there is no warm start."""
+    problem = _line_problem(n=3)
+    search = _search(problem, _matrix(problem))
+    assert search.warm_start({}) is None
+    start = search.warm_start({"v1": ["ghost", "o0"]})
+    assert start is not None
+    assert search.solution_of(start).sequences == {"v1": ["o0"]}
