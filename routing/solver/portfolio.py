@@ -189,6 +189,8 @@ def solve_portfolio(
     else:
         jobs = [(name, 0) for name in _engine_order(supports)]
     in_process = n_orders <= IN_PROCESS_MAX_ORDERS or not jobs
+    if in_process and exact:
+        jobs = jobs[:1]  # one core's worth: seeds only pay off side by side
     children: list[_Child] = []
     if not in_process:
         job = (problem, dict(matrices), dict(allowed))
@@ -286,7 +288,11 @@ def _stop_reason(raw: RawSolution, budget: float) -> str:
         return "no plan found within the time limit"
     if raw.status == "converged":
         return "converged: no better plan for the patience period"
-    if raw.stats.get("search_s", 0.0) < 0.9 * budget and raw.status != "time_limit":
+    if raw.status in ("time_limit", "local_optimum_not_reached"):
+        return "time limit reached"
+    if raw.status == "warm_start":
+        return "time limit reached: the best warm start was kept"
+    if raw.stats.get("search_s", 0.0) < 0.9 * budget:
         return "search finished: no move improves the plan"
     return "time limit reached"
 
