@@ -1,0 +1,958 @@
+"""PyVRP warm-start engine: our Problem as ``pyvrp.ProblemData``, searched by PyVRP.
+
+`PyVRPEngine` converts the orders in ``allowed`` into a PyVRP 0.14 instance, runs
+PyVRP's iterated local search within the time limit and returns ordered routes
+per vehicle id for OR-Tools (``routing/solver/_ortools.py``) to read as its
+starting assignment.
+
+How the model maps
+------------------
+- Locations are our depots, the planned orders and, when some vehicle has no end
+  depot, one dummy end depot reached at zero distance and time from everywhere
+  (as in ``_ortools.py``).
+- Vehicles: one ``VehicleType`` per group of identical vehicles (``num_available``);
+  shift, start depot opening and horizon give ``tw_early``/``start_late``/``tw_late``;
+  ``max_duration_s`` is ``shift_duration``, ``max_distance_m`` is
+  ``max_distance``, ``max_stops`` an extra load dimension in which every client
+  delivers 1.
+- Deliveries are loaded at the depot and pickups (returns) carried to the end:
+  PyVRP's simultaneous delivery and pickup. Pickup-and-delivery pairs are PyVRP
+  shipments (same vehicle, pickup first, the goods on board in between).
+- An order with several windows is one client per window in a mutually
+  exclusive, optional client group.
+- Vehicle restrictions (``allowed``: skills, kinds, pre-checks): when some order
+  may not use every vehicle, each distinct (speed profile, set of forbidden
+  orders) gets its own PyVRP profile whose travel time into a forbidden order is
+  longer than the horizon, so a route using it always has time warp and is never
+  PyVRP's (feasible) best solution. Returned routes are filtered again anyway.
+- Costs are those of ``_ortools.py`` in ``routing.units.COST_SCALE`` units (one
+  unit per meter for a vehicle with nothing priced), divided by their greatest
+  common divisor so that PyVRP sees small integers (a benchmark's 1 per km
+  becomes 1 per matrix unit, PyVRP's own setting); ``EngineResult.cost`` is
+  converted back to ``_ortools.py`` objective units.
+
+Required orders
+---------------
+PyVRP returns its best *feasible* solution: ``cost()`` is infinite for an
+infeasible one, so when the required clients do not all fit, the search never
+improves on its initial solution and returns an infeasible plan (measured: 30
+clients with room for 20, ``required=True``: best infeasible, 10 units of
+excess load; the same with optional clients whose prize exceeds PyVRP's largest
+penalty, 1e5). OR-Tools itself prices a required order as a finite disjunction
+penalty. So every order is an *optional* PyVRP client with a prize: optional
+orders get their ``_ortools.py`` penalty, required ones a large prize (at least
+`REQUIRED_PRIZE_MARGIN` times any insertion cost, ``2**priority`` apart) and
+PyVRP's largest penalty is raised to at least the largest prize. At the
+largest penalty one unit of time warp or excess load costs more than leaving
+any order out, so the initial solution (local search at the largest penalties,
+as ``pyvrp.solve`` builds it) is feasible, and so is the best one. Penalty
+times the worst possible violation stays below `PENALTY_BUDGET` (int64). If the
+best solution is infeasible all the same, stops are removed from its infeasible
+routes until they are feasible (``status`` ends in ``"+repaired"``).
+
+Relaxations (one `Support.relaxations` line per feature present)
+----------------------------------------------------------------
+- breaks: left out; latest route end and ``max_duration_s`` are shortened by
+  the total break duration so that routes leave room for them.
+- soft slots: hard at the last window's end (a tightening; OR-Tools may add
+  lateness).
+- max ride time: the pair's two windows are narrowed so that any service times
+  inside them keep the ride within the limit (a tightening); a pair still too
+  long once our scheduler places the breaks is dropped (OR-Tools re-inserts it).
+- pairs whose orders have several windows: one window for each stop (shipment
+  steps take one), the widest combination that keeps the order and the ride
+  limit (a tightening).
+- ``max_stops`` with pairs: shipment stops are not counted.
+- waiting, early-service and balance objective terms: not priced.
+- priorities of required orders: ``2**priority`` prize ratios only within the
+  int64-safe range.
+- more restriction patterns than `MAX_PROFILE_BYTES` allows: restrictions only
+  filtered afterwards (reported by ``solve``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+from pyvrp import (
+    Activity,
+    Client,
+    ClientGroup,
+    Depot,
+    IteratedLocalSearch,
+    IteratedLocalSearchParams,
+    Location,
+    PenaltyManager,
+    PenaltyParams,
+    ProblemData,
+    RandomNumberGenerator,
+    Route,
+    Shipment,
+    Solution,
+    VehicleType,
+)
+from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    NeighbourhoodParams,
+    PerturbationManager,
+    PerturbationParams,
+    compute_neighbours,
+)
+from pyvrp.stop import MultipleCriteria, NoImprovement
+
+from routing.geo.matrix import TravelMatrix
+from routing.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
+from routing.solver.engines.base import EngineResult, Sequences, Support
+from routing.solver.schedule import build_route, latest_end
+from routing.units import COST_SCALE
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["NO_IMPROVEMENT_MIN_ITERATIONS", "NO_IMPROVEMENT_PER_STOP", "PyVRPEngine"]
+
+NO_IMPROVEMENT_MIN_ITERATIONS = 1_000
+NO_IMPROVEMENT_PER_STOP = 20
+"""Stop once ``max(NO_IMPROVEMENT_MIN_ITERATIONS, NO_IMPROVEMENT_PER_STOP * stops)``
+PyVRP iterations in a row found no better solution, or at the time limit,
+whichever comes first. A warm start need not be polished (OR-Tools goes on from
+it), and small days converge at once: the 12-order tutorial's best is PyVRP's
+initial solution, and 1 000 idle iterations take 0.25-0.4 s on a loaded 2-core
+machine (about 4 000 iterations/s). Larger days keep searching longer, since
+their iterations are slower and improvements rarer (R101 @5 s, measured: after
+1 000 idle iterations 1639.0-1639.6, to the limit 1637.7-1639.3)."""
+
+EXTRACT_RESERVE_S = 0.05
+"""Seconds kept back from the time limit for reading PyVRP's routes and
+filtering them, so that the engine returns by the limit."""
+
+PENALTY_BUDGET = 10**17
+"""Upper bound on penalty x violation for any single term of PyVRP's penalised
+cost: int64 holds 9.2e18, so ~90 such terms still cannot overflow. PyVRP warns
+that too large penalties overflow its native code (``PenaltyParams``)."""
+
+REQUIRED_PRIZE_MARGIN = 4
+"""A required order's prize is at least this many times the most one insertion
+can cost (fixed cost, a detour of twice the longest arc, a whole shift of
+duration), so PyVRP serves it whenever it fits."""
+
+MAX_PROFILE_BYTES = 512 * 2**20
+"""Largest memory for restriction profiles (two int64 matrices each); beyond it
+restrictions are enforced only by filtering the routes afterwards."""
+
+PYVRP_MIN_PENALTY = 0.1
+"""PyVRP's default smallest penalty (``PenaltyParams``), scaled as below."""
+
+PYVRP_MAX_PENALTY = 100_000.0
+"""PyVRP's default penalty range (``PenaltyParams``), tuned for instances where
+one cost unit is one distance unit; scaled here by the cost of one distance unit."""
+
+_PRICE_MULTIPLIERS = (1, 10, 100, 1000)
+"""Tried in turn to make the per-meter distance prices integers (cost_per_km with
+more decimals is rounded at the last one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Conversion:
+    """A PyVRP instance and how to read its solutions back."""
+
+    data: ProblemData
+    client_orders: tuple[str, ...]
+    """Order id of each PyVRP client (a multi-window order has several)."""
+    shipment_pairs: tuple[Pair, ...]
+    """The pair of each PyVRP shipment."""
+    pools: tuple[tuple[int, ...], ...]
+    """Positions in ``problem.vehicles`` of each vehicle type's vehicles."""
+    penalties: tuple[float, float, float]
+    """Initial, minimum and maximum PyVRP penalty."""
+    cost_unit: float
+    """``_ortools.py`` objective units per PyVRP cost unit."""
+    prizes: Mapping[str, int]
+    """PyVRP prize of each planned order (a shipment's is its two orders')."""
+    relaxations: tuple[str, ...] = ()
+    """Relaxations decided at conversion (beyond `PyVRPEngine.support`'s)."""
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+class PyVRPEngine:
+    """Warm starts from PyVRP's iterated local search (PyVRP 0.14).
+
+    Parameters
+    ----------
+    no_improvement_iterations
+        Stop after this many iterations without a better solution; None: the
+        rule of `NO_IMPROVEMENT_PER_STOP`.
+
+    Notes
+    -----
+    The module docstring lists how each part of the model maps onto PyVRP and
+    what is relaxed. PyVRP runs on one core.
+    """
+
+    name: str = "pyvrp"
+
+    def __init__(self, *, no_improvement_iterations: int | None = None) -> None:
+        if no_improvement_iterations is not None and no_improvement_iterations < 1:
+            raise ValueError(
+                f"no_improvement_iterations must be >= 1, got "
+                f"{no_improvement_iterations}"
+            )
+        self.no_improvement_iterations = no_improvement_iterations
+
+    def support(self, problem: Problem) -> Support:
+        """Whether PyVRP can give a warm start for ``problem``, and what it relaxes.
+
+        Parameters
+        ----------
+        problem
+            The full problem.
+
+        Returns
+        -------
+        Support
+            Applies unless there are no orders or no vehicles; one relaxation
+            line per model feature present in ``problem`` that PyVRP does not
+            express exactly (none for plain VRPTW benchmark instances).
+        """
+        if not problem.orders:
+            return Support(applies=False, reason="no orders to plan")
+        if not problem.vehicles:
+            return Support(applies=False, reason="no vehicles")
+        return Support(applies=True, relaxations=_relaxations(problem))
+
+    def solve(
+        self,
+        problem: Problem,
+        matrices: Mapping[str, TravelMatrix],
+        allowed: Mapping[str, Sequence[int]],
+        *,
+        time_limit_s: float,
+        seed: int = 0,
+    ) -> EngineResult:
+        """Search with PyVRP for at most ``time_limit_s`` seconds; return routes.
+
+        Parameters
+        ----------
+        problem
+            The full problem.
+        matrices
+            Travel data per speed profile, rows following ``problem.locations``.
+        allowed
+            The orders to plan, each with the positions in ``problem.vehicles``
+            of the vehicles that may serve it.
+        time_limit_s
+            Wall-clock budget in seconds (> 0), model conversion included. The
+            one exception: PyVRP's initial local search cannot be interrupted
+            (about a second on 1 000 orders).
+        seed
+            PyVRP's random seed.
+
+        Returns
+        -------
+        EngineResult
+            ``sequences`` holds each order of ``allowed`` at most once, on a
+            vehicle allowed for it. ``status`` is ``"time_limit"`` or
+            ``"no_improvement"`` (how PyVRP's search stopped), or ``"empty"``;
+            ``cost`` is PyVRP's routing cost plus the prizes of the planned
+            orders left out, in ``_ortools.py`` objective units. ``stats``
+            times the stages (``convert_s``, ``search_s``, ``extract_s``) and
+            counts iterations and dropped stops.
+        """
+        if time_limit_s <= 0:
+            raise ValueError(f"time_limit_s must be > 0, got {time_limit_s}")
+        t0 = time.perf_counter()
+        base = self.support(problem).relaxations
+        if not allowed or not problem.vehicles:
+            return EngineResult(
+                engine=self.name,
+                sequences={},
+                status="empty",
+                elapsed_s=time.perf_counter() - t0,
+                relaxations=base,
+            )
+        conv = _convert(problem, matrices, allowed)
+        convert_s = time.perf_counter() - t0
+        if not conv.prizes:  # e.g. a paired order whose partner is not allowed
+            return EngineResult(
+                engine=self.name,
+                sequences={},
+                status="empty",
+                elapsed_s=time.perf_counter() - t0,
+                relaxations=base + conv.relaxations,
+                stats=dict(conv.stats, convert_s=convert_s),
+            )
+
+        t_search = time.perf_counter()
+        patience = self.no_improvement_iterations or max(
+            NO_IMPROVEMENT_MIN_ITERATIONS,
+            round(NO_IMPROVEMENT_PER_STOP * conv.stats["orders"]),
+        )
+        deadline = t0 + time_limit_s - EXTRACT_RESERVE_S
+        best, iterations, status = _search(conv, deadline, seed, patience)
+        search_s = time.perf_counter() - t_search
+
+        t_extract = time.perf_counter()
+        is_feasible = best.is_feasible()
+        routes = _routes(best)
+        if not is_feasible:
+            routes = _repair(conv.data, routes)
+            status += "+repaired"
+        sequences, dropped = _sequences(problem, matrices, conv, routes, allowed)
+        served = {oid for seq in sequences.values() for oid in seq}
+        unserved = sum(p for oid, p in conv.prizes.items() if oid not in served)
+        cost = best.distance_cost() + best.duration_cost() + best.fixed_vehicle_cost()
+        stats = dict(conv.stats)
+        stats.update(
+            convert_s=convert_s,
+            search_s=search_s,
+            extract_s=time.perf_counter() - t_extract,
+            iterations=float(iterations),
+            patience=float(patience),
+            pyvrp_feasible=float(is_feasible),
+            served=float(len(served)),
+            **{f"dropped_{k}": float(v) for k, v in dropped.items()},
+        )
+        logger.debug(
+            "pyvrp: %d of %d orders served, %d iterations, %s",
+            len(served),
+            len(conv.prizes),
+            iterations,
+            status,
+        )
+        return EngineResult(
+            engine=self.name,
+            sequences=sequences,
+            status=status,
+            elapsed_s=time.perf_counter() - t0,
+            relaxations=base + conv.relaxations,
+            cost=(cost + unserved) * conv.cost_unit,
+            stats=stats,
+        )
+
+
+# --- relaxations ---------------------------------------------------------------
+
+
+def _has_soft_slot(problem: Problem, order: Order) -> bool:
+    return bool(order.windows) and problem.policy(order).is_soft
+
+
+def _has_several_windows(problem: Problem, pair: Pair) -> bool:
+    return any(len(problem.order(oid).windows) > 1 for oid in _pair_orders(pair))
+
+
+def _pair_orders(pair: Pair) -> tuple[str, str]:
+    """The pickup and delivery order ids of a pair."""
+    return pair.pickup, pair.delivery
+
+
+def _relaxations(problem: Problem) -> tuple[str, ...]:
+    lines: list[str] = []
+    with_breaks = sum(1 for v in problem.vehicles if v.breaks)
+    if with_breaks:
+        lines.append(
+            f"breaks ({with_breaks} vehicles): left out; latest route end and "
+            "max duration shortened by the total break duration so routes leave "
+            "room for them"
+        )
+    soft = sum(1 for o in problem.orders if _has_soft_slot(problem, o))
+    if soft:
+        lines.append(
+            f"soft slots ({soft} orders): hard at the last window's end (a "
+            "tightening; OR-Tools may add lateness)"
+        )
+    several = sum(1 for p in problem.pairs if _has_several_windows(problem, p))
+    if several:
+        lines.append(
+            f"pairs with several windows ({several}): one window for each stop, "
+            "the widest compatible combination (a tightening)"
+        )
+    ride = sum(1 for p in problem.pairs if p.max_ride_s is not None)
+    if ride:
+        lines.append(
+            f"max ride time ({ride} pairs): pickup and delivery windows narrowed "
+            "so that any service times inside them keep the ride short enough (a "
+            "tightening); a pair still riding too long once breaks are placed is "
+            "dropped (OR-Tools re-inserts it)"
+        )
+    if problem.pairs and any(v.max_stops is not None for v in problem.vehicles):
+        lines.append("max stops: the stops of pickup-and-delivery pairs not counted")
+    weights = problem.objective
+    for name, label in (
+        ("waiting_per_hour", "waiting"),
+        ("early_per_hour", "early service"),
+        ("balance_per_hour", "balance"),
+    ):
+        if getattr(weights, name):
+            lines.append(f"objective term {label} ({name}): not priced")
+    if any(not o.is_optional and problem.policy(o).priority for o in problem.orders):
+        lines.append(
+            "priorities of required orders: prizes 2**priority apart only within "
+            "PyVRP's int64-safe range (a prize replaces the 1e6 penalty)"
+        )
+    return tuple(lines)
+
+
+# --- conversion ----------------------------------------------------------------
+
+
+def _xy(place: Place) -> tuple[float, float]:
+    return (place.x, place.y) if isinstance(place, Point) else (place.lon, place.lat)
+
+
+def _prices(
+    problem: Problem,
+) -> tuple[list[int], list[int], list[int], float]:
+    """Per vehicle: distance cost per meter, duration cost per second and fixed
+    cost, in PyVRP units; and ``_ortools.py`` objective units per PyVRP unit."""
+    weights = problem.objective
+    per_m: list[float] = []
+    per_s: list[int] = []
+    fixed: list[float] = []
+    for v in problem.vehicles:
+        rate = v.cost_per_km * weights.distance
+        if rate == 0 and v.cost_per_hour * weights.duration == 0:
+            rate = 1000.0 / COST_SCALE  # nothing priced: one unit per meter
+        per_m.append(rate * COST_SCALE / 1000.0)
+        # Rounded per second as _ortools.py's span cost coefficient.
+        per_s.append(round(v.cost_per_hour * weights.duration * COST_SCALE / 3600.0))
+        fixed.append(v.fixed_cost * weights.fixed_cost * COST_SCALE)
+    multiplier = _PRICE_MULTIPLIERS[-1]
+    for m in _PRICE_MULTIPLIERS:
+        if all(abs(p * m - round(p * m)) < 1e-6 for p in per_m):
+            multiplier = m
+            break
+    dist = [round(p * multiplier) for p in per_m]
+    dur = [p * multiplier for p in per_s]
+    divisor = math.gcd(*dist, *dur) or 1
+    return (
+        [d // divisor for d in dist],
+        [d // divisor for d in dur],
+        [round(f * multiplier / divisor) for f in fixed],
+        divisor / multiplier,
+    )
+
+
+def _time_limits(problem: Problem, v: Vehicle) -> tuple[int, int, int, int | None]:
+    """Earliest start, latest start, latest end and max duration of a route,
+    breaks' time taken off the end and the duration."""
+    depot = problem.depot(v.start_depot)
+    lo = max(v.shift.start_s, depot.opening.start_s, problem.horizon.start_s)
+    start_hi = min(v.shift.end_s, depot.opening.end_s, problem.horizon.end_s)
+    breaks_s = sum(b.duration_s for b in v.breaks)
+    end_hi = max(lo, latest_end(problem, v) - breaks_s)
+    max_duration = v.max_duration_s
+    if max_duration is not None:
+        max_duration = max(0, max_duration - breaks_s)
+    return lo, max(lo, min(start_hi, end_hi)), end_hi, max_duration
+
+
+def _pair_windows(problem: Problem, pair: Pair) -> tuple[TimeWindow, TimeWindow]:
+    """One window for the pair's pickup and one for its delivery (PyVRP's
+    shipment steps take one each): of all combinations, narrowed for the ride
+    limit (`_ride_windows`), the one whose narrower window is widest."""
+    pickup, delivery = problem.order(pair.pickup), problem.order(pair.delivery)
+    best: tuple[int, TimeWindow, TimeWindow] | None = None
+    for wp in pickup.windows or (problem.horizon,):
+        for wd in delivery.windows or (problem.horizon,):
+            if wd.end_s < wp.start_s:
+                continue  # the delivery would precede the pickup
+            narrowed = _ride_windows(wp, wd, pickup.service_s, pair.max_ride_s)
+            if narrowed is None:
+                continue
+            np_, nd = narrowed
+            width = min(np_.end_s - np_.start_s, nd.end_s - nd.start_s)
+            if best is None or width > best[0]:
+                best = (width, np_, nd)
+    if best is None:  # nothing keeps the limit: the post-check drops the pair
+        return (pickup.windows or (problem.horizon,))[0], (
+            delivery.windows or (problem.horizon,)
+        )[-1]
+    return best[1], best[2]
+
+
+def _ride_windows(
+    wp: TimeWindow, wd: TimeWindow, service_s: int, max_ride_s: int | None
+) -> tuple[TimeWindow, TimeWindow] | None:
+    """Pickup window ``wp`` and delivery window ``wd`` narrowed so that *any*
+    service starts inside them keep the ride within ``max_ride_s``; None if no
+    start can.
+
+    With ``L = max_ride_s + pickup service``, pickup window ``[x, b_p]`` and
+    delivery window ``[a_d, min(b_d, x + L)]`` bound the ride (delivery start
+    minus pickup departure) by ``max_ride_s``; ``x`` balances the two widths.
+    """
+    if max_ride_s is None:
+        return wp, wd
+    reach = max_ride_s + service_s
+    lo = max(wp.start_s, wd.start_s - reach)
+    hi = max(lo, min(wp.end_s, wd.end_s - reach))
+    x = min(hi, max(lo, (wp.end_s + wd.start_s - reach) // 2))
+    if x > wp.end_s or x + reach < wd.start_s:
+        return None
+    return TimeWindow(x, wp.end_s), TimeWindow(wd.start_s, min(wd.end_s, x + reach))
+
+
+def _convert(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    allowed: Mapping[str, Sequence[int]],
+) -> _Conversion:
+    """Build the PyVRP instance for the orders in ``allowed``."""
+    vehicles = problem.vehicles
+    n_depots = len(problem.depots)
+    horizon = problem.horizon
+    relaxations: list[str] = []
+
+    # Which orders are clients and which are shipments.
+    pairs: list[Pair] = []
+    single: list[Order] = []
+    for oid in allowed:
+        pair = problem.pair_of(oid)
+        if pair is None:
+            single.append(problem.order(oid))
+        elif oid == pair.pickup and pair.delivery in allowed:
+            pairs.append(pair)
+    planned = [o.id for o in single] + [oid for p in pairs for oid in _pair_orders(p)]
+    has_open_end = any(v.end_depot is None for v in vehicles)
+    # Location k of PyVRP is matrix row rows[k]; the dummy end depot is last.
+    rows = list(range(n_depots)) + [problem.order_index(oid) for oid in planned]
+    location_of = {oid: n_depots + k for k, oid in enumerate(planned)}
+    dummy = len(rows) if has_open_end else -1
+    n_loc = len(rows) + int(has_open_end)
+    row_index = np.array(rows, dtype=np.int64)
+
+    def sub(matrix: NDArray[np.int64]) -> NDArray[np.int64]:
+        out = np.zeros((n_loc, n_loc), dtype=np.int64)
+        out[: len(rows), : len(rows)] = matrix[np.ix_(row_index, row_index)]
+        np.fill_diagonal(out, 0)
+        return out  # the dummy's row and column stay zero
+
+    base = {
+        p: (sub(matrices[p].distances_m), sub(matrices[p].durations_s))
+        for p in problem.profiles
+    }
+
+    # Profiles: one per speed profile, or per (speed profile, forbidden orders).
+    n_vehicles = len(vehicles)
+    forbidden: list[frozenset[int]] = [frozenset()] * n_vehicles
+    if any(len(set(allowed[oid])) < n_vehicles for oid in planned):
+        may = [set(allowed[oid]) for oid in planned]
+        forbidden = [
+            frozenset(n_depots + j for j, ks in enumerate(may) if k not in ks)
+            for k in range(n_vehicles)
+        ]
+    keys = list(
+        dict.fromkeys((v.profile, forbidden[k]) for k, v in enumerate(vehicles))
+    )
+    if len(keys) * n_loc * n_loc * 16 > MAX_PROFILE_BYTES:
+        relaxations.append(
+            f"vehicle restrictions: {len(keys)} patterns exceed the memory bound; "
+            "not in the search, disallowed stops dropped from the routes"
+        )
+        keys = [(p, frozenset()) for p in problem.profiles]
+        forbidden = [frozenset()] * n_vehicles
+    profile_of = {key: i for i, key in enumerate(keys)}
+    # Longer than the horizon: a route using it ends after its latest end.
+    prohibitive_s = horizon.end_s + 1
+    distance_mats: list[NDArray[np.int64]] = []
+    duration_mats: list[NDArray[np.int64]] = []
+    for speed, cols in keys:
+        dist, dur = base[speed]
+        if cols:
+            dur = dur.copy()
+            index = np.fromiter(sorted(cols), dtype=np.int64)
+            dur[:, index] = prohibitive_s
+            dur[index, index] = 0
+        distance_mats.append(dist)
+        duration_mats.append(dur)
+
+    # Prices and the scale of one distance unit (for PyVRP's penalty range).
+    per_m, per_s, fixed, cost_unit = _prices(problem)
+    ratio = {
+        p: float(d[1].sum()) / max(1.0, float(d[0].sum())) for p, d in base.items()
+    }
+    unit_scale = max(
+        1.0,
+        median(per_m[k] + per_s[k] * ratio[v.profile] for k, v in enumerate(vehicles)),
+    )
+
+    # Vehicle types: one per group of identical vehicles.
+    with_stops = any(v.max_stops is not None for v in vehicles)
+    n_clients_max = len(planned) + 1
+    limits = [_time_limits(problem, v) for v in vehicles]
+    type_of: dict[tuple[object, ...], tuple[dict[str, Any], list[int]]] = {}
+    for k, v in enumerate(vehicles):
+        capacity = list(v.capacity)
+        if with_stops:
+            capacity.append(v.max_stops if v.max_stops is not None else n_clients_max)
+        lo, start_hi, end_hi, max_duration = limits[k]
+        spec: dict[str, Any] = {
+            "capacity": capacity,
+            "start_depot": problem.depot_index(v.start_depot),
+            "end_depot": (
+                problem.depot_index(v.end_depot)
+                if v.end_depot is not None
+                else n_depots  # the open-end depot, listed last
+            ),
+            "fixed_cost": fixed[k],
+            "tw_early": lo,
+            "start_late": start_hi,
+            "tw_late": end_hi,
+            "unit_distance_cost": per_m[k],
+            "unit_duration_cost": per_s[k],
+            "profile": profile_of[(v.profile, forbidden[k])],
+        }
+        if max_duration is not None:
+            spec["shift_duration"] = max_duration
+        if v.max_distance_m is not None:
+            spec["max_distance"] = v.max_distance_m
+        key = tuple(
+            (n, tuple(x) if isinstance(x, list) else x) for n, x in spec.items()
+        )
+        type_of.setdefault(key, (spec, []))[1].append(k)
+    vehicle_types = [
+        VehicleType(
+            num_available=len(ks), name=",".join(vehicles[k].id for k in ks), **spec
+        )
+        for spec, ks in type_of.values()
+    ]
+
+    # Prizes: safe for int64 (see PENALTY_BUDGET), required ones above any
+    # insertion cost.
+    n_stops = len(single) + 2 * len(pairs)
+    max_service = max((problem.order(oid).service_s for oid in planned), default=0)
+    max_dur = max(int(m.max()) for m in duration_mats)
+    max_dist = max(int(m.max()) for m in distance_mats)
+    loads = [
+        sum(
+            problem.order(oid).delivery[q] + problem.order(oid).pickup[q]
+            for oid in planned
+        )
+        for q in range(len(problem.quantities))
+    ]
+    worst_violation = max(
+        (n_stops + n_vehicles) * (max_dur + max_service) + n_vehicles * horizon.end_s,
+        (n_stops + n_vehicles) * max_dist,
+        *loads,
+        n_stops,
+        1,
+    )
+    cap = max(1, PENALTY_BUDGET // worst_violation)
+    insertion = max(
+        fixed[k] + 2 * max_dist * per_m[k] + (limits[k][2] - limits[k][0]) * per_s[k]
+        for k in range(n_vehicles)
+    )
+    floor = min(cap, REQUIRED_PRIZE_MARGIN * max(1, insertion))
+    top = max(  # the highest priority of a required order
+        (
+            problem.policy(o).priority
+            for o in map(problem.order, planned)
+            if not o.is_optional
+        ),
+        default=0,
+    )
+
+    def prize(order: Order) -> int:
+        true = problem.unplanned_penalty(order) * COST_SCALE / cost_unit
+        if order.is_optional:
+            return int(min(cap, round(true * problem.objective.unplanned)))
+        scaled = cap >> (top - problem.policy(order).priority)
+        return int(min(true, max(scaled, floor)))
+
+    prizes = {oid: prize(problem.order(oid)) for oid in planned}
+
+    # Clients (a copy per window) and shipments.
+    clients: list[Client] = []
+    client_orders: list[str] = []
+    groups: list[ClientGroup] = []
+    for order in single:
+        delivery, pickup = list(order.delivery), list(order.pickup)
+        if with_stops:
+            delivery.append(1)
+            pickup.append(0)
+        windows = order.windows or (horizon,)
+        group = len(groups) if len(windows) > 1 else None
+        if group is not None:
+            groups.append(
+                ClientGroup(
+                    list(range(len(clients), len(clients) + len(windows))),
+                    required=False,
+                    name=order.id,
+                )
+            )
+        for window in windows:
+            clients.append(
+                Client(
+                    location=location_of[order.id],
+                    delivery=delivery,
+                    pickup=pickup,
+                    service_duration=order.service_s,
+                    tw_early=window.start_s,
+                    tw_late=window.end_s,
+                    prize=prizes[order.id],
+                    required=False,
+                    group=group,
+                    name=order.id,
+                )
+            )
+            client_orders.append(order.id)
+    shipments: list[Shipment] = []
+    for pair in pairs:
+        p, d = problem.order(pair.pickup), problem.order(pair.delivery)
+        wp, wd = _pair_windows(problem, pair)
+        amount = list(p.pickup) + ([0] if with_stops else [])
+        shipments.append(
+            Shipment(
+                location_of[p.id],
+                location_of[d.id],
+                pickup_tw_early=wp.start_s,
+                pickup_tw_late=wp.end_s,
+                pickup_service_duration=p.service_s,
+                delivery_tw_early=wd.start_s,
+                delivery_tw_late=wd.end_s,
+                delivery_service_duration=d.service_s,
+                amount=amount,
+                prize=min(cap, prizes[p.id] + prizes[d.id]),
+                required=False,
+                name=pair.id,
+            )
+        )
+
+    places = problem.locations
+    locations = [Location(*_xy(places[r])) for r in rows]
+    if has_open_end:
+        locations.append(Location(*_xy(places[0]), name="open end"))
+    depots = [Depot(location=i, name=d.id) for i, d in enumerate(problem.depots)]
+    if has_open_end:
+        depots.append(Depot(location=dummy, name="open end"))
+    data = ProblemData(
+        locations,
+        clients,
+        depots,
+        vehicle_types,
+        # PyVRP's stub types the matrices as ``np.ndarray[int]``.
+        cast(Any, distance_mats),
+        cast(Any, duration_mats),
+        groups=groups,
+        shipments=shipments,
+    )
+    max_prize = max(
+        [c.prize for c in clients] + [s.prize for s in shipments], default=0
+    )
+    low = PYVRP_MIN_PENALTY * unit_scale
+    high = max(low, float(min(cap, max(PYVRP_MAX_PENALTY * unit_scale, max_prize))))
+    # PyVRP starts at the middle of the range (``midpoint_penalties``). Measured
+    # on R101 @2 s: starting at its default 5e4 instead, far below the prizes,
+    # ran 2.5x fewer iterations and ended 1.0-1.4 % above the BKS (vs 0.1-0.2 %).
+    initial = (low + high) / 2
+    return _Conversion(
+        data=data,
+        client_orders=tuple(client_orders),
+        shipment_pairs=tuple(pairs),
+        pools=tuple(tuple(ks) for _, ks in type_of.values()),
+        penalties=(initial, min(low, high), high),
+        cost_unit=cost_unit,
+        prizes=prizes,
+        relaxations=tuple(relaxations),
+        stats={
+            "orders": float(len(planned)),
+            "clients": float(len(clients)),
+            "shipments": float(len(shipments)),
+            "profiles": float(len(keys)),
+            "vehicle_types": float(len(vehicle_types)),
+        },
+    )
+
+
+# --- search --------------------------------------------------------------------
+
+
+class _Deadline:
+    """Stopping criterion: stop when the next iteration would likely end after
+    ``deadline`` (a ``time.perf_counter()`` value).
+
+    ``pyvrp.stop.MaxRuntime`` starts its clock at its first call, after PyVRP's
+    initial local search, and lets the last iteration run past the limit; this
+    one counts from the caller's start and keeps the longest iteration seen in
+    hand.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.is_reached = False
+        self._last: float | None = None
+        self._longest_s = 0.0
+
+    def __call__(self, best_cost: float) -> bool:
+        now = time.perf_counter()
+        if self._last is not None:
+            self._longest_s = max(self._longest_s, now - self._last)
+        self._last = now
+        self.is_reached = now + self._longest_s > self.deadline
+        return self.is_reached
+
+
+def _search(
+    conv: _Conversion, deadline: float, seed: int, patience: int
+) -> tuple[Solution, int, str]:
+    """PyVRP's ``solve()`` with our penalty range and stopping rule.
+
+    Returns the best solution, the number of iterations and why the search
+    stopped (``"time_limit"`` or ``"no_improvement"``).
+    """
+    data = conv.data
+    rng = RandomNumberGenerator(seed=seed)
+    neighbours = compute_neighbours(data, NeighbourhoodParams())
+    ls = LocalSearch(data, rng, neighbours, PerturbationManager(PerturbationParams()))
+    for op in OPERATORS:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    initial, low, high = conv.penalties
+    dims = data.num_load_dimensions
+    pm = PenaltyManager(
+        ([initial] * dims, initial, initial),
+        PenaltyParams(min_penalty=low, max_penalty=high),
+    )
+    until = _Deadline(deadline)
+    with warnings.catch_warnings():
+        # Raised when the penalties reach their maximum: expected when not all
+        # orders fit (then leaving orders out is what we want).
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        # The initial solution as in pyvrp.solve(): local search at the largest
+        # penalties (hence feasible: see the module docstring).
+        init = ls(
+            Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True
+        )
+        algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
+        result = algo.run(
+            MultipleCriteria([until, NoImprovement(patience)]), collect_stats=False
+        )
+    status = "time_limit" if until.is_reached else "no_improvement"
+    return result.best, result.num_iterations, status
+
+
+# --- extraction ----------------------------------------------------------------
+
+_RouteActs = tuple[int, list[Activity]]
+"""A route as (vehicle type, client and shipment activities in visit order)."""
+
+
+def _routes(solution: Solution) -> list[_RouteActs]:
+    return [
+        (
+            route.vehicle_type(),
+            [Activity(a.type, a.idx) for a in route if not a.is_depot()],
+        )
+        for route in solution.routes()
+    ]
+
+
+def _violation(route: Route) -> int:
+    return route.time_warp() + sum(route.excess_load()) + route.excess_distance()
+
+
+def _without(acts: list[Activity], act: Activity) -> list[Activity]:
+    if act.is_pickup():  # a shipment leaves with both of its stops
+        return [a for a in acts if not (a.is_shipment() and a.idx == act.idx)]
+    return [a for a in acts if a != act]
+
+
+def _repair(data: ProblemData, routes: list[_RouteActs]) -> list[_RouteActs]:
+    """Remove stops (a shipment's two at once) from each infeasible route, the one
+    whose removal leaves the least violation first, until the route is feasible."""
+    repaired: list[_RouteActs] = []
+    for vt, acts in routes:
+        while acts and not Route(data, acts, vt).is_feasible():
+            options = [_without(acts, a) for a in acts if not a.is_delivery()]
+            acts = min(
+                options,
+                key=lambda rest: _violation(Route(data, rest, vt)) if rest else 0,
+            )
+        repaired.append((vt, acts))
+    return repaired
+
+
+def _sequences(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    conv: _Conversion,
+    routes: list[_RouteActs],
+    allowed: Mapping[str, Sequence[int]],
+) -> tuple[Sequences, dict[str, int]]:
+    """Vehicle ids and order ids for PyVRP's routes: each order once, on an allowed
+    vehicle, a pair's two stops together and within its ride limit."""
+    pools = [list(ks) for ks in conv.pools]
+    sequences: Sequences = {}
+    seen: set[str] = set()
+    dropped = {"disallowed": 0, "twice": 0, "ride": 0}
+    for vt, acts in routes:
+        if not acts:
+            continue
+        k = pools[vt].pop(0)
+        vehicle = problem.vehicles[k]
+        kept: set[int] = set()  # shipments whose pickup was kept
+        seq: list[str] = []
+        for a in acts:
+            if a.is_delivery():
+                if a.idx in kept:
+                    seq.append(conv.shipment_pairs[a.idx].delivery)
+                continue
+            if a.is_client():
+                oids: tuple[str, ...] = (conv.client_orders[a.idx],)
+            else:
+                oids = _pair_orders(conv.shipment_pairs[a.idx])
+            if any(k not in allowed[oid] for oid in oids):
+                dropped["disallowed"] += len(oids)
+            elif any(oid in seen for oid in oids):
+                dropped["twice"] += len(oids)
+            else:
+                seen.update(oids)
+                seq.append(oids[0])
+                if a.is_pickup():
+                    kept.add(a.idx)
+        seq, too_long = _within_ride_limits(
+            problem, matrices[vehicle.profile], vehicle, seq
+        )
+        dropped["ride"] += too_long
+        if seq:
+            sequences[vehicle.id] = seq
+    return sequences, dropped
+
+
+def _within_ride_limits(
+    problem: Problem, matrix: TravelMatrix, vehicle: Vehicle, seq: list[str]
+) -> tuple[list[str], int]:
+    """Drop the pairs whose goods ride longer than their limit when our scheduler
+    (``schedule.build_route``, breaks included) times the route; and how many
+    stops that removed."""
+    limited = [
+        pair
+        for oid in seq
+        if (pair := problem.pair_of(oid)) is not None
+        and pair.pickup == oid
+        and pair.max_ride_s is not None
+    ]
+    if not limited:
+        return seq, 0
+    visits = {v.order_id: v for v in build_route(problem, matrix, vehicle, seq).visits}
+    too_long = {
+        oid
+        for pair in limited
+        if visits[pair.delivery].start_s
+        - visits[pair.pickup].start_s
+        - problem.order(pair.pickup).service_s
+        > (pair.max_ride_s or 0)
+        for oid in _pair_orders(pair)
+    }
+    return [oid for oid in seq if oid not in too_long], len(too_long)

@@ -1,0 +1,326 @@
+"""Tests of the PyVRP warm-start engine: routes are valid, restricted and checked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routing.check import check_plan
+from routing.geo.matrix import TravelMatrix
+from routing.geo.providers import build_travel
+from routing.io import load_problem
+from routing.model import (
+    Depot,
+    Order,
+    Pair,
+    Point,
+    Problem,
+    TimeWindow,
+    Vehicle,
+)
+from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.solver.engines.base import EngineResult
+from routing.solver.engines.pyvrp_engine import PyVRPEngine
+from routing.solver.precheck import precheck
+from routing.solver.schedule import build_routes
+from routing.units import COST_SCALE
+
+pytest.importorskip("pyvrp", reason="pyvrp is not installed")
+
+REPO = Path(__file__).resolve().parents[4]
+ENGINE = PyVRPEngine()
+
+
+def _matrices(problem: Problem, speed: float = 1.0) -> dict[str, TravelMatrix]:
+    """Euclidean meters between planar points; seconds at ``speed`` m/s."""
+    xy = np.array([(p.x, p.y) for p in problem.locations if isinstance(p, Point)])
+    d = np.rint(
+        np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    )
+    matrix = TravelMatrix(d, np.rint(d / speed))
+    return {profile: matrix for profile in problem.profiles}
+
+
+def _order(oid: str, x: float, y: float, **kw: object) -> Order:
+    kw.setdefault("delivery", (1,))
+    kw.setdefault("pickup", (0,))
+    return Order(id=oid, location=Point(x, y), **kw)  # type: ignore[arg-type]
+
+
+def _van(vid: str = "V1", **kw: object) -> Vehicle:
+    kw.setdefault("start_depot", "D")
+    kw.setdefault("end_depot", "D")
+    kw.setdefault("capacity", (10,))
+    kw.setdefault("cost_per_km", 1.0)
+    return Vehicle(id=vid, **kw)  # type: ignore[arg-type]
+
+
+def _problem(orders: list[Order], vehicles: list[Vehicle], **kw: object) -> Problem:
+    depots = (Depot(id="D", location=Point(0, 0)),)
+    return Problem(depots=depots, vehicles=tuple(vehicles), orders=tuple(orders), **kw)  # type: ignore[arg-type]
+
+
+def _plan(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    sequences: Mapping[str, Sequence[str]],
+) -> Plan:
+    """Our Plan for the engine's routes (as ``benchmarks/run.py`` builds one)."""
+    routes = build_routes(problem, matrices, sequences)
+    served = {oid for seq in sequences.values() for oid in seq}
+    unplanned = tuple(
+        Unplanned(order_id=o.id, code=UnplannedCode.NO_SOLUTION, reason="left out")
+        for o in problem.orders
+        if o.id not in served
+    )
+    status = PlanStatus.PARTIAL if unplanned else PlanStatus.SOLVED
+    return Plan(
+        status=status,
+        routes=routes,
+        unplanned=unplanned,
+        totals=summarize(routes, len(unplanned)),
+        solver_status="pyvrp",
+        problem_name=problem.name,
+    )
+
+
+def _solve(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    *,
+    time_limit_s: float = 1.0,
+) -> tuple[EngineResult, Mapping[str, Sequence[int]]]:
+    allowed = precheck(problem, matrices).allowed
+    result = ENGINE.solve(problem, matrices, allowed, time_limit_s=time_limit_s)
+    return result, allowed
+
+
+def _assert_valid(
+    problem: Problem, result: EngineResult, allowed: Mapping[str, Sequence[int]]
+) -> None:
+    """Each order at most once, only orders of ``allowed``, on allowed vehicles."""
+    served = [oid for seq in result.sequences.values() for oid in seq]
+    assert len(served) == len(set(served))
+    position = {v.id: k for k, v in enumerate(problem.vehicles)}
+    for vehicle_id, seq in result.sequences.items():
+        assert seq
+        for oid in seq:
+            assert position[vehicle_id] in allowed[oid], (vehicle_id, oid)
+
+
+def test_tutorial_round_trip_is_valid_and_quick() -> None:
+    """Every order of the tutorial day is served once, the checker accepts the
+    plan, and the small day stops on no improvement well before the limit."""
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    matrices = build_travel(problem)
+    result, allowed = _solve(problem, matrices, time_limit_s=5.0)
+    _assert_valid(problem, result, allowed)
+    served = sorted(oid for seq in result.sequences.values() for oid in seq)
+    assert served == sorted(allowed)
+    assert (
+        check_plan(problem, _plan(problem, matrices, result.sequences), matrices) == []
+    )
+    assert result.status == "no_improvement"
+    assert result.elapsed_s < 2.5
+    assert {"convert_s", "search_s", "extract_s"} <= result.stats.keys()
+    assert ENGINE.support(problem).is_exact
+
+
+def test_cost_is_in_ortools_objective_units() -> None:
+    """The reported cost is the plan's money cost times COST_SCALE (up to the
+    per-second rounding of the duration price)."""
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    matrices = build_travel(problem)
+    result, _ = _solve(problem, matrices)
+    plan = _plan(problem, matrices, result.sequences)
+    assert result.cost == pytest.approx(plan.totals.cost * COST_SCALE, rel=1e-3)
+
+
+def test_solomon_c101_is_exact_and_near_bks(instances_dir: Path) -> None:
+    """On Solomon C101 PyVRP solves our exact model: feasible per the checker and
+    within 5 % of the best-known distance after 1 s."""
+    from routing.instances import read_instance
+
+    instance = read_instance(instances_dir / "solomon" / "C101.vrp")
+    problem = instance.problem
+    assert ENGINE.support(problem).is_exact
+    matrices = {p: instance.travel for p in problem.profiles}
+    result, allowed = _solve(problem, matrices, time_limit_s=1.0)
+    _assert_valid(problem, result, allowed)
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+    assert not plan.unplanned
+    assert instance.bks is not None
+    assert instance.cost(plan) <= 1.05 * instance.bks
+    assert result.elapsed_s <= 1.2
+
+
+def test_delivery_day_relaxations_and_restrictions() -> None:
+    """A day with breaks, pairs with ride limits, soft slots and skills reports
+    each relaxation, and restricted orders ride only on allowed vehicles, pairs
+    on one vehicle with the pickup first."""
+    problem = load_problem(REPO / "scenarios" / "andorra_delivery_day.json")
+    support = ENGINE.support(problem)
+    assert support.applies and not support.is_exact
+    text = "\n".join(support.relaxations)
+    for feature in ("breaks", "soft slots", "max ride time"):
+        assert feature in text
+    matrices = build_travel(problem)
+    result, allowed = _solve(problem, matrices, time_limit_s=1.5)
+    assert result.relaxations[: len(support.relaxations)] == support.relaxations
+    _assert_valid(problem, result, allowed)
+    n = len(problem.vehicles)
+    restricted = {oid for oid, ks in allowed.items() if len(ks) < n}
+    served = {oid for seq in result.sequences.values() for oid in seq}
+    assert restricted & served
+    assert len(served) >= 0.9 * len(allowed)
+    for pair in problem.pairs:
+        where = {
+            oid: (vid, seq.index(oid))
+            for vid, seq in result.sequences.items()
+            for oid in seq
+            if oid in (pair.pickup, pair.delivery)
+        }
+        assert len(where) in (0, 2)
+        if where:
+            assert where[pair.pickup][0] == where[pair.delivery][0]
+            assert where[pair.pickup][1] < where[pair.delivery][1]
+    assert result.elapsed_s <= 1.6
+
+
+def test_second_window_used_when_first_is_unreachable() -> None:
+    """An order with two windows becomes a client group; it is served in the
+    reachable one."""
+    far = _order("far", 1000, 0, windows=(TimeWindow(0, 500), TimeWindow(2000, 2500)))
+    near = _order("near", 10, 0, windows=(TimeWindow(0, 100), TimeWindow(3000, 3500)))
+    problem = _problem([far, near], [_van()])
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+    assert sorted(result.sequences["V1"]) == ["far", "near"]
+    start = {v.order_id: v.start_s for v in plan.routes[0].visits}
+    assert 2000 <= start["far"] <= 2500
+
+
+def test_open_ended_route_ends_at_last_stop() -> None:
+    """A vehicle without an end depot drives outward and does not pay the way
+    back: stops on a line are served nearest first."""
+    orders = [_order(f"o{x}", x, 0) for x in (300, 100, 200)]
+    problem = _problem(orders, [_van(end_depot=None)])
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    assert result.sequences["V1"] == ["o100", "o200", "o300"]
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+    assert plan.totals.distance_m == 300
+
+
+def test_optional_orders_served_only_when_worth_it() -> None:
+    """An optional order far away with a small penalty is left out; one with a
+    large penalty is served, as are required orders."""
+    orders = [
+        _order("req", 10, 0),
+        _order("cheap", 5000, 0, is_optional=True, penalty=1.0),
+        _order("dear", 0, 3000, is_optional=True, penalty=1000.0),
+    ]
+    problem = _problem(orders, [_van()])
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    served = {oid for seq in result.sequences.values() for oid in seq}
+    assert served == {"req", "dear"}
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+
+
+def test_overbooked_required_orders_give_feasible_routes() -> None:
+    """When not all required orders fit, PyVRP still returns feasible routes with
+    as many orders as fit, keeping the high-priority ones."""
+    orders = [
+        _order(f"o{k}", 100 * np.cos(k), 100 * np.sin(k), delivery=(2,))
+        for k in range(8)
+    ]
+    orders += [_order("vip", 50, 50, delivery=(2,), priority=3)]
+    problem = _problem(orders, [_van(capacity=(10,))])
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    served = {oid for seq in result.sequences.values() for oid in seq}
+    assert len(served) == 5 and "vip" in served
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+
+
+def test_skills_and_max_stops_are_respected() -> None:
+    """Orders needing a skill go to the one vehicle that has it, and no route
+    exceeds its max_stops."""
+    orders = [_order(f"o{k}", 10 * k, 5) for k in range(1, 7)]
+    orders += [_order("cold", 35, -5, skills=frozenset({"cold_chain"}))]
+    vehicles = [
+        _van("plain", max_stops=4),
+        _van("fridge", max_stops=4, skills=frozenset({"cold_chain"})),
+    ]
+    problem = _problem(orders, vehicles)
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    assert "cold" in result.sequences["fridge"]
+    assert all(len(seq) <= 4 for seq in result.sequences.values())
+    assert sum(len(seq) for seq in result.sequences.values()) == len(orders)
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+
+
+def test_pairs_are_shipments() -> None:
+    """A pickup-and-delivery pair without ride limit is served by one vehicle,
+    pickup first, and the load fits; no relaxation is reported for it."""
+    orders = [
+        _order("p", 100, 0, delivery=(0,), pickup=(8,)),
+        _order("d", 50, 0, delivery=(8,), pickup=(0,)),
+        _order("x", 0, 100, delivery=(5,)),
+    ]
+    pair = Pair(id="pair", pickup="p", delivery="d")
+    problem = _problem(orders, [_van()], pairs=(pair,))
+    assert ENGINE.support(problem).is_exact
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    seq = result.sequences["V1"]
+    assert sorted(seq) == ["d", "p", "x"]
+    assert seq.index("p") < seq.index("d")
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+
+
+def test_nothing_to_plan() -> None:
+    """No orders: the engine does not apply; nothing allowed: empty routes."""
+    problem = _problem([], [_van()])
+    support = ENGINE.support(problem)
+    assert not support.applies and support.reason
+    problem = _problem([_order("o", 1, 1)], [_van()])
+    result = ENGINE.solve(problem, _matrices(problem), {}, time_limit_s=1.0)
+    assert result.sequences == {} and result.status == "empty"
+
+
+def test_repair_makes_an_infeasible_route_feasible() -> None:
+    """The fallback for an infeasible best solution removes stops until the
+    route fits, and keeps those that fit."""
+    from pyvrp import Activity, ActivityType, Route
+
+    from routing.solver.engines.pyvrp_engine import _convert, _repair
+
+    orders = [_order(f"o{k}", 10 * k, 0, delivery=(4,)) for k in range(1, 5)]
+    problem = _problem(orders, [_van(capacity=(10,))])
+    matrices = _matrices(problem)
+    conv = _convert(problem, matrices, precheck(problem, matrices).allowed)
+    route = [Activity(ActivityType.CLIENT, k) for k in range(4)]
+    assert not Route(conv.data, route, 0).is_feasible()
+    ((vehicle_type, kept),) = _repair(conv.data, [(0, route)])
+    assert Route(conv.data, kept, vehicle_type).is_feasible()
+    assert len(kept) == 2
