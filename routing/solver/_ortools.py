@@ -437,7 +437,10 @@ class RoutingSearch:
         return routes
 
     def _read(self, routes: list[list[int]]) -> object | None:
-        return self.routing.ReadAssignmentFromRoutes(routes, True)
+        assignment: object | None = self.routing.ReadAssignmentFromRoutes(
+            routes, True
+        )
+        return assignment
 
     def warm_start(self, sequences: Mapping[str, Sequence[str]]) -> WarmStart | None:
         """Read routes as a starting assignment, repairing infeasible routes.
@@ -458,7 +461,7 @@ class RoutingSearch:
             empty: list[list[int]] = [[] for _ in routes]
             repaired: list[list[int]] = []
             for k, route in enumerate(routes):
-                trial = [[] for _ in routes]
+                trial: list[list[int]] = [[] for _ in routes]
                 trial[k] = route
                 if not route or self._read(trial) is not None:
                     repaired.append(route)
@@ -478,8 +481,8 @@ class RoutingSearch:
         )
 
     def _order_id(self, index: int) -> str:
-        node = self.manager.IndexToNode(index)
-        return self.orders[node - self.first_order_node].id
+        node = int(self.manager.IndexToNode(index))
+        return str(self.orders[node - self.first_order_node].id)
 
     def _repair_route(
         self, k: int, route: Sequence[int], empty: list[list[int]]
@@ -534,7 +537,9 @@ class RoutingSearch:
         long (the search has converged); the stats then say so.
         """
         routing, params = self.routing, self.params
-        params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
+        params.time_limit.FromMilliseconds(  # type: ignore[attr-defined]
+            max(1, round(time_limit_s * 1000))
+        )
         options, orders, model_s = self.options, self.orders, self.model_s
 
         self._on_progress = on_progress

@@ -144,11 +144,11 @@ def solve_portfolio(
             options=replace(options, time_limit_s=budget),
             on_progress=on_progress,
         )
-        runs = tuple(
+        skipped = tuple(
             EngineRun(engine=name, outcome="skipped", reason=why)
             for name in options.engines
         )
-        return PortfolioResult(raw, runs, _stop_reason(raw, budget))
+        return PortfolioResult(raw, skipped, _stop_reason(raw, budget))
 
     runs: dict[str, EngineRun] = {}
     supports: dict[str, Support] = {}
