@@ -576,6 +576,7 @@ def run_task(
         "host": socket.gethostname(),
         "first_violation": "",
         "error": "",
+        "search": "",
     }
     try:
         instance = _read(path, files)
@@ -590,6 +591,11 @@ def run_task(
         plan, points = solve_fn(instance, time_limit_s, seed, want_trace, cores)
         row["wall_s"] = time.perf_counter() - t0
         row.update(_judge(instance, plan))
+        # Which engines warm-started ours, and why the search stopped.
+        row["search"] = "; ".join(
+            [f"{e.engine}:{e.outcome}" for e in plan.engines]
+            + ([plan.stop_reason] if plan.stop_reason else [])
+        )
         if want_trace:
             row["trace"] = points
             row["plan_cost_from_objective"] = (

@@ -85,8 +85,11 @@ ILS_S_PER_ORDER = 0.1
 """OR-Tools' own iterated local search (which cannot stop on convergence) runs
 at most this long per order during the warm-start phase."""
 
-CHILD_GRACE_S = 1.0
+CHILD_GRACE_S = 1.5
 """A child engine still running this long after its budget is killed."""
+
+CHILD_WRITE_S = 0.2
+"""A child's engines finish this long before its deadline, to write results."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +179,15 @@ def solve_portfolio(
     # 1. Warm starts: children first (they run while this process builds the
     # model and, with a spare core, searches on its own).
     jobs: list[tuple[str, int]] = []  # (engine, seed)
-    if exact and cores >= 2:
+    if exact:
         jobs = [("pyvrp", seed) for seed in range(cores)]
         for name in supports:
             if name != "pyvrp":
                 runs[name] = EngineRun(
                     name,
                     "skipped",
-                    "PyVRP expresses the whole model: it took every core",
+                    "PyVRP expresses the whole model: it took every core "
+                    "(its search is the strongest on that model)",
                 )
         supports = {"pyvrp": supports["pyvrp"]}
     else:
@@ -365,9 +369,12 @@ class _Child:
         self.until = until
         self._dir = Path(tempfile.mkdtemp(prefix="routing-engine-"))
         inp, self._out = self._dir / "in.pickle", self._dir / "out.pickle"
-        budget = max(0.05, until - time.perf_counter())
         with inp.open("wb") as f:
-            pickle.dump((self.jobs, budget, *payload), f, pickle.HIGHEST_PROTOCOL)
+            # An absolute deadline, not a budget: a child slow to start (imports
+            # on a loaded machine take seconds) must not run past its parent's
+            # deadline and be killed with its results. perf_counter() is the
+            # system-wide monotonic clock on Linux, so both processes share it.
+            pickle.dump((self.jobs, until, *payload), f, pickle.HIGHEST_PROTOCOL)
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -419,8 +426,8 @@ class _Child:
 def _child_main(inp: str, out: str) -> None:
     """Child process: run the engines of the job file, write their results."""
     with open(inp, "rb") as f:
-        jobs, budget, problem, matrices, allowed = pickle.load(f)
-    until = time.perf_counter() + budget
+        jobs, until, problem, matrices, allowed = pickle.load(f)
+    until -= CHILD_WRITE_S
     failures: dict[str, EngineRun] = {}
     results = _run_engines(
         jobs, problem, matrices, allowed, until=until, errors=failures
