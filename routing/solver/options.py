@@ -33,7 +33,10 @@ METAHEURISTICS = (
 """OR-Tools local-search metaheuristics, by lowercase name."""
 
 
-DEFAULT_ENGINES = ("pyvrp", "vroom")
+KNOWN_ENGINES = ("pyvrp", "vroom")
+"""Names of ``routing.solver.engines.ENGINES`` (checked by a test)."""
+
+DEFAULT_ENGINES = KNOWN_ENGINES
 """Warm-start engines tried by default (``routing/solver/engines/``)."""
 
 MAX_AUTO_WORKERS = 2
@@ -103,6 +106,9 @@ class SolveOptions:
             isinstance(e, str) for e in self.engines
         ):
             raise ValueError(f"engines must be a tuple of names, got {self.engines!r}")
+        for name in self.engines:
+            if name not in KNOWN_ENGINES:
+                raise ValueError(f"engine {name!r} is not one of {list(KNOWN_ENGINES)}")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+from routing.check import check_plan
 from routing.errors import MatrixError
 from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.model import Problem
@@ -12,6 +15,7 @@ from routing.plan import (
     EngineRun,
     Plan,
     PlanStatus,
+    Route,
     Unplanned,
     UnplannedCode,
     summarize,
@@ -20,7 +24,7 @@ from routing.solver._ortools import ProgressCallback
 from routing.solver.explain import explain_unplanned
 from routing.solver.options import SolveOptions
 from routing.solver.portfolio import solve_portfolio
-from routing.solver.precheck import precheck
+from routing.solver.precheck import Precheck, precheck
 from routing.solver.schedule import build_routes
 
 logger = logging.getLogger(__name__)
@@ -103,6 +107,24 @@ def solve(
         stats = {}
     t_extract = time.perf_counter()
     routes = build_routes(problem, matrices, sequences)
+    if pre.allowed and has_solution and result.candidates:
+        # Keep the best *checked* plan: OR-Tools' final routes, or an engine's
+        # start if, timed as the plan is timed, it is better (the solver's
+        # objective and the plan's timing still differ on breaks and waiting).
+        chosen, routes, why = _best_checked(
+            problem,
+            matrices,
+            pre,
+            [("ortools", sequences, routes), *result.candidates],
+        )
+        if chosen != "ortools":
+            sequences = {r.vehicle_id: list(r.order_ids) for r in routes}
+            served = {oid for seq in sequences.values() for oid in seq}
+            dropped = [oid for oid in pre.allowed if oid not in served]
+            engines = tuple(
+                replace(e, outcome="plan") if e.engine == chosen else e for e in engines
+            )
+            stop_reason += f"; {why}"
     unplanned = dict(pre.unplanned)
     for order_id in dropped:
         unplanned[order_id] = _dropped_reason(problem, order_id, has_solution)
@@ -144,6 +166,52 @@ def solve(
         engines=engines,
         stop_reason=stop_reason,
     )
+
+
+def _best_checked(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    pre: Precheck,
+    candidates: Sequence[
+        tuple[str, Mapping[str, Sequence[str]], tuple[Route, ...] | None]
+    ],
+) -> tuple[str, tuple[Route, ...], str]:
+    """The candidate whose timed plan is best: no checker violation, then fewest
+    required orders left out, then lowest cost (optional orders' penalties in)."""
+    scored = []
+    for k, (label, sequences, routes) in enumerate(candidates):
+        if routes is None:
+            routes = build_routes(problem, matrices, sequences)
+        served = {oid for r in routes for oid in r.order_ids}
+        left = [problem.order(oid) for oid in pre.allowed if oid not in served]
+        unplanned = [
+            Unplanned(order_id=o.id, code=UnplannedCode.FLEET_FULL, reason="")
+            for o in problem.orders
+            if o.id in pre.unplanned or o.id not in served
+        ]
+        plan = Plan(
+            status=PlanStatus.PARTIAL if unplanned else PlanStatus.SOLVED,
+            routes=routes,
+            unplanned=tuple(unplanned),
+            totals=summarize(routes, len(unplanned)),
+            solver_status="candidate",
+        )
+        violations = len(check_plan(problem, plan, matrices))
+        required_left = sum(1 for o in left if not o.is_optional)
+        cost = plan.totals.cost + sum(
+            problem.unplanned_penalty(o) * problem.objective.unplanned
+            for o in left
+            if o.is_optional
+        )
+        scored.append(((violations > 0, required_left, cost, k), label, routes))
+    (flag, left_n, cost, _), label, routes = min(scored, key=lambda s: s[0])
+    final = scored[0][0]
+    why = (
+        f"{label}'s warm start, timed as the plan, beat OR-Tools' final routes "
+        f"({'no violations' if not flag else 'fewer violations'}, "
+        f"{left_n} required unplanned vs {final[1]}, cost {cost:.2f} vs {final[2]:.2f})"
+    )
+    return label, routes, why
 
 
 def _matrices(problem: Problem, travel: TravelData) -> dict[str, TravelMatrix]:

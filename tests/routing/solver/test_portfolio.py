@@ -1,0 +1,132 @@
+"""Tests of the search portfolio: engines warm-start OR-Tools, the plan says what
+each engine did, the search stops when converged, soft slots never lose to hard."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from routing.check import check_plan
+from routing.geo.matrix import matrix_for
+from routing.geo.providers import build_travel
+from routing.io import load_problem, problem_from_dict
+from routing.model import Problem
+from routing.plan import Plan
+from routing.solver import SolveOptions, solve
+from routing.solver.engines import ENGINES
+from routing.solver.options import KNOWN_ENGINES
+from routing.solver.schedule import build_routes
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@functools.cache
+def _generated_day(n_orders: int, seed: int) -> Problem:
+    """A generated city day (scenarios/generate.py: depots, mixed fleet, breaks,
+    skills, returns, one or two slots, soft tiers)."""
+    sys.path.insert(0, str(REPO / "scenarios"))
+    try:
+        import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    data = json.loads(json.dumps(generate.city_day(n_orders, seed)))
+    return problem_from_dict(data)
+
+
+def _hard(problem: Problem) -> Problem:
+    """The same day with every slot hard (no lateness allowed)."""
+    tiers = tuple(dataclasses.replace(t, max_lateness_s=0) for t in problem.tiers)
+    orders = tuple(
+        dataclasses.replace(o, max_lateness_s=0) if o.max_lateness_s else o
+        for o in problem.orders
+    )
+    return dataclasses.replace(problem, tiers=tiers, orders=orders)
+
+
+def _cost_in(problem: Problem, plan: Plan) -> tuple[int, float]:
+    """(orders served, cost) of ``plan``'s sequences re-timed in ``problem``."""
+    travel = build_travel(problem)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    seqs = {r.vehicle_id: list(r.order_ids) for r in plan.routes}
+    routes = build_routes(problem, matrices, seqs)
+    return sum(len(r.visits) for r in routes), sum(r.cost for r in routes)
+
+
+def test_small_day_stops_when_converged_and_reports_the_engines() -> None:
+    """The tutorial day (12 orders) stops long before a generous limit because the
+    search converged; the plan names the engine that warm-started OR-Tools and why
+    the other was skipped, and passes the checker."""
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=60, workers=2))
+    assert check_plan(problem, plan, travel) == []
+    assert plan.stop_reason.startswith("converged")
+    assert plan.stats["total_s"] < 30  # converged, not the 60 s limit
+    runs = {r.engine: r for r in plan.engines}
+    assert runs["pyvrp"].outcome == "warm_start"
+    assert runs["pyvrp"].cost is not None
+    assert (
+        abs(runs["pyvrp"].cost - plan.objective / 1e5)
+        < 1e-6 + 0.05 * runs["pyvrp"].cost
+    )
+    assert runs["vroom"].outcome == "skipped"
+    assert "PyVRP expresses the whole model" in runs["vroom"].reason
+
+
+def test_relaxed_day_lists_relaxations_and_keeps_every_order_checked() -> None:
+    """On a day with breaks, soft slots and skills both engines relax something
+    and say what; the final plan is OR-Tools' and passes the checker."""
+    problem = _generated_day(30, 3)
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=6, workers=1))
+    assert check_plan(problem, plan, travel) == []
+    runs = {r.engine: r for r in plan.engines}
+    assert set(runs) == {"pyvrp", "vroom"}
+    assert any("breaks" in line for line in runs["pyvrp"].relaxations)
+    assert any("soft slots" in line for line in runs["vroom"].relaxations)
+    assert any(r.outcome == "warm_start" for r in runs.values())
+    assert plan.stats["total_s"] < 6 + 1.0 + 2.0  # limit + 1 s, with CI slack
+
+
+def test_engines_off_runs_ortools_alone() -> None:
+    """``engines=()`` is the OR-Tools-only search: no engine is reported."""
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=1, engines=()))
+    assert plan.engines == ()
+    assert check_plan(problem, plan, travel) == []
+
+
+def test_option_names_match_the_engine_registry() -> None:
+    """Every engine SolveOptions accepts is registered, and vice versa."""
+    assert set(KNOWN_ENGINES) == set(ENGINES)
+
+
+def test_unknown_engine_name_is_refused() -> None:
+    """A typo in the engine list is an error naming the engine, not a silent skip."""
+    with pytest.raises(ValueError, match="'pyvpr'"):
+        SolveOptions(engines=("pyvpr",))
+
+
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_soft_slots_never_worse_than_hard(seed: int) -> None:
+    """A soft slot is a relaxation: the plan of the soft day serves at least as many
+    orders and costs no more (under the soft objective) than the plan of the same
+    day with every slot hard, re-timed in the soft day."""
+    soft = _generated_day(40, seed)
+    hard = _hard(soft)
+    assert soft != hard
+    options = SolveOptions(time_limit_s=4, workers=1)
+    soft_plan = solve(soft, build_travel(soft), options=options)
+    hard_plan = solve(hard, build_travel(hard), options=options)
+    assert check_plan(soft, soft_plan, build_travel(soft)) == []
+    soft_served, soft_cost = _cost_in(soft, soft_plan)
+    hard_served, hard_cost = _cost_in(soft, hard_plan)
+    assert soft_served >= hard_served
+    if soft_served == hard_served:
+        assert soft_cost <= hard_cost * 1.005 + 0.01
