@@ -38,7 +38,9 @@ def _line_problem(n: int = 8, **order_kw: object) -> Problem:
         for i in range(n)
     )
     vehicles = tuple(
-        Vehicle(id=f"v{k}", start_depot="D", end_depot="D", capacity=(n,), cost_per_km=1)
+        Vehicle(
+            id=f"v{k}", start_depot="D", end_depot="D", capacity=(n,), cost_per_km=1
+        )
         for k in range(2)
     )
     return Problem(
