@@ -40,6 +40,7 @@ class UnplannedCode(StrEnum):
     NEEDS_MORE_VEHICLES = "needs_more_vehicles"
     DISPLACED = "displaced"
     NOT_WORTH_SERVING = "not_worth_serving"
+    SEARCH_MISSED = "search_missed"
     NO_SOLUTION = "no_solution"
 
 

@@ -6,7 +6,7 @@ positions of that vehicle's planned route, re-timed by the same scheduler the
 plan uses; what still goes wrong tells which relaxation would let it in:
 
 - nothing: it fits, at +N cost: the search left it out, not the constraints
-  (code ``NO_SOLUTION``, the search's failure, for want of a code of its own;
+  (code ``SEARCH_MISSED``: the search stopped before placing it;
   `insertable` says where to put such orders so that they fit together);
 - only its own slot is missed, by X: "fits on V7 if the slot ends X min later";
 - it fits once one higher-priority order leaves that route: "displaced by";
@@ -916,7 +916,7 @@ def explain_unplanned(
     -------
     dict
         ``{order_id: Unplanned}`` for the orders explained. An order that fits
-        as the routes stand gets code ``NO_SOLUTION`` (the search, not the
+        as the routes stand gets code ``SEARCH_MISSED`` (the search, not the
         problem, left it out) and a reason naming the vehicle, the stop and the
         money it adds.
     """
@@ -957,7 +957,7 @@ def _reason(
     if a deeper search would have found a better-ranked one."""
     label = case.label
     if case.fit is not None:
-        return UnplannedCode.NO_SOLUTION, _fit_text(problem, analysis, case, case.fit)
+        return UnplannedCode.SEARCH_MISSED, _fit_text(problem, analysis, case, case.fit)
     if case.best_late is not None:
         late, k = case.best_late
         return (

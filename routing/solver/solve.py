@@ -21,7 +21,7 @@ from routing.plan import (
     summarize,
 )
 from routing.solver._ortools import ProgressCallback
-from routing.solver.explain import explain_unplanned
+from routing.solver.explain import explain_unplanned, insertable
 from routing.solver.options import SolveOptions
 from routing.solver.portfolio import solve_portfolio
 from routing.solver.precheck import Precheck, precheck
@@ -125,6 +125,26 @@ def solve(
                 replace(e, outcome="plan") if e.engine == chosen else e for e in engines
             )
             stop_reason += f"; {why}"
+    if has_solution and dropped:
+        # Orders the search left out that still fit (it stopped first): insert
+        # them, cheapest first, each insertion re-checked (explain.insertable).
+        t_insert = time.perf_counter()
+        fits = insertable(
+            problem,
+            matrices,
+            routes,
+            dropped,
+            pre.allowed,
+            deadline=max(t_insert + 0.1, finish_by + EXPLAIN_GRACE_S / 2),
+        )
+        if fits:
+            seqs = {r.vehicle_id: list(r.order_ids) for r in routes}
+            for order_id, (vehicle_id, position) in fits.items():
+                seqs.setdefault(vehicle_id, []).insert(position, order_id)
+            routes = build_routes(problem, matrices, seqs)
+            dropped = [oid for oid in dropped if oid not in fits]
+        stats["inserted_after_search"] = float(len(fits))
+        stats["insert_s"] = time.perf_counter() - t_insert
     unplanned = dict(pre.unplanned)
     for order_id in dropped:
         unplanned[order_id] = _dropped_reason(problem, order_id, has_solution)
@@ -137,7 +157,7 @@ def solve(
                 routes,
                 dropped,
                 pre.allowed,
-                budget_s=max(0.2, finish_by + EXPLAIN_GRACE_S - time.perf_counter()),
+                deadline=max(time.perf_counter() + 0.2, finish_by + EXPLAIN_GRACE_S),
             )
         )
         stats["explain_s"] = time.perf_counter() - t_explain

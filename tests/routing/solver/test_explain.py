@@ -203,7 +203,7 @@ def test_order_that_fits_is_not_called_fleet_full() -> None:
     reasons, routes = _explain(problem, {"van-7": ["a", "b"]}, ["c"])
     u = reasons["c"]
     assert u.code is not UnplannedCode.FLEET_FULL
-    assert u.code is UnplannedCode.NO_SOLUTION
+    assert u.code is UnplannedCode.SEARCH_MISSED
     # c lies between a and b: its stop is the 2nd and it adds no distance.
     assert "fits on vehicle 'van-7' as stop 2 at +0.00 cost" in u.reason
     assert "did not place it" in u.reason
@@ -233,7 +233,7 @@ def test_insertable_takes_only_orders_that_fit_together() -> None:
     orders = [_order("a", 100), _order("b", 200), _order("c", 300)]
     problem = _problem(orders, capacity=(2,))
     reasons, routes = _explain(problem, {"van-7": ["a"]}, ["b", "c"])
-    assert {u.code for u in reasons.values()} == {UnplannedCode.NO_SOLUTION}
+    assert {u.code for u in reasons.values()} == {UnplannedCode.SEARCH_MISSED}
     travel = _travel(problem)
     allowed = precheck(problem, {"van": travel}).allowed
     found = insertable(problem, {"van": travel}, routes, ["b", "c"], allowed)
@@ -371,7 +371,7 @@ def _as_fix(u: Unplanned | None) -> tuple[str, object]:
     if u is None:
         return "none", None
     minutes = re.search(r"(\d+) min (later|longer)", u.reason)
-    if u.code is UnplannedCode.NO_SOLUTION:
+    if u.code is UnplannedCode.SEARCH_MISSED:
         return "fit", None
     if u.code is UnplannedCode.SLOT_TOO_TIGHT:
         assert minutes is not None
@@ -634,7 +634,7 @@ def test_explain_returns_by_its_deadline_with_a_reason_for_each(
     assert time.perf_counter() - t0 <= 0.5
     required = [o for o in dropped if not problem.order(o).is_optional]
     assert set(required) <= set(reasons)
-    fits = [u for u in reasons.values() if u.code is UnplannedCode.NO_SOLUTION]
+    fits = [u for u in reasons.values() if u.code is UnplannedCode.SEARCH_MISSED]
     for u in fits[:5]:
         where = re.search(r"vehicle '([^']+)' as stops? (\d+)", u.reason)
         assert where is not None
