@@ -68,11 +68,10 @@ class SolveOptions:
     log_search
         Let OR-Tools print its search log to stderr.
     workers
-        Searches run side by side in separate processes, each with different
-        settings, keeping the best plan (a portfolio; see benchmarks/README).
-        None: one per core, at most ``MAX_AUTO_WORKERS``. Only used when the time
-        limit is at least ``PORTFOLIO_MIN_S`` and the search is not deterministic;
-        only the first search reports progress.
+        Cores the search uses: warm-start engines run side by side in child
+        processes, one per core (``routing/solver/portfolio.py``). None: one per
+        core, at most ``MAX_AUTO_WORKERS``. One core below ``PORTFOLIO_MIN_S`` or
+        for a deterministic search.
     engines
         Compiled searches that warm-start OR-Tools (names in
         ``routing.solver.engines.ENGINES``); ``()`` runs OR-Tools alone.
