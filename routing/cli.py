@@ -102,7 +102,7 @@ def format_summary(problem: Problem, plan: Plan) -> str:
                 if run.repaired:
                     what += f" after taking {run.repaired} stop(s) off"
             if run.elapsed_s:
-                what += f" ({run.elapsed_s:.1f} s)"
+                what += f" ({run.elapsed_s:.1f} s, from {run.started_s:.1f} s)"
             if run.reason:
                 what += f": {run.reason}"
             lines.append(what)

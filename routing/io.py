@@ -226,6 +226,7 @@ _ENGINE_FIELDS = (
     "elapsed_s",
     "objective",
     "repaired",
+    "started_s",
 )
 
 
@@ -1412,6 +1413,7 @@ def _engine_out(run: EngineRun) -> dict[str, object]:
         "objective": run.objective,
         "cost": run.cost,
         "repaired": run.repaired,
+        "started_s": run.started_s,
     }
 
 
@@ -1434,6 +1436,7 @@ def _engine_from(value: object, path: str) -> EngineRun:
         if objective is None
         else _integer(objective, f"{path}.objective", name),
         repaired=_integer(data.get("repaired", 0), f"{path}.repaired", name),
+        started_s=_number(data.get("started_s", 0.0), f"{path}.started_s", name),
     )
 
 

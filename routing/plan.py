@@ -224,7 +224,8 @@ class EngineRun:
     ``relaxations``: how the engine's model differs from ours, one line per
     feature. ``objective``: its routes' objective in the full model after
     repair (solver units; ``cost`` in money); ``repaired``: stops taken off its
-    routes to make them feasible in the full model.
+    routes to make them feasible in the full model; ``started_s``: how long after
+    the solve started it began to search.
     """
 
     engine: str
@@ -234,6 +235,7 @@ class EngineRun:
     elapsed_s: float = 0.0
     objective: int | None = None
     repaired: int = 0
+    started_s: float = 0.0
 
     @property
     def cost(self) -> float | None:

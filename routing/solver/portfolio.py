@@ -208,7 +208,7 @@ def solve_portfolio(
         # One child per engine side by side, or one running them in turn.
         groups = [[j] for j in jobs] if cores >= len(jobs) else [jobs]
         for group in groups:
-            children.append(_Child(group, job, until=warm_until))
+            children.append(_Child(group, job, until=warm_until, t0=t0))
 
     search = RoutingSearch(problem, matrices, allowed, options=options)
     ils_raw: RawSolution | None = None
@@ -222,7 +222,7 @@ def solve_portfolio(
     results: list[EngineResult] = []
     if in_process and jobs:
         results += _run_engines(
-            jobs, problem, matrices, allowed, until=warm_until, errors=runs
+            jobs, problem, matrices, allowed, until=warm_until, errors=runs, t0=t0
         )
     for child in children:
         results += child.collect(errors=runs)
@@ -239,6 +239,7 @@ def solve_portfolio(
             reason="" if start is not None else "its routes could not be read",
             relaxations=result.relaxations,
             elapsed_s=result.elapsed_s,
+            started_s=result.stats.get("started_s", 0.0),
             objective=start.objective if start else None,
             repaired=len(start.dropped) if start else 0,
         )
@@ -335,8 +336,11 @@ def _run_engines(
     *,
     until: float,
     errors: dict[str, EngineRun],
+    t0: float,
 ) -> list[EngineResult]:
-    """Run engines one after another, sharing the time left until ``until``."""
+    """Run engines one after another, sharing the time left until ``until``;
+    ``t0`` is when the solve started (stats ``started_s``: how long after it
+    each engine began to search)."""
     results = []
     for k, (name, seed) in enumerate(jobs):
         left = until - time.perf_counter()
@@ -358,7 +362,7 @@ def _run_engines(
                 elapsed_s=time.perf_counter() - t,
             )
             continue
-        stats = dict(result.stats, seed=float(seed))
+        stats = dict(result.stats, seed=float(seed), started_s=t - t0)
         results.append(replace(result, stats=stats))
     return results
 
@@ -378,6 +382,7 @@ class _Child:
         payload: tuple[object, ...],
         *,
         until: float,
+        t0: float,
     ) -> None:
         self.jobs = list(jobs)
         self.until = until
@@ -388,7 +393,7 @@ class _Child:
             # on a loaded machine take seconds) must not run past its parent's
             # deadline and be killed with its results. perf_counter() is the
             # system-wide monotonic clock on Linux, so both processes share it.
-            pickle.dump((self.jobs, until, *payload), f, pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.jobs, until, t0, *payload), f, pickle.HIGHEST_PROTOCOL)
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -440,11 +445,11 @@ class _Child:
 def _child_main(inp: str, out: str) -> None:
     """Child process: run the engines of the job file, write their results."""
     with open(inp, "rb") as f:
-        jobs, until, problem, matrices, allowed = pickle.load(f)
+        jobs, until, t0, problem, matrices, allowed = pickle.load(f)
     until -= CHILD_WRITE_S
     failures: dict[str, EngineRun] = {}
     results = _run_engines(
-        jobs, problem, matrices, allowed, until=until, errors=failures
+        jobs, problem, matrices, allowed, until=until, errors=failures, t0=t0
     )
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:

@@ -41,6 +41,7 @@ from routing.model import (
 )
 from routing.plan import (
     Costs,
+    EngineRun,
     Plan,
     PlanStatus,
     Route,
@@ -586,6 +587,29 @@ def test_plan_round_trip() -> None:
     data = plan_to_dict(plan)
     assert plan_from_dict(data) == plan
     assert plan_from_dict(json.loads(json.dumps(data))) == plan
+
+
+def test_plan_round_trip_keeps_search_report() -> None:
+    """What each engine did and why the search stopped survive the plan file."""
+    plan = dataclasses.replace(
+        _hand_built_plan(),
+        stop_reason="converged: no better plan for the patience period",
+        engines=(
+            EngineRun(
+                engine="pyvrp",
+                outcome="warm_start",
+                relaxations=("breaks (2 vehicles): left out",),
+                elapsed_s=1.5,
+                objective=12_345,
+                repaired=2,
+                started_s=0.4,
+            ),
+            EngineRun(engine="vroom", outcome="skipped", reason="not installed"),
+        ),
+    )
+    data = json.loads(json.dumps(plan_to_dict(plan)))
+    assert data["search"]["engines"][0]["cost"] == 12_345 / 100_000
+    assert plan_from_dict(data) == plan
 
 
 def test_plan_dict_has_integers_and_clock_text() -> None:

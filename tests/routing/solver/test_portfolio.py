@@ -130,3 +130,17 @@ def test_soft_slots_never_worse_than_hard(seed: int) -> None:
     assert soft_served >= hard_served
     if soft_served == hard_served:
         assert soft_cost <= hard_cost * 1.005 + 0.01
+
+
+def test_child_engines_start_at_once_and_report_it() -> None:
+    """On two cores a 60-order day runs both engines in child processes side by
+    side: each starts searching within a few seconds (a starved feed once started
+    the second search after the time limit) and the plan says when."""
+    problem = _generated_day(60, 5)
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=6, workers=2))
+    assert check_plan(problem, plan, travel) == []
+    runs = {r.engine: r for r in plan.engines}
+    for name in ("pyvrp", "vroom"):
+        assert runs[name].outcome in ("warm_start", "ran", "plan"), runs[name]
+        assert 0 < runs[name].started_s < 4.0  # child start-up, with CI slack
