@@ -56,14 +56,11 @@ from routing.io import load_problem, problem_from_dict  # noqa: E402
 from routing.model import Objective, Problem  # noqa: E402
 from routing.plan import (  # noqa: E402
     Plan,
-    PlanStatus,
     Unplanned,
-    UnplannedCode,
-    summarize,
 )
 from routing.solver import SolveOptions, solve  # noqa: E402
 from routing.solver.precheck import precheck  # noqa: E402
-from routing.solver.schedule import build_routes  # noqa: E402
+from routing.solver.schedule import plan_from_routes  # noqa: E402
 from scenarios import generate  # noqa: E402
 
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
@@ -262,30 +259,13 @@ def plan_from_sequences(
     else "``solver`` left it out". Unknown vehicle ids are dropped by
     ``build_routes``, so their orders show up as missing in the checker.
     """
-    routes = build_routes(problem, matrices, sequences)
-    served = {oid for seq in sequences.values() for oid in seq}
-    reasons = reasons or {}
-    unplanned = tuple(
-        reasons.get(o.id)
-        or Unplanned(
-            order_id=o.id,
-            code=UnplannedCode.NO_SOLUTION,
-            reason=f"{solver} left it out",
-        )
-        for o in problem.orders
-        if o.id not in served
-    )
-    if not unplanned:
-        status = PlanStatus.SOLVED
-    else:
-        status = PlanStatus.PARTIAL if routes else PlanStatus.NO_SOLUTION
-    return Plan(
-        status=status,
-        routes=routes,
-        unplanned=unplanned,
-        totals=summarize(routes, len(unplanned)),
+    return plan_from_routes(
+        problem,
+        matrices,
+        sequences,
         solver_status=solver_status,
-        problem_name=problem.name,
+        reason=f"{solver} left it out",
+        reasons=reasons,
     )
 
 

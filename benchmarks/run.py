@@ -51,10 +51,6 @@ from routing.instances import (  # noqa: E402
 from routing.model import REQUIRED_PENALTY, Order, Place, Point  # noqa: E402
 from routing.plan import (  # noqa: E402
     Plan,
-    PlanStatus,
-    Unplanned,
-    UnplannedCode,
-    summarize,
 )
 from routing.units import COST_SCALE  # noqa: E402
 
@@ -222,31 +218,14 @@ def plan_from_sequences(
     solver
         Its name, for the unplanned reasons.
     """
-    from routing.solver.schedule import build_routes
+    from routing.solver.schedule import plan_from_routes
 
-    problem = instance.problem
-    routes = build_routes(problem, _matrices(instance), sequences)
-    served = {oid for seq in sequences.values() for oid in seq}
-    unplanned = tuple(
-        Unplanned(
-            order_id=o.id,
-            code=UnplannedCode.NO_SOLUTION,
-            reason=f"{solver} left it out",
-        )
-        for o in problem.orders
-        if o.id not in served
-    )
-    if not unplanned:
-        status = PlanStatus.SOLVED
-    else:
-        status = PlanStatus.PARTIAL if routes else PlanStatus.NO_SOLUTION
-    return Plan(
-        status=status,
-        routes=routes,
-        unplanned=unplanned,
-        totals=summarize(routes, len(unplanned)),
+    return plan_from_routes(
+        instance.problem,
+        _matrices(instance),
+        sequences,
         solver_status=solver_status,
-        problem_name=problem.name,
+        reason=f"{solver} left it out",
     )
 
 

@@ -22,7 +22,18 @@ from dataclasses import dataclass
 
 from routing.geo.matrix import TravelMatrix
 from routing.model import Break, Order, Problem, Vehicle
-from routing.plan import Route, RouteBreak, Visit, lateness_cost, route_costs
+from routing.plan import (
+    Plan,
+    PlanStatus,
+    Route,
+    RouteBreak,
+    Unplanned,
+    UnplannedCode,
+    Visit,
+    lateness_cost,
+    route_costs,
+    summarize,
+)
 
 MAX_RIDE_PASSES = 4
 """Re-timing passes that push pickups later to respect pairs' ride limits."""
@@ -455,4 +466,52 @@ def build_routes(
         build_route(problem, matrices[v.profile], v, sequences[v.id])
         for v in problem.vehicles
         if sequences.get(v.id)
+    )
+
+
+def plan_from_routes(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    sequences: Mapping[str, Sequence[str]],
+    *,
+    solver_status: str = "",
+    reason: str = "not on any route",
+    reasons: Mapping[str, Unplanned] | None = None,
+) -> Plan:
+    """A timed, costed Plan for ordered routes; every order not on a route is
+    listed unplanned (with ``reasons[order_id]`` if given, else ``reason``).
+
+    Parameters
+    ----------
+    problem
+        The problem the routes serve.
+    matrices
+        Travel data per speed profile, rows following ``problem.locations``.
+    sequences
+        ``{vehicle_id: order ids in visiting order}``.
+    solver_status
+        Who or what made the routes, for the plan's ``solver_status``.
+    reason, reasons
+        The unplanned orders' reason (code ``NO_SOLUTION`` unless given).
+    """
+    routes = build_routes(problem, matrices, sequences)
+    served = {oid for seq in sequences.values() for oid in seq}
+    reasons = reasons or {}
+    unplanned = tuple(
+        reasons.get(o.id)
+        or Unplanned(order_id=o.id, code=UnplannedCode.NO_SOLUTION, reason=reason)
+        for o in problem.orders
+        if o.id not in served
+    )
+    if not unplanned:
+        status = PlanStatus.SOLVED
+    else:
+        status = PlanStatus.PARTIAL if routes else PlanStatus.NO_SOLUTION
+    return Plan(
+        status=status,
+        routes=routes,
+        unplanned=unplanned,
+        totals=summarize(routes, len(unplanned)),
+        solver_status=solver_status,
+        problem_name=problem.name,
     )

@@ -25,7 +25,7 @@ from routing.solver.explain import explain_unplanned, insertable
 from routing.solver.options import SolveOptions
 from routing.solver.portfolio import solve_portfolio
 from routing.solver.precheck import Precheck, precheck
-from routing.solver.schedule import build_routes
+from routing.solver.schedule import build_routes, plan_from_routes
 
 logger = logging.getLogger(__name__)
 
@@ -199,23 +199,11 @@ def _best_checked(
     """The candidate whose timed plan is best: no checker violation, then fewest
     required orders left out, then lowest cost (optional orders' penalties in)."""
     scored = []
-    for k, (label, sequences, routes) in enumerate(candidates):
-        if routes is None:
-            routes = build_routes(problem, matrices, sequences)
+    for k, (label, sequences, _) in enumerate(candidates):
+        plan = plan_from_routes(problem, matrices, sequences)
+        routes = plan.routes
         served = {oid for r in routes for oid in r.order_ids}
         left = [problem.order(oid) for oid in pre.allowed if oid not in served]
-        unplanned = [
-            Unplanned(order_id=o.id, code=UnplannedCode.FLEET_FULL, reason="")
-            for o in problem.orders
-            if o.id in pre.unplanned or o.id not in served
-        ]
-        plan = Plan(
-            status=PlanStatus.PARTIAL if unplanned else PlanStatus.SOLVED,
-            routes=routes,
-            unplanned=tuple(unplanned),
-            totals=summarize(routes, len(unplanned)),
-            solver_status="candidate",
-        )
         violations = len(check_plan(problem, plan, matrices))
         required_left = sum(1 for o in left if not o.is_optional)
         cost = plan.totals.cost + sum(

@@ -21,11 +21,11 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.plan import Plan
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import PyVRPEngine
 from routing.solver.precheck import precheck
-from routing.solver.schedule import build_routes
+from routing.solver.schedule import plan_from_routes
 from routing.units import COST_SCALE
 
 pytest.importorskip("pyvrp", reason="pyvrp is not installed")
@@ -68,22 +68,9 @@ def _plan(
     matrices: Mapping[str, TravelMatrix],
     sequences: Mapping[str, Sequence[str]],
 ) -> Plan:
-    """Our Plan for the engine's routes (as ``benchmarks/run.py`` builds one)."""
-    routes = build_routes(problem, matrices, sequences)
-    served = {oid for seq in sequences.values() for oid in seq}
-    unplanned = tuple(
-        Unplanned(order_id=o.id, code=UnplannedCode.NO_SOLUTION, reason="left out")
-        for o in problem.orders
-        if o.id not in served
-    )
-    status = PlanStatus.PARTIAL if unplanned else PlanStatus.SOLVED
-    return Plan(
-        status=status,
-        routes=routes,
-        unplanned=unplanned,
-        totals=summarize(routes, len(unplanned)),
-        solver_status="pyvrp",
-        problem_name=problem.name,
+    """Our Plan for the engine's routes (``schedule.plan_from_routes``)."""
+    return plan_from_routes(
+        problem, matrices, sequences, solver_status="pyvrp", reason="left out"
     )
 
 

@@ -15,11 +15,11 @@ from routing.geo.providers import build_travel
 from routing.instances import read_instance
 from routing.io import load_problem
 from routing.model import Depot, Order, Pair, Point, Problem, TimeWindow, Vehicle
-from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.plan import Plan
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.vroom_engine import VroomEngine
 from routing.solver.precheck import precheck
-from routing.solver.schedule import build_routes
+from routing.solver.schedule import plan_from_routes
 
 pytest.importorskip("vroom", reason="pyvroom is not installed")
 
@@ -65,25 +65,9 @@ def _plan(
     matrices: Mapping[str, TravelMatrix],
     sequences: Mapping[str, Sequence[str]],
 ) -> Plan:
-    """Our Plan for the engine's routes (as ``benchmarks/run.py`` builds one)."""
-    routes = build_routes(problem, matrices, sequences)
-    served = {oid for seq in sequences.values() for oid in seq}
-    unplanned = tuple(
-        Unplanned(order_id=o.id, code=UnplannedCode.NO_SOLUTION, reason="left out")
-        for o in problem.orders
-        if o.id not in served
-    )
-    if not unplanned:
-        status = PlanStatus.SOLVED
-    else:
-        status = PlanStatus.PARTIAL if routes else PlanStatus.NO_SOLUTION
-    return Plan(
-        status=status,
-        routes=routes,
-        unplanned=unplanned,
-        totals=summarize(routes, len(unplanned)),
-        solver_status="vroom",
-        problem_name=problem.name,
+    """Our Plan for the engine's routes (``schedule.plan_from_routes``)."""
+    return plan_from_routes(
+        problem, matrices, sequences, solver_status="vroom", reason="left out"
     )
 
 
