@@ -56,7 +56,7 @@ from routing.solver.options import SolveOptions
 
 logger = logging.getLogger(__name__)
 
-WARM_SHARE_EXACT = 0.9
+WARM_SHARE_EXACT = 0.95
 """Share of the time limit the engines get when PyVRP expresses the whole model:
 its own search is then the strongest we have (Solomon @10 s: PyVRP 0.17 % above
 best-known, OR-Tools 1.37 %), OR-Tools only confirms and polishes."""

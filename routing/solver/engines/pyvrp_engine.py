@@ -109,7 +109,7 @@ from pyvrp.search import (
     PerturbationParams,
     compute_neighbours,
 )
-from pyvrp.stop import MultipleCriteria, NoImprovement
+from pyvrp.stop import MultipleCriteria
 
 from routing.geo.matrix import TravelMatrix
 from routing.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
@@ -120,6 +120,15 @@ from routing.units import COST_SCALE
 logger = logging.getLogger(__name__)
 
 __all__ = ["NO_IMPROVEMENT_MIN_ITERATIONS", "NO_IMPROVEMENT_PER_STOP", "PyVRPEngine"]
+
+NO_IMPROVEMENT_SHARE = 0.5
+NO_IMPROVEMENT_S_PER_STOP_SQUARED = 0.0005
+"""... and, at the same time, no better solution for
+``min(NO_IMPROVEMENT_SHARE * time limit, NO_IMPROVEMENT_S_PER_STOP_SQUARED *
+stops**2)`` seconds (``_Converged``): 0.07 s for 12 orders, 5 s for 100, 20 s for
+200. PyVRP's plateaus grow with the size: on a 200-customer instance it found
+nothing better for 7 s, stopped at 0.46 % above best-known, and reached 0.00 %
+when left the full minute."""
 
 NO_IMPROVEMENT_MIN_ITERATIONS = 1_000
 NO_IMPROVEMENT_PER_STOP = 20
@@ -298,7 +307,11 @@ class PyVRPEngine:
             round(NO_IMPROVEMENT_PER_STOP * conv.stats["orders"]),
         )
         deadline = t0 + time_limit_s - EXTRACT_RESERVE_S
-        best, iterations, status = _search(conv, deadline, seed, patience)
+        patience_s = min(
+            NO_IMPROVEMENT_SHARE * time_limit_s,
+            NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2,
+        )
+        best, iterations, status = _search(conv, deadline, seed, patience, patience_s)
         search_s = time.perf_counter() - t_search
 
         t_extract = time.perf_counter()
@@ -803,8 +816,29 @@ class _Deadline:
         return self.is_reached
 
 
+class _Converged:
+    """Stopping criterion: no better solution for ``iterations`` iterations *and*
+    ``seconds`` seconds in a row (iterations alone stopped 200-customer
+    instances after ~10 s of a 60-s budget, 0.46 % above best-known where the
+    full minute reaches 0.00 %; seconds alone would keep small days waiting)."""
+
+    def __init__(self, iterations: int, seconds: float) -> None:
+        self._iterations, self._seconds = iterations, seconds
+        self._best = float("inf")
+        self._since = 0
+        self._t_best = time.perf_counter()
+
+    def __call__(self, best_cost: float) -> bool:
+        now = time.perf_counter()
+        if best_cost < self._best:
+            self._best, self._since, self._t_best = best_cost, 0, now
+            return False
+        self._since += 1
+        return self._since >= self._iterations and now - self._t_best >= self._seconds
+
+
 def _search(
-    conv: _Conversion, deadline: float, seed: int, patience: int
+    conv: _Conversion, deadline: float, seed: int, patience: int, patience_s: float
 ) -> tuple[Solution, int, str]:
     """PyVRP's ``solve()`` with our penalty range and stopping rule.
 
@@ -836,7 +870,8 @@ def _search(
         )
         algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
         result = algo.run(
-            MultipleCriteria([until, NoImprovement(patience)]), collect_stats=False
+            MultipleCriteria([until, _Converged(patience, patience_s)]),
+            collect_stats=False,
         )
     status = "time_limit" if until.is_reached else "no_improvement"
     return result.best, result.num_iterations, status
