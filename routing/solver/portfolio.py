@@ -6,14 +6,14 @@ search much faster on the part of the model they express. So, within one
 deadline:
 
 1. **Warm starts.** Each applicable engine (``routing/solver/engines/``) runs on
-   its relaxation of the day, in child processes started at once (their input
-   is written to a file before they start, so no feeding thread can starve
-   while OR-Tools holds the GIL). When the engines relax the model and a core
-   is free, OR-Tools' own iterated local search runs from scratch here at the
-   same time. When PyVRP expresses the whole model (plain VRPTW) it gets every
-   core and most of the time: OR-Tools moves found nothing to improve on its
-   routes in our trials (a 200-customer instance: 63 guided-local-search
-   solutions in 10 s, none better).
+   its relaxation of the day: side by side in child processes, one per core,
+   started at once (their input is written to a file before they start, so no
+   feeding thread can starve while OR-Tools holds the GIL), or in turn in this
+   process on one core. When PyVRP expresses the whole model (plain VRPTW) it
+   gets every core (one seed each) and most of the time: OR-Tools moves found
+   nothing to improve on its routes in our trials (a 200-customer instance: 63
+   guided-local-search solutions in 10 s, none better). With no engine, OR-Tools'
+   own iterated local search runs alone, as before.
 2. **Full model.** Every candidate's routes are read into the full OR-Tools
    model (``RoutingSearch.warm_start``, which drops the stops that make a route
    infeasible there); the cheapest under the full objective is kept.
@@ -211,7 +211,6 @@ def solve_portfolio(
             children.append(_Child(group, job, until=warm_until, t0=t0))
 
     search = RoutingSearch(problem, matrices, allowed, options=options)
-    ils_raw: RawSolution | None = None
     if not jobs:
         # No engine applies: OR-Tools' own iterated local search, all the time.
         raw = search.search(
@@ -220,7 +219,7 @@ def solve_portfolio(
         )
         return PortfolioResult(raw, _ordered(runs, options), _stop_reason(raw, budget))
     results: list[EngineResult] = []
-    if in_process and jobs:
+    if in_process:
         results += _run_engines(
             jobs, problem, matrices, allowed, until=warm_until, errors=runs, t0=t0
         )
@@ -250,17 +249,11 @@ def solve_portfolio(
             runs[result.engine] = run
         if start is not None:
             starts.append((label, start))
-    if ils_raw is not None and ils_raw.has_solution:
-        start = search.warm_start(ils_raw.sequences)
-        if start is not None:
-            starts.append(("ortools", start))
 
     # 3. Final word: OR-Tools from the best start, in the full objective.
     remaining = deadline - time.perf_counter()
-    if not starts:
-        raw = ils_raw or search.search(
-            time_limit_s=max(0.05, remaining), on_progress=on_progress
-        )
+    if not starts:  # every engine failed: OR-Tools alone for the rest
+        raw = search.search(time_limit_s=max(0.05, remaining), on_progress=on_progress)
         stats = dict(raw.stats, warm_start_s=0.0)
         raw = replace(raw, stats=stats)
         return PortfolioResult(raw, _ordered(runs, options), _stop_reason(raw, budget))
@@ -282,7 +275,6 @@ def solve_portfolio(
     candidates = tuple(
         (lab.split("#")[0], search.solution_of(st).sequences, None)
         for lab, st in starts
-        if lab != "ortools"
     )
     stats = dict(raw.stats)
     stats.update(
@@ -291,8 +283,6 @@ def solve_portfolio(
         final_improvement=float(best.objective - raw.objective),
         warm_phase_s=float(share * budget),
     )
-    if ils_raw is not None:
-        stats["ortools_ils_objective"] = float(ils_raw.objective)
     raw = replace(raw, stats=stats)
     return PortfolioResult(
         raw, _ordered(runs, options), _stop_reason(raw, budget), candidates
