@@ -4,8 +4,10 @@ Input is the domain Problem plus travel matrices; output is plain Python data
 (order ids per vehicle, status, objective). No OR-Tools object leaves this module.
 
 Node layout of the model: the depots some vehicle starts or ends at, then the
-orders that passed the pre-checks, then (if a vehicle has no end depot) one dummy
-"route ends here" node reached at zero cost from everywhere.
+orders that passed the pre-checks (an order with several slots: its first slot),
+then one node per further slot of such orders (`_slot_nodes`), then (if a vehicle
+has no end depot) one dummy "route ends here" node reached at zero cost from
+everywhere.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
 from routing.errors import SolverError
 from routing.geo.matrix import TravelMatrix
-from routing.model import Order, Problem, Vehicle
+from routing.model import Order, Problem, TimeWindow, Vehicle
 from routing.solver.options import SolveOptions
+from routing.solver.schedule import build_route
 from routing.units import COST_SCALE
 
 logger = logging.getLogger(__name__)
@@ -194,14 +197,22 @@ class RoutingSearch:
             | {problem.depot_index(v.end_depot) for v in vehicles if v.end_depot}
         )
         has_open_end = any(v.end_depot is None for v in vehicles)
+        first_order_node = len(used_depots)
+        # (order position, slot) of each order node, from first_order_node.
+        slot_nodes = _slot_nodes(problem, orders)
         # rows: matrix row of each node; -1 for the open-end dummy.
-        rows = used_depots + [problem.order_index(o.id) for o in orders]
+        rows = used_depots + [problem.order_index(orders[k].id) for k, _ in slot_nodes]
         if has_open_end:
             rows.append(-1)
         n_nodes = len(rows)
         node_of_depot = {row: node for node, row in enumerate(used_depots)}
-        first_order_node = len(used_depots)
         dummy = n_nodes - 1 if has_open_end else -1
+        # order_at[node]: position in `orders` of the order a node serves, or -1.
+        order_at = [-1] * n_nodes
+        nodes_of: list[list[int]] = [[] for _ in orders]
+        for offset, (k, _) in enumerate(slot_nodes):
+            order_at[first_order_node + offset] = k
+            nodes_of[k].append(first_order_node + offset)
         starts = [node_of_depot[problem.depot_index(v.start_depot)] for v in vehicles]
         ends = [
             node_of_depot[problem.depot_index(v.end_depot)] if v.end_depot else dummy
@@ -212,8 +223,9 @@ class RoutingSearch:
 
         row_index = np.array([max(r, 0) for r in rows], dtype=np.int64)
         service = np.zeros(n_nodes, dtype=np.int64)
-        for k, order in enumerate(orders):
-            service[first_order_node + k] = order.service_s
+        for node, k in enumerate(order_at):
+            if k >= 0:
+                service[node] = orders[k].service_s
 
         def sub(matrix: NDArray[np.int64]) -> NDArray[np.int64]:
             out = matrix[np.ix_(row_index, row_index)].copy()
@@ -270,16 +282,19 @@ class RoutingSearch:
         )
         time_dim = routing.GetDimensionOrDie("time")
         per_hour = COST_SCALE / 3600.0  # money per hour -> objective units per second
-        for k, order in enumerate(orders):
-            index = manager.NodeToIndex(first_order_node + k)
+        for offset, (k, slot) in enumerate(slot_nodes):
+            order = orders[k]
+            index = manager.NodeToIndex(first_order_node + offset)
             cumul = time_dim.CumulVar(index)
             windows = order.windows or (horizon,)
             policy = problem.policy(order)
             late = policy.max_lateness_s if order.windows else 0
-            cumul.SetRange(
-                windows[0].start_s, min(windows[-1].end_s + late, horizon.end_s)
-            )
-            for a, b in pairwise(windows):
+            if slot is not None and slot < len(windows) - 1:
+                late = 0  # only the last slot may be missed (by max_lateness)
+            # The node's own slot; all the order's slots if it has one node.
+            mine = windows if slot is None else windows[slot : slot + 1]
+            cumul.SetRange(mine[0].start_s, min(mine[-1].end_s + late, horizon.end_s))
+            for a, b in pairwise(mine):
                 if b.start_s - a.end_s > 1:
                     cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
             if late:
@@ -325,12 +340,10 @@ class RoutingSearch:
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
             routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
 
-        _add_capacities(problem, routing, orders, first_order_node, n_nodes)
+        _add_capacities(problem, routing, orders, order_at)
 
         if any(v.max_stops is not None for v in vehicles):
-            ones = [0] * n_nodes
-            for k in range(len(orders)):
-                ones[first_order_node + k] = 1
+            ones = [1 if k >= 0 else 0 for k in order_at]
             unit = routing.RegisterUnaryTransitVector(ones)
             routing.AddDimensionWithVehicleCapacity(
                 unit,
@@ -359,20 +372,24 @@ class RoutingSearch:
             )
 
         n_vehicles = len(vehicles)
-        node_of_order = {o.id: first_order_node + k for k, o in enumerate(orders)}
+        # First node of each order (the only one of a paired order: `_slot_nodes`).
+        node_of_order = {o.id: nodes_of[k][0] for k, o in enumerate(orders)}
         _add_pairs(problem, routing, manager, time_dim, node_of_order)
         for k, order in enumerate(orders):
-            index = manager.NodeToIndex(first_order_node + k)
+            indices = [manager.NodeToIndex(node) for node in nodes_of[k]]
             penalty = problem.unplanned_penalty(order)
             if order.is_optional:  # required orders stay above any route cost
                 penalty *= problem.objective.unplanned
-            routing.AddDisjunction([index], _penalty(penalty))
+            # At most one of the order's slot nodes is visited; none costs the
+            # penalty once.
+            routing.AddDisjunction(indices, _penalty(penalty), 1)
             allowed_here = list(allowed[order.id])
             if len(allowed_here) < n_vehicles:
                 # SetAllowedVehiclesForIndex's binding rejects every Python sequence in
                 # 9.15 ("argument 2 of type absl::Span<int const>"); restricting the
                 # vehicle variable is equivalent (-1 keeps "unperformed" possible).
-                routing.VehicleVar(index).SetValues([*allowed_here, -1])
+                for index in indices:
+                    routing.VehicleVar(index).SetValues([*allowed_here, -1])
 
         self.problem = problem
         self.options = options
@@ -382,6 +399,15 @@ class RoutingSearch:
         self.orders = orders
         self.first_order_node = first_order_node
         self.node_of_order = node_of_order
+        self.order_at = order_at
+        self.matrices = matrices
+        # Orders with one node per slot: {order id: [(slot, node), ...]}.
+        self.slot_nodes_of: dict[str, list[tuple[TimeWindow, int]]] = {}
+        for offset, (k, slot) in enumerate(slot_nodes):
+            if slot is not None:
+                self.slot_nodes_of.setdefault(orders[k].id, []).append(
+                    (orders[k].windows[slot], first_order_node + offset)
+                )
         self.typical_arc = typical_arc
         self.params = _search_parameters(
             options, typical_arc_cost=typical_arc, variant=variant
@@ -423,17 +449,30 @@ class RoutingSearch:
             self._on_progress(self._best, now - self._t_search)
 
     def _route_indices(self, sequences: Mapping[str, Sequence[str]]) -> list[list[int]]:
-        """Routing indices per vehicle, orders outside the model left out."""
+        """Routing indices per vehicle, orders outside the model left out; an
+        order with several slot nodes gets the node of the slot its service
+        starts in when the route is timed as given (``schedule.build_route``)."""
         routes: list[list[int]] = []
         for v in self.problem.vehicles:
-            seq = sequences.get(v.id, ())
-            routes.append(
-                [
-                    self.manager.NodeToIndex(self.node_of_order[oid])
-                    for oid in seq
-                    if oid in self.node_of_order
-                ]
-            )
+            seq = [oid for oid in sequences.get(v.id, ()) if oid in self.node_of_order]
+            nodes = [self.node_of_order[oid] for oid in seq]
+            if any(oid in self.slot_nodes_of for oid in seq):
+                timed = build_route(
+                    self.problem, self.matrices[v.profile], v, seq
+                ).visits
+                for pos, visit in enumerate(timed):
+                    slots = self.slot_nodes_of.get(visit.order_id)
+                    if slots:
+                        # The slot it starts in, else (late) the last one.
+                        nodes[pos] = next(
+                            (
+                                n
+                                for w, n in slots
+                                if w.start_s <= visit.start_s <= w.end_s
+                            ),
+                            slots[-1][1],
+                        )
+            routes.append([self.manager.NodeToIndex(n) for n in nodes])
         return routes
 
     def _read(self, routes: list[list[int]]) -> object | None:
@@ -482,7 +521,7 @@ class RoutingSearch:
 
     def _order_id(self, index: int) -> str:
         node = int(self.manager.IndexToNode(index))
-        return str(self.orders[node - self.first_order_node].id)
+        return str(self.orders[self.order_at[node]].id)
 
     def _repair_route(
         self, k: int, route: Sequence[int], empty: list[list[int]]
@@ -599,7 +638,7 @@ class RoutingSearch:
         self, assignment: object, status: str, stats: dict[str, float]
     ) -> RawSolution:
         routing, manager = self.routing, self.manager
-        orders, first_order_node = self.orders, self.first_order_node
+        orders, order_at = self.orders, self.order_at
         value = assignment.Value  # type: ignore[attr-defined]
         sequences: dict[str, list[str]] = {}
         served: set[str] = set()
@@ -608,7 +647,7 @@ class RoutingSearch:
             index = value(routing.NextVar(routing.Start(k)))
             while not routing.IsEnd(index):
                 node = manager.IndexToNode(index)
-                seq.append(orders[node - first_order_node].id)
+                seq.append(orders[order_at[node]].id)
                 index = value(routing.NextVar(index))
             if seq:
                 sequences[v.id] = seq
@@ -633,6 +672,33 @@ def guided_local_search(search: RoutingSearch) -> None:
     params.local_search_metaheuristic = (  # type: ignore[attr-defined]
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
+
+
+def _slot_nodes(
+    problem: Problem, orders: Sequence[Order]
+) -> list[tuple[int, int | None]]:
+    """(position in ``orders``, slot) of each order node, in node order.
+
+    An order with several slots gets one node per slot (``slot``: the index of
+    the slot in ``order.windows``), in one disjunction of which at most one node
+    is visited. One node whose time domain had holes between the slots
+    (``RemoveInterval``) stalled the search once soft slot ends were priced: the
+    filters accept a move on the scheduling LP (a relaxation when a domain has
+    holes), then the CP finalizer (``SetValuesFromTargets``) cannot realise it
+    and tries service times one second at a time, for seconds per move. The
+    first slot's node keeps the order's position; the other slots' nodes follow
+    all orders. Orders of a pickup-and-delivery pair keep one node (``slot``
+    None: all slots, with holes), as the pair constraints address one node.
+    """
+    first: list[tuple[int, int | None]] = []
+    extra: list[tuple[int, int | None]] = []
+    for k, order in enumerate(orders):
+        if len(order.windows) > 1 and problem.pair_of(order.id) is None:
+            first.append((k, 0))
+            extra.extend((k, slot) for slot in range(1, len(order.windows)))
+        else:
+            first.append((k, None))
+    return first + extra
 
 
 def _add_breaks(
@@ -704,8 +770,7 @@ def _add_capacities(
     problem: Problem,
     routing: pywrapcp.RoutingModel,
     orders: Sequence[Order],
-    first_order_node: int,
-    n_nodes: int,
+    order_at: Sequence[int],
 ) -> None:
     """One capacity dimension per quantity; load must fit at every point.
 
@@ -716,11 +781,14 @@ def _add_capacities(
     ``pickup - delivery`` at each stop, staying within [0, capacity].
     """
     vehicles = problem.vehicles
+    n_nodes = len(order_at)
     for q in range(len(problem.quantities)):
         deliveries = [0] * n_nodes  # loaded at the depot
         changes = [0] * n_nodes  # load change at the stop
-        for k, order in enumerate(orders):
-            node = first_order_node + k
+        for node, k in enumerate(order_at):
+            if k < 0:
+                continue
+            order = orders[k]
             if not problem.is_paired_delivery(order.id):
                 deliveries[node] = order.delivery[q]
             changes[node] = order.pickup[q] - order.delivery[q]
