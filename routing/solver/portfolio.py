@@ -203,13 +203,21 @@ def solve_portfolio(
     if in_process and exact:
         jobs = jobs[:1]  # one core's worth: seeds only pay off side by side
     children: list[_Child] = []
+    here = jobs if in_process else []
     if not in_process:
         job = (problem, dict(matrices), dict(allowed))
-        # One child per engine side by side, or one running them in turn.
+        # One engine per core side by side, or in turn. The first group runs in
+        # this process, which is idle meanwhile: no start-up delay for it.
         groups = [[j] for j in jobs] if cores >= len(jobs) else [jobs]
-        for group in groups:
+        here = groups[0]
+        for group in groups[1:]:
             children.append(_Child(group, job, until=warm_until, t0=t0))
 
+    results: list[EngineResult] = []
+    if here:
+        results += _run_engines(
+            here, problem, matrices, allowed, until=warm_until, errors=runs, t0=t0
+        )
     search = RoutingSearch(problem, matrices, allowed, options=options)
     if not jobs:
         # No engine applies: OR-Tools' own iterated local search, all the time.
@@ -218,11 +226,6 @@ def solve_portfolio(
             on_progress=on_progress,
         )
         return PortfolioResult(raw, _ordered(runs, options), _stop_reason(raw, budget))
-    results: list[EngineResult] = []
-    if in_process:
-        results += _run_engines(
-            jobs, problem, matrices, allowed, until=warm_until, errors=runs, t0=t0
-        )
     for child in children:
         results += child.collect(errors=runs)
 
