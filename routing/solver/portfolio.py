@@ -275,9 +275,18 @@ def solve_portfolio(
     )
     if raw.objective > best.objective or not raw.has_solution:
         raw = search.solution_of(best)
+    # Both the engines' own routes and their repaired versions: an engine's
+    # routes the full model rejected (breaks it left out, say) may still be the
+    # best plan once timed as plans are timed; the checker decides.
+    raw_routes = [(r.engine, dict(r.sequences), None) for r in results if r.sequences]
     candidates = tuple(
-        (lab.split("#")[0], search.solution_of(st).sequences, None)
-        for lab, st in starts
+        [
+            *(
+                (lab.split("#")[0], search.solution_of(st).sequences, None)
+                for lab, st in starts
+            ),
+            *raw_routes,
+        ]
     )
     stats = dict(raw.stats)
     stats.update(

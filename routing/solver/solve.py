@@ -111,6 +111,7 @@ def solve(
         # Keep the best *checked* plan: OR-Tools' final routes, or an engine's
         # start if, timed as the plan is timed, it is better (the solver's
         # objective and the plan's timing still differ on breaks and waiting).
+        t_choose = time.perf_counter()
         chosen, routes, why = _best_checked(
             problem,
             matrices,
@@ -125,6 +126,7 @@ def solve(
                 replace(e, outcome="plan") if e.engine == chosen else e for e in engines
             )
             stop_reason += f"; {why}"
+        stats["choose_s"] = time.perf_counter() - t_choose
     if has_solution and dropped:
         # Orders the search left out that still fit (it stopped first): insert
         # them, cheapest first, each insertion re-checked (explain.insertable).
