@@ -87,6 +87,12 @@ PATIENCE_MIN_S = 0.2
 PATIENCE_SHARE = 0.25
 """Longest patience, as a share of the time limit."""
 
+POLISH_MAX_ORDERS = 400
+"""Above this many orders, when PyVRP expresses the whole model, OR-Tools reads
+and confirms its routes but does not search from them: on G&H 1000 instances its
+guided local search, given 15 s, returned after 53 s (wall 338 s for a 300-s
+limit) and improved the cost by 0.01 %."""
+
 CHILD_GRACE_S = 1.5
 """A child engine still running this long after its budget is killed."""
 
@@ -179,6 +185,8 @@ def solve_portfolio(
     cores = options.searches
     exact = "pyvrp" in supports and supports["pyvrp"].is_exact
     share = WARM_SHARE_EXACT if exact else WARM_SHARE_RELAXED
+    if exact and n_orders > POLISH_MAX_ORDERS:
+        share = 0.98  # no OR-Tools search follows: only the read and the check
     warm_until = t0 + share * budget
 
     # 1. Warm starts: children first (they run while this process builds the
@@ -266,15 +274,20 @@ def solve_portfolio(
         runs[engine] = replace(runs[engine], outcome="warm_start")
     if on_progress is not None:
         on_progress(best.objective, time.perf_counter() - t0)
-    guided_local_search(search)
-    raw = search.search(
-        time_limit_s=max(0.05, remaining),
-        initial=best,
-        on_progress=on_progress,
-        patience_s=patience_for(n_orders, budget),
-    )
-    if raw.objective > best.objective or not raw.has_solution:
+    if exact and n_orders > POLISH_MAX_ORDERS:
+        # OR-Tools has read and confirmed PyVRP's routes in the full model; its
+        # guided local search is not run: it overran its time limit there.
         raw = search.solution_of(best)
+    else:
+        guided_local_search(search)
+        raw = search.search(
+            time_limit_s=max(0.05, remaining),
+            initial=best,
+            on_progress=on_progress,
+            patience_s=patience_for(n_orders, budget),
+        )
+        if raw.objective > best.objective or not raw.has_solution:
+            raw = search.solution_of(best)
     # Both the engines' own routes and their repaired versions: an engine's
     # routes the full model rejected (breaks it left out, say) may still be the
     # best plan once timed as plans are timed; the checker decides.
@@ -309,7 +322,7 @@ def _stop_reason(raw: RawSolution, budget: float) -> str:
     if raw.status in ("time_limit", "local_optimum_not_reached"):
         return "time limit reached"
     if raw.status == "warm_start":
-        return "time limit reached: the best warm start was kept"
+        return "the best warm start, read and confirmed in the full model, is the plan"
     if raw.stats.get("search_s", 0.0) < 0.9 * budget:
         return "search finished: no move improves the plan"
     return "time limit reached"
