@@ -21,7 +21,6 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
 from routing.errors import SolverError
 from routing.geo.matrix import TravelMatrix
@@ -52,38 +51,6 @@ typical arc worse is accepted with probability 1/e at the start of the search.""
 ILS_FINAL_TEMPERATURE = 0.001
 """Final temperature, in typical arc costs: acceptance is greedy at the end."""
 
-
-@dataclass(frozen=True, slots=True)
-class SearchMember:
-    """One search of the portfolio: settings that differ between members."""
-
-    first_solution: str
-    avg_removed: int
-    max_string: int
-    start_temperature: float
-    extra_operators: tuple[str, ...] = ()
-
-
-PORTFOLIO = (
-    SearchMember(
-        "parallel_cheapest_insertion",
-        ILS_AVG_REMOVED,
-        ILS_MAX_STRING,
-        ILS_START_TEMPERATURE,
-    ),
-    SearchMember("parallel_cheapest_insertion", 12, 10, 2.0),
-    SearchMember("savings", ILS_AVG_REMOVED, ILS_MAX_STRING, ILS_START_TEMPERATURE),
-    SearchMember(
-        "parallel_cheapest_insertion",
-        ILS_AVG_REMOVED,
-        ILS_MAX_STRING,
-        ILS_START_TEMPERATURE,
-        ("use_cross_exchange", "use_relocate_neighbors"),
-    ),
-    SearchMember("parallel_cheapest_insertion", 30, 20, 0.5),
-)
-"""Searches run side by side when several workers are allowed (benchmarks/README:
-member 1 alongside member 0 gave the best pair); member 0 is the single search."""
 
 NO_SOLUTION_LIMIT = 2**62
 """``solution_limit`` meaning "none" (OR-Tools rejects 0)."""
@@ -123,8 +90,6 @@ def solve_routing(
     *,
     options: SolveOptions,
     on_progress: ProgressCallback | None = None,
-    variant: int = 0,
-    initial: Mapping[str, Sequence[str]] | None = None,
 ) -> RawSolution:
     """Build the OR-Tools model for the orders in ``allowed`` and search.
 
@@ -141,18 +106,9 @@ def solve_routing(
         Search settings.
     on_progress
         Optional callback at each accepted solution, with the best objective so far.
-    variant
-        Which member of the search portfolio (`PORTFOLIO`) runs; 0 is the default
-        search, others differ in construction and ruin/acceptance settings.
-    initial
-        Optional starting routes (vehicle id -> order ids), repaired if needed
-        (``RoutingSearch.warm_start``).
     """
-    search = RoutingSearch(problem, matrices, allowed, options=options, variant=variant)
-    start = search.warm_start(initial) if initial else None
-    return search.search(
-        time_limit_s=options.time_limit_s, initial=start, on_progress=on_progress
-    )
+    search = RoutingSearch(problem, matrices, allowed, options=options)
+    return search.search(time_limit_s=options.time_limit_s, on_progress=on_progress)
 
 
 @dataclass(slots=True)
@@ -167,7 +123,6 @@ class WarmStart:
     assignment: object
     objective: int
     dropped: list[str]
-    read_s: float
 
 
 class RoutingSearch:
@@ -176,7 +131,7 @@ class RoutingSearch:
 
     Parameters
     ----------
-    problem, matrices, allowed, options, variant
+    problem, matrices, allowed, options
         As for ``solve_routing``.
     """
 
@@ -187,7 +142,6 @@ class RoutingSearch:
         allowed: Mapping[str, Sequence[int]],
         *,
         options: SolveOptions,
-        variant: int = 0,
     ) -> None:
         t0 = time.perf_counter()
         vehicles = problem.vehicles
@@ -393,7 +347,6 @@ class RoutingSearch:
 
         self.problem = problem
         self.options = options
-        self.variant = variant
         self.routing = routing
         self.manager = manager
         self.orders = orders
@@ -409,9 +362,7 @@ class RoutingSearch:
                     (orders[k].windows[slot], first_order_node + offset)
                 )
         self.typical_arc = typical_arc
-        self.params = _search_parameters(
-            options, typical_arc_cost=typical_arc, variant=variant
-        )
+        self.params = _search_parameters(options, typical_arc_cost=typical_arc)
         self._on_progress: ProgressCallback | None = None
         self._patience_s: float | None = None
         self._n_solutions = 0
@@ -476,9 +427,7 @@ class RoutingSearch:
         return routes
 
     def _read(self, routes: list[list[int]]) -> object | None:
-        assignment: object | None = self.routing.ReadAssignmentFromRoutes(
-            routes, True
-        )
+        assignment: object | None = self.routing.ReadAssignmentFromRoutes(routes, True)
         return assignment
 
     def warm_start(self, sequences: Mapping[str, Sequence[str]]) -> WarmStart | None:
@@ -490,7 +439,6 @@ class RoutingSearch:
         are tried together with their delivery. Returns None when nothing can
         be read (no routes, or even empty routes are rejected).
         """
-        t0 = time.perf_counter()
         routes = self._route_indices(sequences)
         if not any(routes):
             return None
@@ -516,7 +464,6 @@ class RoutingSearch:
             assignment=assignment,
             objective=int(assignment.ObjectiveValue()),  # type: ignore[attr-defined]
             dropped=dropped,
-            read_s=time.perf_counter() - t0,
         )
 
     def _order_id(self, index: int) -> str:
@@ -848,14 +795,12 @@ def _typical_arc_cost(
 
 
 def _search_parameters(
-    options: SolveOptions, *, typical_arc_cost: float = 1.0, variant: int = 0
+    options: SolveOptions, *, typical_arc_cost: float = 1.0
 ) -> object:
-    member = PORTFOLIO[variant % len(PORTFOLIO)]
     params = pywrapcp.DefaultRoutingSearchParameters()
     strategies = routing_enums_pb2.FirstSolutionStrategy
     metas = routing_enums_pb2.LocalSearchMetaheuristic
-    first = member.first_solution if variant else options.first_solution
-    params.first_solution_strategy = getattr(strategies, first.upper())
+    params.first_solution_strategy = getattr(strategies, options.first_solution.upper())
     if options.is_deterministic:
         params.local_search_metaheuristic = metas.GREEDY_DESCENT
     elif _uses_ils(options):
@@ -866,16 +811,14 @@ def _search_parameters(
         params.use_iterated_local_search = True
         ruin = params.iterated_local_search_parameters.ruin_recreate_parameters
         sisr = ruin.ruin_strategies.add().sisr
-        sisr.max_removed_sequence_size = member.max_string
-        sisr.avg_num_removed_visits = member.avg_removed
+        sisr.max_removed_sequence_size = ILS_MAX_STRING
+        sisr.avg_num_removed_visits = ILS_AVG_REMOVED
         sisr.bypass_factor = 0.01
         annealing = (
             params.iterated_local_search_parameters.reference_solution_acceptance_strategy
         ).simulated_annealing
-        annealing.initial_temperature = member.start_temperature * typical_arc_cost
+        annealing.initial_temperature = ILS_START_TEMPERATURE * typical_arc_cost
         annealing.final_temperature = ILS_FINAL_TEMPERATURE * typical_arc_cost
-        for name in member.extra_operators:
-            setattr(params.local_search_operators, name, BOOL_TRUE)
     else:
         params.local_search_metaheuristic = getattr(
             metas, options.metaheuristic.upper()

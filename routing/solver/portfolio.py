@@ -51,7 +51,7 @@ from routing.solver._ortools import (
     guided_local_search,
     solve_routing,
 )
-from routing.solver.engines import EngineResult, Support, get_engine
+from routing.solver.engines import EngineResult, Sequences, Support, get_engine
 from routing.solver.options import SolveOptions
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class PortfolioResult:
     raw: RawSolution
     engines: tuple[EngineRun, ...]
     stop_reason: str
-    candidates: tuple[tuple[str, dict[str, list[str]], None], ...] = ()
+    candidates: tuple[tuple[str, Sequences], ...] = ()
     """Other feasible starts (engine name, routes as read into the full model),
     for the caller to compare as timed plans."""
 
@@ -241,7 +241,6 @@ def solve_portfolio(
     starts: list[tuple[str, WarmStart]] = []
     for result in results:
         start = search.warm_start(result.sequences) if result.sequences else None
-        label = result.engine + (f"#{result.stats.get('seed', 0):g}" if exact else "")
         previous = runs.get(result.engine)
         run = EngineRun(
             engine=result.engine,
@@ -259,17 +258,14 @@ def solve_portfolio(
         ):
             runs[result.engine] = run
         if start is not None:
-            starts.append((label, start))
+            starts.append((result.engine, start))
 
     # 3. Final word: OR-Tools from the best start, in the full objective.
     remaining = deadline - time.perf_counter()
     if not starts:  # every engine failed: OR-Tools alone for the rest
         raw = search.search(time_limit_s=max(0.05, remaining), on_progress=on_progress)
-        stats = dict(raw.stats, warm_start_s=0.0)
-        raw = replace(raw, stats=stats)
         return PortfolioResult(raw, _ordered(runs, options), _stop_reason(raw, budget))
-    label, best = min(starts, key=lambda ls: ls[1].objective)
-    engine = label.split("#")[0]
+    engine, best = min(starts, key=lambda es: es[1].objective)
     if engine in runs:
         runs[engine] = replace(runs[engine], outcome="warm_start")
     if on_progress is not None:
@@ -291,16 +287,12 @@ def solve_portfolio(
     # Both the engines' own routes and their repaired versions: an engine's
     # routes the full model rejected (breaks it left out, say) may still be the
     # best plan once timed as plans are timed; the checker decides.
-    raw_routes = [(r.engine, dict(r.sequences), None) for r in results if r.sequences]
-    candidates = tuple(
-        [
-            *(
-                (lab.split("#")[0], search.solution_of(st).sequences, None)
-                for lab, st in starts
-            ),
-            *raw_routes,
-        ]
-    )
+    candidates: dict[str, tuple[str, Sequences]] = {}
+    for name, sequences in [
+        *((name, search.solution_of(st).sequences) for name, st in starts),
+        *((r.engine, r.sequences) for r in results if r.sequences),
+    ]:
+        candidates.setdefault(repr(sorted(sequences.items())), (name, sequences))
     stats = dict(raw.stats)
     stats.update(
         warm_start_objective=float(best.objective),
@@ -310,7 +302,10 @@ def solve_portfolio(
     )
     raw = replace(raw, stats=stats)
     return PortfolioResult(
-        raw, _ordered(runs, options), _stop_reason(raw, budget), candidates
+        raw,
+        _ordered(runs, options),
+        _stop_reason(raw, budget),
+        tuple(candidates.values()),
     )
 
 

@@ -106,27 +106,25 @@ def solve(
         solver_status, objective, has_solution = "not_needed", 0, True
         stats = {}
     t_extract = time.perf_counter()
-    routes = build_routes(problem, matrices, sequences)
     if pre.allowed and has_solution and result.candidates:
         # Keep the best *checked* plan: OR-Tools' final routes, or an engine's
-        # start if, timed as the plan is timed, it is better (the solver's
-        # objective and the plan's timing still differ on breaks and waiting).
+        # (as found or as repaired) if, timed as the plan is timed, it is better
+        # (the solver's objective and the plan's timing still differ on breaks
+        # and waiting).
         t_choose = time.perf_counter()
         chosen, routes, why = _best_checked(
-            problem,
-            matrices,
-            pre,
-            [("ortools", sequences, routes), *result.candidates],
+            problem, matrices, pre, [("ortools", sequences), *result.candidates]
         )
         if chosen != "ortools":
-            sequences = {r.vehicle_id: list(r.order_ids) for r in routes}
-            served = {oid for seq in sequences.values() for oid in seq}
+            served = {oid for r in routes for oid in r.order_ids}
             dropped = [oid for oid in pre.allowed if oid not in served]
             engines = tuple(
                 replace(e, outcome="plan") if e.engine == chosen else e for e in engines
             )
             stop_reason += f"; {why}"
         stats["choose_s"] = time.perf_counter() - t_choose
+    else:
+        routes = build_routes(problem, matrices, sequences)
     if has_solution and dropped:
         # Orders the search left out that still fit (it stopped first): insert
         # them, cheapest first, each insertion re-checked (explain.insertable).
@@ -194,17 +192,15 @@ def _best_checked(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],
     pre: Precheck,
-    candidates: Sequence[
-        tuple[str, Mapping[str, Sequence[str]], tuple[Route, ...] | None]
-    ],
+    candidates: Sequence[tuple[str, Mapping[str, Sequence[str]]]],
 ) -> tuple[str, tuple[Route, ...], str]:
     """The candidate whose timed plan is best: no checker violation, then fewest
-    required orders left out, then lowest cost (optional orders' penalties in)."""
+    required orders left out, then lowest cost (optional orders' penalties in).
+    The first candidate is the reference the returned text compares with."""
     scored = []
-    for k, (label, sequences, _) in enumerate(candidates):
+    for k, (label, sequences) in enumerate(candidates):
         plan = plan_from_routes(problem, matrices, sequences)
-        routes = plan.routes
-        served = {oid for r in routes for oid in r.order_ids}
+        served = {oid for r in plan.routes for oid in r.order_ids}
         left = [problem.order(oid) for oid in pre.allowed if oid not in served]
         violations = len(check_plan(problem, plan, matrices))
         required_left = sum(1 for o in left if not o.is_optional)
@@ -213,13 +209,13 @@ def _best_checked(
             for o in left
             if o.is_optional
         )
-        scored.append(((violations > 0, required_left, cost, k), label, routes))
-    (flag, left_n, cost, _), label, routes = min(scored, key=lambda s: s[0])
-    final = scored[0][0]
+        scored.append(((violations, required_left, cost, k), label, plan.routes))
+    key, label, routes = min(scored, key=lambda s: (s[0][0] > 0, *s[0][1:]))
+    first = scored[0][0]
     why = (
-        f"{label}'s warm start, timed as the plan, beat OR-Tools' final routes "
-        f"({'no violations' if not flag else 'fewer violations'}, "
-        f"{left_n} required unplanned vs {final[1]}, cost {cost:.2f} vs {final[2]:.2f})"
+        f"{label}'s routes, timed as the plan, beat OR-Tools' final routes "
+        f"({key[0]} vs {first[0]} checker violations, {key[1]} vs {first[1]} "
+        f"required orders unplanned, cost {key[2]:.2f} vs {first[2]:.2f})"
     )
     return label, routes, why
 
