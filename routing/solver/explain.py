@@ -34,7 +34,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -786,32 +786,39 @@ class _Analysis:
         """Least own-slot overrun (branch and bound on the bound)."""
         if case.candidates is None or case.is_late_done:
             return
-        tries = 0
-        for bound, k, pos in case.candidates.slots:
-            if case.best_late is not None and bound >= case.best_late[0]:
-                break
-            if (k, pos) in case.tried:
-                continue
-            if limit is not None and tries >= limit:
-                return
-            tries += 1
-            self._try(case, k, pos)
-        case.is_late_done = True
+        if self._bound_search(
+            case, case.candidates.slots, lambda: case.best_late, limit
+        ):
+            case.is_late_done = True
 
     def search_shift(self, case: _Case, limit: int | None) -> None:
         """Least end-limit overrun (branch and bound on the bound)."""
-        if case.candidates is None:
-            return
+        if case.candidates is not None:
+            self._bound_search(
+                case, case.candidates.shifts, lambda: case.best_shift, limit
+            )
+
+    def _bound_search(
+        self,
+        case: _Case,
+        candidates: Sequence[Candidate],
+        best: Callable[[], tuple[int, ...] | None],
+        limit: int | None,
+    ) -> bool:
+        """Try (bound, vehicle, position) candidates in bound order until the
+        bound cannot beat ``best()``; False if ``limit`` tries ran out first."""
         tries = 0
-        for bound, k, pos in case.candidates.shifts:
-            if case.best_shift is not None and bound >= case.best_shift[0]:
+        for bound, k, pos in candidates:
+            found = best()
+            if found is not None and bound >= found[0]:
                 break
             if (k, pos) in case.tried:
                 continue
             if limit is not None and tries >= limit:
-                return
+                return False
             tries += 1
             self._try(case, k, pos)
+        return True
 
     def search_displaced(self, case: _Case) -> None:
         """A higher-priority order without which this one fits (vehicles in the
