@@ -10,22 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from routing.errors import InvalidProblemError
-from routing.eta import (
+from routing.day.replan import ReplanRequest, VehicleState, check_request
+from routing.day.whatif import (
+    BASE_NAME,
+    Variant,
+    apply_variant,
+    compare,
+    markdown_table,
+    variant_from_dict,
+)
+from routing.domain.errors import InvalidProblemError
+from routing.domain.eta import (
     EtaChange,
     Promise,
     compare_promises,
     notice_text,
     promise_for,
 )
-from routing.io import plan_from_dict, problem_from_dict
-from routing.model import Location, Order, Place, Point, Problem
-from routing.plan import Plan
-from routing.replan import ReplanRequest, VehicleState, check_request
-from routing.solver.whatif import BASE_NAME, compare, markdown_table
-from routing.stoplist import stop_list, to_csv, to_dict, to_html
-from routing.units import format_clock, parse_time_s
-from routing.whatif import Variant, apply_variant, variant_from_dict
+from routing.domain.model import Location, Order, Place, Point, Problem
+from routing.domain.plan import Plan
+from routing.domain.stoplist import stop_list, to_csv, to_dict, to_html
+from routing.domain.units import format_clock, parse_time_s
+from routing.formats import plan_from_dict, problem_from_dict
 
 MapFn = Callable[..., Any]
 
@@ -306,9 +312,9 @@ def run_replan(job: Mapping[str, Any], *, options: Any) -> dict[str, Any]:
     latest promise per order) and ``chain`` (changes before this re-plan).
     """
     from routing.check import check_plan
+    from routing.day.replan import replan
+    from routing.formats import plan_to_dict, problem_to_dict
     from routing.geo.providers import build_travel
-    from routing.io import plan_to_dict, problem_to_dict
-    from routing.solver.replan import replan
 
     problem, request = replan_request(job["problem"], job["request"], job["promises"])
     plan = plan_from_dict(job["plan"])

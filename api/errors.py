@@ -32,7 +32,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.jobs import QueueFull
-from routing.errors import InvalidProblemError, RoutingError
+from routing.domain.errors import InvalidProblemError, RoutingError
 
 logger = logging.getLogger(__name__)
 

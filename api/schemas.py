@@ -1,7 +1,7 @@
 """Request and response bodies (pydantic v2) and the row -> response converters.
 
 Problems travel in the scenario format of ``scenarios/README.md`` and are
-validated by the engine (`routing.io.problem_from_dict`), which names the field and
+validated by the engine (`routing.formats.problem_from_dict`), which names the field and
 the entity of any error; the schema here only says "an object".
 """
 

@@ -21,10 +21,10 @@ from api.errors import ApiError, forbidden, not_found, problem_error
 from api.jobs import JobRunner
 from api.schemas import PlanOut, PlanSummary, job_out, plan_out, plan_summary
 from api.settings import Settings
-from routing.errors import InvalidProblemError
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import Problem
+from routing.formats import problem_from_dict
 from routing.geo.providers import provider_from_settings
-from routing.io import problem_from_dict
-from routing.model import Problem
 
 
 def check_text(value: object, path: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
 from api import domain
-from routing.errors import InvalidProblemError, MatrixError, RoutingError
+from routing.domain.errors import InvalidProblemError, MatrixError, RoutingError
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class _Throttle:
         self.last = -1.0
 
     def __call__(self, objective: int, elapsed_s: float) -> None:
-        from routing.units import COST_SCALE
+        from routing.domain.units import COST_SCALE
 
         now = time.monotonic()
         if now - self.last < PROGRESS_EVERY_S:
@@ -84,8 +84,8 @@ class _Throttle:
 def run_solve(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
     """Solve a problem; the result holds the plan dict and checker findings."""
     from routing.check import check_plan
+    from routing.formats import plan_to_dict, problem_from_dict
     from routing.geo.providers import build_travel
-    from routing.io import plan_to_dict, problem_from_dict
     from routing.solver import solve
 
     problem = problem_from_dict(job["problem"])

@@ -10,7 +10,7 @@ time so that wall times compare:
 - ``vroom`` / ``pyvrp``: the peer *alone*, through its engine adapter
   (``routing.solver.engines``: ``precheck`` gives the allowed orders, the engine
   returns route sequences); the sequences are timed by our scheduler
-  (``routing.solver.schedule.build_routes``) into a Plan.
+  (``routing.domain.timing.build_routes``) into a Plan.
 
 Every plan, ours too, goes through ``routing.check.check_plan``; a plan with
 violations is reported with their count and serves nothing in the comparisons.
@@ -50,17 +50,17 @@ if str(REPO_ROOT) not in sys.path:  # scenarios/ is a folder of the checkout
     sys.path.insert(0, str(REPO_ROOT))
 
 from routing.check import check_plan  # noqa: E402
-from routing.geo.matrix import TravelMatrix, matrix_for  # noqa: E402
-from routing.geo.providers import build_travel  # noqa: E402
-from routing.io import load_problem, problem_from_dict  # noqa: E402
-from routing.model import Objective, Problem  # noqa: E402
-from routing.plan import (  # noqa: E402
+from routing.domain.model import Objective, Problem  # noqa: E402
+from routing.domain.plan import (  # noqa: E402
     Plan,
     Unplanned,
 )
+from routing.domain.timing import plan_from_routes  # noqa: E402
+from routing.formats import load_problem, problem_from_dict  # noqa: E402
+from routing.geo.matrix import TravelMatrix, matrix_for  # noqa: E402
+from routing.geo.providers import build_travel  # noqa: E402
 from routing.solver import SolveOptions, solve  # noqa: E402
 from routing.solver.precheck import precheck  # noqa: E402
-from routing.solver.schedule import plan_from_routes  # noqa: E402
 from scenarios import generate  # noqa: E402
 
 SCENARIOS_DIR = REPO_ROOT / "scenarios"

@@ -41,10 +41,10 @@ if str(REPO_ROOT) not in sys.path:  # scenarios/ is a folder of the checkout
     sys.path.insert(0, str(REPO_ROOT))
 
 from routing.check import check_plan  # noqa: E402
+from routing.domain.model import Order, Problem  # noqa: E402
+from routing.domain.plan import Plan  # noqa: E402
+from routing.formats import load_problem, problem_from_dict  # noqa: E402
 from routing.geo.providers import build_travel  # noqa: E402
-from routing.io import load_problem, problem_from_dict  # noqa: E402
-from routing.model import Order, Problem  # noqa: E402
-from routing.plan import Plan  # noqa: E402
 from routing.solver import SolveOptions, solve  # noqa: E402
 from scenarios import generate  # noqa: E402
 

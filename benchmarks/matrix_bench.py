@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from routing.domain.model import Location
 from routing.geo import Geodesic, Haversine, TravelMatrix
-from routing.model import Location
 
 BOX = (42.40, 42.66, 1.40, 1.78)
 """lat_min, lat_max, lon_min, lon_max: a 30 km x 30 km delivery area (Andorra).

@@ -2,7 +2,7 @@
 check, report.
 
 Every solution, ours or a peer's, becomes one of our ``Plan`` values (peers' route
-sequences are timed with ``routing.solver.schedule.build_routes``), is judged by
+sequences are timed with ``routing.domain.timing.build_routes``), is judged by
 ``routing.check.check_plan`` against the same integer matrix, and has its cost
 recomputed from its routes and that matrix. Protocol: ``benchmarks/README.md``.
 
@@ -43,16 +43,16 @@ if __package__ in (None, "") and str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from routing.instances import (  # noqa: E402
+from routing.domain.model import REQUIRED_PENALTY, Order, Place, Point  # noqa: E402
+from routing.domain.plan import (  # noqa: E402
+    Plan,
+)
+from routing.domain.units import COST_SCALE  # noqa: E402
+from routing.formats.vrplib import (  # noqa: E402
     BenchmarkInstance,
     instance_files,
     read_instance,
 )
-from routing.model import REQUIRED_PENALTY, Order, Place, Point  # noqa: E402
-from routing.plan import (  # noqa: E402
-    Plan,
-)
-from routing.units import COST_SCALE  # noqa: E402
 
 SETS: Mapping[str, tuple[str, ...]] = {
     "solomon": ("solomon/*.vrp",),
@@ -218,7 +218,7 @@ def plan_from_sequences(
     solver
         Its name, for the unplanned reasons.
     """
-    from routing.solver.schedule import plan_from_routes
+    from routing.domain.timing import plan_from_routes
 
     return plan_from_routes(
         instance.problem,
@@ -521,7 +521,7 @@ def run_task(
         Cores the solver may use (see `CORES_PER_TASK`).
     files
         ``{file name: text}`` of the instance and its BKS file
-        (`routing.instances.instance_files`), for workers that do not see
+        (`routing.formats.vrplib.instance_files`), for workers that do not see
         ``path`` (other machines); used only when ``path`` is missing.
     want_trace
         Also return ``"trace"``: ``[(elapsed s, best cost), ...]``.

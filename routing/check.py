@@ -1,7 +1,8 @@
 """Independent plan checker: recomputes a Plan from its Problem and travel matrices.
 
 The checker shares nothing with the solver but the domain values and the cost
-formulas of ``routing.plan`` (``route_costs``, ``lateness_cost``). It never imports
+formulas of ``routing.domain.plan`` (``route_costs``, ``lateness_cost``). It never
+imports
 ``routing.solver``, ``routing.geo`` or OR-Tools, so a bug in the solver's model,
 its scheduler or its extraction of a solution cannot hide itself here.
 
@@ -46,9 +47,9 @@ from typing import Protocol, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.errors import MatrixError
-from routing.model import Order, Problem, Vehicle
-from routing.plan import (
+from routing.domain.errors import MatrixError
+from routing.domain.model import Order, Problem, Vehicle
+from routing.domain.plan import (
     Costs,
     Plan,
     PlanStatus,
@@ -1085,7 +1086,7 @@ def _check_route_sums(
 
 
 _COST_FIELDS = ("fixed", "distance", "time", "lateness")
-"""The components of ``routing.plan.Costs``, each checked on its own."""
+"""The components of ``routing.domain.plan.Costs``, each checked on its own."""
 
 
 def _cost_parts(actual: Costs, expected: Costs) -> Iterator[tuple[str, float, float]]:

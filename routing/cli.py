@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import TextIO
 
 from routing.check import check_plan
-from routing.errors import RoutingError
+from routing.domain.errors import RoutingError
+from routing.domain.model import Problem
+from routing.domain.plan import Plan
+from routing.domain.units import COST_SCALE, format_clock
+from routing.formats import load_plan, load_problem, save_plan
 from routing.geo.providers import build_travel
-from routing.io import load_plan, load_problem, save_plan
-from routing.model import Problem
-from routing.plan import Plan
 from routing.solver import SolveOptions, solve
 from routing.solver.precheck import precheck
-from routing.units import COST_SCALE, format_clock
 
 PROGRESS_AFTER_S = 2.0
 """Show search progress only for solves that last longer than this."""

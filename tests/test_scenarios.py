@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
+from routing.domain.model import Problem
+from routing.domain.plan import Plan, PlanStatus, UnplannedCode
+from routing.domain.units import parse_time_s
+from routing.formats import load_problem
 from routing.geo import TravelMatrix
 from routing.geo.providers import build_travel
-from routing.io import load_problem
-from routing.model import Problem
-from routing.plan import Plan, PlanStatus, UnplannedCode
 from routing.solver import SolveOptions, solve
-from routing.units import parse_time_s
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.json"))
 DELIVERY_DAY = next(

@@ -17,7 +17,7 @@ from api.deps import DbDep, SettingsDep
 from api.errors import ApiError, forbidden, not_found
 from api.schemas import ErrorResponse
 from api.settings import Settings
-from routing.errors import InvalidProblemError
+from routing.domain.errors import InvalidProblemError
 
 logger = logging.getLogger(__name__)
 

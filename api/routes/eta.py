@@ -18,7 +18,7 @@ from api.schemas import (
     NoticeRequest,
     PromiseOut,
 )
-from routing.errors import InvalidProblemError
+from routing.domain.errors import InvalidProblemError
 
 router = APIRouter(prefix="/v1/plans/{plan_id}/orders/{order_id}", tags=["eta"])
 

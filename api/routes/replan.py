@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.jobs import latest_promises
 from api.routes.plans import WaitQuery
 from api.schemas import ErrorResponse, JobOut, PlanOut, ReplanCreate
-from routing.errors import InvalidProblemError
+from routing.domain.errors import InvalidProblemError
 
 router = APIRouter(prefix="/v1/plans/{plan_id}/replan", tags=["replan"])
 

@@ -9,7 +9,7 @@ from api.auth import Reader
 from api.deps import SettingsDep
 from api.errors import problem_error
 from api.schemas import ErrorResponse, Finding, ValidateRequest, ValidateResponse
-from routing.errors import InvalidProblemError
+from routing.domain.errors import InvalidProblemError
 from routing.geo.providers import build_travel
 from routing.solver.precheck import precheck
 

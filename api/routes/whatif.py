@@ -12,7 +12,7 @@ from api.deps import DbDep, RunnerDep, SettingsDep
 from api.errors import ApiError
 from api.routes.plans import WaitQuery
 from api.schemas import ErrorResponse, JobOut, WhatifCreate, WhatifOut
-from routing.errors import InvalidProblemError
+from routing.domain.errors import InvalidProblemError
 
 router = APIRouter(prefix="/v1/whatif", tags=["whatif"])
 

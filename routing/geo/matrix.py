@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from routing.errors import MatrixError
+from routing.domain.errors import MatrixError
 
 
 def _as_matrix(values: ArrayLike, name: str) -> NDArray[np.int64]:

@@ -13,9 +13,9 @@ import numpy as np
 from geopy.distance import geodesic
 from numpy.typing import NDArray
 
-from routing.errors import InvalidProblemError, MatrixError
+from routing.domain.errors import InvalidProblemError, MatrixError
+from routing.domain.model import Location, Place, Point, Problem
 from routing.geo.matrix import TravelMatrix
-from routing.model import Location, Place, Point, Problem
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.errors import InvalidProblemError, MatrixError
+from routing.domain.errors import InvalidProblemError, MatrixError
+from routing.domain.model import Place
 from routing.geo.matrix import TravelMatrix
 from routing.geo.providers import _geographic, _haversine_m
-from routing.model import Place
 
 logger = logging.getLogger(__name__)
 

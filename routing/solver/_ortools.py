@@ -22,12 +22,12 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing.errors import SolverError
+from routing.domain.errors import SolverError
+from routing.domain.model import Order, Problem, TimeWindow, Vehicle
+from routing.domain.timing import build_route
+from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelMatrix
-from routing.model import Order, Problem, TimeWindow, Vehicle
 from routing.solver.options import SolveOptions
-from routing.solver.schedule import build_route
-from routing.units import COST_SCALE
 
 logger = logging.getLogger(__name__)
 

@@ -41,10 +41,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from routing.check import check_plan
+from routing.domain.model import Order, Problem, Vehicle
+from routing.domain.plan import (
+    Plan,
+    PlanStatus,
+    Route,
+    Unplanned,
+    UnplannedCode,
+    summarize,
+)
+from routing.domain.timing import build_route, latest_end, service_start
 from routing.geo.matrix import TravelMatrix
-from routing.model import Order, Problem, Vehicle
-from routing.plan import Plan, PlanStatus, Route, Unplanned, UnplannedCode, summarize
-from routing.solver.schedule import build_route, latest_end, service_start
 
 MAX_EXPLAIN_S = 5.0
 """Time budget for all explanations when the caller gives no deadline; orders not

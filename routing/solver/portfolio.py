@@ -40,9 +40,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from routing.domain.model import Problem
+from routing.domain.plan import EngineRun
 from routing.geo.matrix import TravelMatrix
-from routing.model import Problem
-from routing.plan import EngineRun
 from routing.solver._ortools import (
     ProgressCallback,
     RawSolution,

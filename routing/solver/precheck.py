@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from routing.domain.model import Order, Problem, Vehicle
+from routing.domain.plan import Unplanned, UnplannedCode
+from routing.domain.units import format_clock
 from routing.geo.matrix import TravelMatrix
-from routing.model import Order, Problem, Vehicle
-from routing.plan import Unplanned, UnplannedCode
-from routing.units import format_clock
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from routing.check import check_plan
-from routing.errors import MatrixError
-from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
-from routing.model import Problem
-from routing.plan import (
+from routing.domain.errors import MatrixError
+from routing.domain.model import Problem
+from routing.domain.plan import (
     EngineRun,
     Plan,
     PlanStatus,
@@ -20,12 +19,13 @@ from routing.plan import (
     UnplannedCode,
     summarize,
 )
+from routing.domain.timing import build_routes, plan_from_routes
+from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.solver._ortools import ProgressCallback
 from routing.solver.explain import explain_unplanned, insertable
 from routing.solver.options import SolveOptions
 from routing.solver.portfolio import solve_portfolio
 from routing.solver.precheck import Precheck, precheck
-from routing.solver.schedule import build_routes, plan_from_routes
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from routing.check import check_plan
+from routing.formats import plan_from_dict, problem_from_dict
 from routing.geo import build_travel
-from routing.io import plan_from_dict, problem_from_dict
 from tests.api.conftest import Service, tutorial
 
 

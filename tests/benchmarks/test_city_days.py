@@ -16,7 +16,7 @@ if str(REPO_ROOT) not in sys.path:  # benchmarks/ and scenarios/ are not install
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks import city_days as bench  # noqa: E402
-from routing.io import load_problem, problem_from_dict  # noqa: E402
+from routing.formats import load_problem, problem_from_dict  # noqa: E402
 from scenarios.generate import city_day  # noqa: E402
 
 

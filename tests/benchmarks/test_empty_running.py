@@ -11,8 +11,8 @@ if str(REPO_ROOT) not in sys.path:  # benchmarks/ and scenarios/ are not install
 
 from benchmarks import empty_running as bench  # noqa: E402
 from routing.check import check_plan  # noqa: E402
+from routing.formats import load_problem  # noqa: E402
 from routing.geo.providers import build_travel  # noqa: E402
-from routing.io import load_problem  # noqa: E402
 from scenarios.generate import DeliveryMix  # noqa: E402
 
 TINY_MIX = DeliveryMix(

@@ -163,7 +163,7 @@ def test_li_lim_instance_gives_a_feasible_row_with_vehicle_columns(
 def test_li_lim_task_reads_shipped_files_with_the_bks_table(li_lim: Path) -> None:
     """A worker without the path gets the instance and bks.csv texts, and finds
     the BKS vehicles and distance in them."""
-    from routing.instances import instance_files
+    from routing.formats.vrplib import instance_files
 
     path = li_lim / "instances" / "lc101.txt"
     files = {f.name: f.read_text() for f in instance_files(path)}

@@ -20,8 +20,8 @@ from routing.check import (
     assert_plan_ok,
     check_plan,
 )
-from routing.errors import MatrixError
-from routing.model import (
+from routing.domain.errors import MatrixError
+from routing.domain.model import (
     Break,
     Depot,
     Order,
@@ -32,7 +32,7 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import (
+from routing.domain.plan import (
     Plan,
     PlanStatus,
     Route,

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from routing.domain.model import Problem
 from routing.geo.matrix import TravelMatrix
-from routing.model import Problem
 
 Sequences = dict[str, list[str]]
 """Vehicle id -> order ids in visiting order (vehicles with no stops left out)."""

@@ -25,7 +25,7 @@ How the model maps
   orders) gets its own PyVRP profile whose travel time into a forbidden order is
   longer than the horizon, so a route using it always has time warp and is never
   PyVRP's (feasible) best solution. Returned routes are filtered again anyway.
-- Costs are those of ``_ortools.py`` in ``routing.units.COST_SCALE`` units (one
+- Costs are those of ``_ortools.py`` in ``routing.domain.units.COST_SCALE`` units (one
   unit per meter for a vehicle with nothing priced), divided by their greatest
   common divisor so that PyVRP sees small integers (a benchmark's 1 per km
   becomes 1 per matrix unit, PyVRP's own setting); ``EngineResult.cost`` is
@@ -111,11 +111,11 @@ from pyvrp.search import (
 )
 from pyvrp.stop import MultipleCriteria
 
+from routing.domain.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
+from routing.domain.timing import build_route, latest_end
+from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelMatrix
-from routing.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
 from routing.solver.engines.base import EngineResult, Sequences, Support
-from routing.solver.schedule import build_route, latest_end
-from routing.units import COST_SCALE
 
 logger = logging.getLogger(__name__)
 

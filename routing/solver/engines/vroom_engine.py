@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from routing.domain.model import Break, Order, Problem, Vehicle
+from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelMatrix
-from routing.model import Break, Order, Problem, Vehicle
 from routing.solver.engines.base import EngineResult, Sequences, Support
-from routing.units import COST_SCALE
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from routing.errors import MatrixError
+from routing.domain.errors import MatrixError
 from routing.geo.matrix import TravelMatrix, matrix_for
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from routing.errors import InvalidProblemError, MatrixError
+from routing.domain.errors import InvalidProblemError, MatrixError
+from routing.domain.model import Depot, Location, Order, Place, Point, Problem, Vehicle
 from routing.geo import (
     Euclidean,
     ExplicitMatrix,
@@ -22,7 +23,6 @@ from routing.geo import (
     matrix_for,
     provider_from_settings,
 )
-from routing.model import Depot, Location, Order, Place, Point, Problem, Vehicle
 
 ANDORRA = (
     Location(42.4965, 1.4995),  # Andorra la Vella

@@ -9,9 +9,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from routing.errors import InvalidProblemError, MatrixError
+from routing.domain.errors import InvalidProblemError, MatrixError
+from routing.domain.model import Location, Point
 from routing.geo import MatrixProvider, RoadGraphProvider
-from routing.model import Location, Point
 
 COORDS = {
     "A": (42.500, 1.500),

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.geo import Euclidean, TravelMatrix
-from routing.model import (
+from routing.domain.model import (
     Break,
     Depot,
     Objective,
@@ -24,7 +23,8 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, Route, UnplannedCode, Visit
+from routing.domain.plan import Plan, PlanStatus, Route, UnplannedCode, Visit
+from routing.geo import Euclidean, TravelMatrix
 from routing.solver import SolveOptions, solve
 
 FAST = SolveOptions(time_limit_s=1, is_deterministic=True)

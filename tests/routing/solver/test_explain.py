@@ -21,9 +21,7 @@ from pathlib import Path
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.geo import Euclidean
-from routing.geo.matrix import TravelMatrix
-from routing.model import (
+from routing.domain.model import (
     Break,
     Depot,
     Order,
@@ -34,11 +32,20 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, Route, Unplanned, UnplannedCode, summarize
+from routing.domain.plan import (
+    Plan,
+    PlanStatus,
+    Route,
+    Unplanned,
+    UnplannedCode,
+    summarize,
+)
+from routing.domain.timing import build_route, build_routes
+from routing.geo import Euclidean
+from routing.geo.matrix import TravelMatrix
 from routing.solver import SolveOptions, solve
 from routing.solver.explain import _faults, explain_unplanned, insertable
 from routing.solver.precheck import precheck
-from routing.solver.schedule import build_route, build_routes
 
 FAST = SolveOptions(time_limit_s=1, is_deterministic=True)
 

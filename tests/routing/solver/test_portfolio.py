@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
+from routing.domain.model import Problem
+from routing.domain.plan import Plan
+from routing.domain.timing import build_routes
+from routing.formats import load_problem, problem_from_dict
 from routing.geo.matrix import matrix_for
 from routing.geo.providers import build_travel
-from routing.io import load_problem, problem_from_dict
-from routing.model import Problem
-from routing.plan import Plan
 from routing.solver import SolveOptions, solve
 from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
-from routing.solver.schedule import build_routes
 
 REPO = Path(__file__).resolve().parents[3]
 

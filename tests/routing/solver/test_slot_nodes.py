@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from routing.check import check_plan
+from routing.domain.model import Depot, Order, Pair, Point, Problem, TimeWindow, Vehicle
 from routing.geo.matrix import TravelMatrix
-from routing.model import Depot, Order, Pair, Point, Problem, TimeWindow, Vehicle
 from routing.solver import SolveOptions, solve
 from routing.solver._ortools import RoutingSearch
 from routing.solver.precheck import precheck

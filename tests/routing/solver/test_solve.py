@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from routing.check import check_plan
-from routing.errors import MatrixError
-from routing.geo.matrix import TravelMatrix
-from routing.model import (
+from routing.domain.errors import MatrixError
+from routing.domain.model import (
     Depot,
     Objective,
     Order,
@@ -17,7 +16,8 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, UnplannedCode
+from routing.domain.plan import Plan, PlanStatus, UnplannedCode
+from routing.geo.matrix import TravelMatrix
 from routing.solver import SolveOptions, solve
 
 FAST = SolveOptions(time_limit_s=5, is_deterministic=True)

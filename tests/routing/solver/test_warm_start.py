@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from routing.check import check_plan
+from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.domain.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.domain.timing import build_routes
 from routing.geo.matrix import TravelMatrix
-from routing.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
-from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
 from routing.solver import SolveOptions
 from routing.solver._ortools import RoutingSearch, guided_local_search
 from routing.solver.precheck import precheck
-from routing.solver.schedule import build_routes
 
 OPTIONS = SolveOptions(time_limit_s=2, workers=1)
 

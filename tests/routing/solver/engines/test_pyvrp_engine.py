@@ -9,10 +9,7 @@ import numpy as np
 import pytest
 
 from routing.check import check_plan
-from routing.geo.matrix import TravelMatrix
-from routing.geo.providers import build_travel
-from routing.io import load_problem
-from routing.model import (
+from routing.domain.model import (
     Depot,
     Order,
     Pair,
@@ -21,12 +18,15 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan
+from routing.domain.plan import Plan
+from routing.domain.timing import plan_from_routes
+from routing.domain.units import COST_SCALE
+from routing.formats import load_problem
+from routing.geo.matrix import TravelMatrix
+from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import PyVRPEngine
 from routing.solver.precheck import precheck
-from routing.solver.schedule import plan_from_routes
-from routing.units import COST_SCALE
 
 pytest.importorskip("pyvrp", reason="pyvrp is not installed")
 
@@ -129,7 +129,7 @@ def test_cost_is_in_ortools_objective_units() -> None:
 def test_solomon_c101_is_exact_and_near_bks(instances_dir: Path) -> None:
     """On Solomon C101 PyVRP solves our exact model: feasible per the checker and
     within 5 % of the best-known distance after 1 s."""
-    from routing.instances import read_instance
+    from routing.formats.vrplib import read_instance
 
     instance = read_instance(instances_dir / "solomon" / "C101.vrp")
     problem = instance.problem

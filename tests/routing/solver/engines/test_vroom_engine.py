@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from routing.check import check_plan
+from routing.domain.model import Depot, Order, Pair, Point, Problem, TimeWindow, Vehicle
+from routing.domain.plan import Plan
+from routing.domain.timing import plan_from_routes
+from routing.formats import load_problem
+from routing.formats.vrplib import read_instance
 from routing.geo.matrix import TravelMatrix, matrix_for
 from routing.geo.providers import build_travel
-from routing.instances import read_instance
-from routing.io import load_problem
-from routing.model import Depot, Order, Pair, Point, Problem, TimeWindow, Vehicle
-from routing.plan import Plan
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.vroom_engine import VroomEngine
 from routing.solver.precheck import precheck
-from routing.solver.schedule import plan_from_routes
 
 pytest.importorskip("vroom", reason="pyvroom is not installed")
 

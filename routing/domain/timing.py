@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from routing.geo.matrix import TravelMatrix
-from routing.model import Break, Order, Problem, Vehicle
-from routing.plan import (
+from routing.domain.model import Break, Order, Problem, Vehicle
+from routing.domain.plan import (
     Plan,
     PlanStatus,
     Route,
@@ -34,6 +34,9 @@ from routing.plan import (
     route_costs,
     summarize,
 )
+
+if TYPE_CHECKING:  # the domain does not depend on the geo layer at run time
+    from routing.geo.matrix import TravelMatrix
 
 MAX_RIDE_PASSES = 4
 """Re-timing passes that push pickups later to respect pairs' ride limits."""

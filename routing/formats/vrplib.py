@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.errors import InvalidProblemError
-from routing.model import (
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import (
     REQUIRED_PENALTY,
     Depot,
     Objective,
@@ -47,7 +47,7 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan
+from routing.domain.plan import Plan
 
 if TYPE_CHECKING:
     from routing.geo.matrix import TravelMatrix
@@ -127,7 +127,7 @@ EXACT = Convention(
 """Multi-depot VRPTW BKS (PyVRP ``round_func="exact"``): distance
 ``round(1000 d) / 1000``; the ``.sol`` cost is in thousandths. Distances are kept
 at that resolution so the BKS cost is reproduced exactly. Times are scaled by 100
-only: by 1000 the 1000-unit horizon would exceed ``routing.units.MAX_HORIZON_S``.
+only: by 1000 the 1000-unit horizon would exceed ``routing.domain.units.MAX_HORIZON_S``.
 Travel time is ``round(100 d)``, within 0.005 of the BKS's own value per arc."""
 
 
@@ -138,7 +138,7 @@ LI_LIM = Convention(
 equal to distance. Distances are kept as ``round(1000 d)``, so a route of about
 100 arcs is within 0.05 (in practice 0.01) of its real-valued length; the 56 BKS
 distances are reproduced within 0.007. Times are scaled by 100 only: the
-``lc2`` horizon (3390) times 1000 would exceed ``routing.units.MAX_HORIZON_S``.
+``lc2`` horizon (3390) times 1000 would exceed ``routing.domain.units.MAX_HORIZON_S``.
 Travel time is ``round(100 d)``; under it all 56 BKS routes keep their windows
 (the tightest stops, in lrc102 and lrc208, start exactly at their due time; a
 test checks them). The BKS table is in instance units."""
@@ -223,7 +223,7 @@ class BenchmarkInstance:
         costs are taken off: the vehicle cost exceeds any total distance, so the
         number of vehicles is the integer part of objective / vehicle cost.
         """
-        from routing.units import COST_SCALE
+        from routing.domain.units import COST_SCALE
 
         if self.vehicle_cost > 0:
             weight = self.problem.objective.fixed_cost

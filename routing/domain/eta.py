@@ -14,10 +14,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from routing.errors import InvalidProblemError
-from routing.model import Problem, TimeWindow
-from routing.plan import Plan, Route, Visit
-from routing.units import format_clock
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import Problem, TimeWindow
+from routing.domain.plan import Plan, Route, Visit
+from routing.domain.units import format_clock
 
 logger = logging.getLogger(__name__)
 

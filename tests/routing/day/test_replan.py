@@ -1,5 +1,5 @@
 """Tests of re-planning during the day: the rest-of-day problem
-(`routing.replan.replan_problem`) and its solve (`routing.solver.replan.replan`).
+(`routing.day.replan.replan_problem`) and its solve (`routing.day.replan.replan`).
 
 The morning plans are built from fixed sequences with the scheduler, so the
 starting point is known; the re-plans are solved (deterministic, tiny). Days are
@@ -15,10 +15,18 @@ from functools import partial
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.errors import InvalidProblemError
-from routing.eta import Promise, compare_promises, promises
-from routing.geo import Euclidean, build_travel
-from routing.model import (
+from routing.day.replan import (
+    AT_DEPOT_SKILL,
+    ReplanRequest,
+    ReplanResult,
+    VehicleState,
+    on_board_skill,
+    replan,
+    replan_problem,
+)
+from routing.domain.errors import InvalidProblemError
+from routing.domain.eta import Promise, compare_promises, promises
+from routing.domain.model import (
     Break,
     Depot,
     Order,
@@ -28,17 +36,10 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
-from routing.replan import (
-    AT_DEPOT_SKILL,
-    ReplanRequest,
-    VehicleState,
-    on_board_skill,
-    replan_problem,
-)
+from routing.domain.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.domain.timing import build_route
+from routing.geo import Euclidean, build_travel
 from routing.solver import SolveOptions
-from routing.solver.replan import ReplanResult, replan
-from routing.solver.schedule import build_route
 
 H = 3600
 M = 60

@@ -15,11 +15,11 @@ import io
 import logging
 from dataclasses import dataclass
 
-from routing.errors import InvalidProblemError
-from routing.eta import DEFAULT_CALL_AHEAD_S, call_ahead_time
-from routing.model import Location, Order, Place, Problem
-from routing.plan import Plan, Route, RouteBreak, Visit
-from routing.units import format_clock
+from routing.domain.errors import InvalidProblemError
+from routing.domain.eta import DEFAULT_CALL_AHEAD_S, call_ahead_time
+from routing.domain.model import Location, Order, Place, Problem
+from routing.domain.plan import Plan, Route, RouteBreak, Visit
+from routing.domain.units import format_clock
 
 logger = logging.getLogger(__name__)
 

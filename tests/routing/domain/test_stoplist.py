@@ -17,10 +17,8 @@ from dataclasses import replace
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.errors import InvalidProblemError
-from routing.geo import Euclidean, Haversine
-from routing.geo.matrix import TravelMatrix
-from routing.model import (
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import (
     Break,
     Depot,
     Location,
@@ -30,9 +28,11 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, summarize
-from routing.solver.schedule import build_route
-from routing.stoplist import StopList, stop_list, to_csv, to_dict, to_html
+from routing.domain.plan import Plan, PlanStatus, summarize
+from routing.domain.stoplist import StopList, stop_list, to_csv, to_dict, to_html
+from routing.domain.timing import build_route
+from routing.geo import Euclidean, Haversine
+from routing.geo.matrix import TravelMatrix
 
 H = 3600
 M = 60

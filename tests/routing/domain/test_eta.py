@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.errors import InvalidProblemError
-from routing.eta import (
+from routing.domain.errors import InvalidProblemError
+from routing.domain.eta import (
     EtaChange,
     Promise,
     compare_promises,
@@ -20,10 +20,10 @@ from routing.eta import (
     promise_for,
     promises,
 )
+from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.domain.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
+from routing.domain.timing import build_route
 from routing.geo import Euclidean, TravelMatrix
-from routing.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
-from routing.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
-from routing.solver.schedule import build_route
 
 H = 3600
 M = 60

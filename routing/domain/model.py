@@ -15,8 +15,8 @@ from itertools import pairwise
 from numbers import Real
 from types import MappingProxyType
 
-from routing.errors import InvalidProblemError
-from routing.units import MAX_HORIZON_S, SECONDS_PER_DAY
+from routing.domain.errors import InvalidProblemError
+from routing.domain.units import MAX_HORIZON_S, SECONDS_PER_DAY
 
 MAX_QUANTITY = 2**31 - 1
 """Largest capacity or demand value: sums over a route stay far from int64 limits."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.geo import Euclidean, TravelMatrix
-from routing.model import (
+from routing.domain.model import (
     Break,
     Depot,
     Order,
@@ -23,8 +22,9 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import Plan, PlanStatus, Route, RouteBreak, Visit, summarize
-from routing.solver.schedule import build_route
+from routing.domain.plan import Plan, PlanStatus, Route, RouteBreak, Visit, summarize
+from routing.domain.timing import build_route
+from routing.geo import Euclidean, TravelMatrix
 
 
 def _order(oid: str, x: float, y: float = 0.0, **kw: object) -> Order:

@@ -32,7 +32,7 @@ def parse_time_s(value: object, *, path: str = "", entity_id: str | None = None)
     InvalidProblemError
         If the value is neither a clock string nor a non-negative number.
     """
-    from routing.errors import InvalidProblemError
+    from routing.domain.errors import InvalidProblemError
 
     if isinstance(value, bool):
         raise InvalidProblemError(

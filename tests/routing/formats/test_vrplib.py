@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 from routing.check import check_plan
-from routing.errors import InvalidProblemError
-from routing.instances import (
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import Pair, TimeWindow
+from routing.domain.plan import Plan, PlanStatus, summarize
+from routing.domain.timing import build_routes
+from routing.formats.vrplib import (
     DIMACS,
     EXACT,
     LI_LIM,
@@ -26,14 +29,11 @@ from routing.instances import (
     read_routes,
     read_vrplib,
 )
-from routing.model import Pair, TimeWindow
-from routing.plan import Plan, PlanStatus, summarize
 from routing.solver import SolveOptions, solve
-from routing.solver.schedule import build_routes
 
 pytest.importorskip("vrplib", reason="vrplib (dev extra) is not installed")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 INSTANCES = Path(
     os.environ.get("ROUTING_INSTANCES", REPO_ROOT.parent / "shared" / "instances")
 )
@@ -220,7 +220,7 @@ def test_li_lim_vehicle_cost_exceeds_any_total_distance(li_lim_dir: Path) -> Non
 
 def test_li_lim_cost_of_objective_removes_the_vehicle_costs(li_lim_dir: Path) -> None:
     """An objective of 10 vehicles plus 828.937 distance converts to 828.937."""
-    from routing.units import COST_SCALE
+    from routing.domain.units import COST_SCALE
 
     instance = read_li_lim(li_lim_dir / "instances" / "lc101.txt")
     objective = 10 * round(instance.vehicle_cost * COST_SCALE) + 828_937 * 100

@@ -15,12 +15,11 @@ from functools import partial
 
 import pytest
 
-from routing.errors import InvalidProblemError
+from routing.day.whatif import KPI_KEYS, Variant, compare, markdown_table, solve_variant
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
 from routing.geo import Euclidean, build_travel
-from routing.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
 from routing.solver import SolveOptions
-from routing.solver.whatif import compare, markdown_table, solve_variant
-from routing.whatif import KPI_KEYS, Variant
 
 H = 3600
 FAST = SolveOptions(time_limit_s=1, is_deterministic=True)
@@ -175,8 +174,8 @@ def test_bad_variants_fail_before_any_solve() -> None:
 
 def test_solve_variant_takes_builtins() -> None:
     """The worker function accepts dicts only (options included)."""
-    from routing.io import problem_to_dict
-    from routing.whatif import variant_to_dict
+    from routing.day.whatif import variant_to_dict
+    from routing.formats import problem_to_dict
 
     row = solve_variant(
         problem_to_dict(_tight_slots()),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from routing.units import COST_SCALE
+from routing.domain.units import COST_SCALE
 
 
 class PlanStatus(StrEnum):
@@ -239,7 +239,7 @@ class EngineRun:
 
     @property
     def cost(self) -> float | None:
-        """The objective in money (``routing.units.COST_SCALE`` units per 1)."""
+        """The objective in money (``routing.domain.units.COST_SCALE`` units per 1)."""
         return None if self.objective is None else self.objective / COST_SCALE
 
 

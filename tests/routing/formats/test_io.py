@@ -1,4 +1,4 @@
-"""Tests for routing.io: scenario JSON <-> Problem and Plan <-> JSON."""
+"""Tests for routing.formats: scenario JSON <-> Problem and Plan <-> JSON."""
 
 from __future__ import annotations
 
@@ -14,18 +14,9 @@ from typing import Any
 
 import pytest
 
-import routing.io
-from routing.errors import InvalidProblemError
-from routing.io import (
-    load_plan,
-    load_problem,
-    plan_from_dict,
-    plan_to_dict,
-    problem_from_dict,
-    problem_to_dict,
-    save_plan,
-)
-from routing.model import (
+import routing.formats.scenario
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import (
     ALL_DAY,
     OBJECTIVE_FIELDS,
     Break,
@@ -39,7 +30,7 @@ from routing.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.plan import (
+from routing.domain.plan import (
     Costs,
     EngineRun,
     Plan,
@@ -51,10 +42,19 @@ from routing.plan import (
     Visit,
     summarize,
 )
+from routing.formats import (
+    load_plan,
+    load_problem,
+    plan_from_dict,
+    plan_to_dict,
+    problem_from_dict,
+    problem_to_dict,
+    save_plan,
+)
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 SMALL = DATA / "small_valid.json"
-README = Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
+README = Path(__file__).resolve().parents[3] / "scenarios" / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -1097,14 +1097,14 @@ def _readme_section(title: str) -> str:
 @pytest.mark.parametrize(
     ("title", "known"),
     [
-        ("Top level", routing.io._TOP_KEYS),
-        ("Objective", routing.io._OBJECTIVE_KEYS),
-        ("Tier", routing.io._TIER_KEYS),
-        ("Pair", routing.io._PAIR_KEYS),
-        ("Depot", routing.io._DEPOT_KEYS),
-        ("Vehicle", routing.io._VEHICLE_KEYS),
-        ("Break (in a vehicle's `breaks`)", routing.io._BREAK_KEYS),
-        ("Order", routing.io._ORDER_KEYS),
+        ("Top level", routing.formats.scenario._TOP_KEYS),
+        ("Objective", routing.formats.scenario._OBJECTIVE_KEYS),
+        ("Tier", routing.formats.scenario._TIER_KEYS),
+        ("Pair", routing.formats.scenario._PAIR_KEYS),
+        ("Depot", routing.formats.scenario._DEPOT_KEYS),
+        ("Vehicle", routing.formats.scenario._VEHICLE_KEYS),
+        ("Break (in a vehicle's `breaks`)", routing.formats.scenario._BREAK_KEYS),
+        ("Order", routing.formats.scenario._ORDER_KEYS),
     ],
 )
 def test_readme_tables_list_every_key(title: str, known: tuple[str, ...]) -> None:

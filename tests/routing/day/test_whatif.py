@@ -6,12 +6,7 @@ from __future__ import annotations
 import pytest
 
 from routing.check import assert_plan_ok
-from routing.errors import InvalidProblemError
-from routing.geo import Euclidean
-from routing.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
-from routing.plan import Plan, PlanStatus, summarize
-from routing.solver.schedule import build_route
-from routing.whatif import (
+from routing.day.whatif import (
     KPI_KEYS,
     Variant,
     apply_variant,
@@ -19,6 +14,11 @@ from routing.whatif import (
     variant_from_dict,
     variant_to_dict,
 )
+from routing.domain.errors import InvalidProblemError
+from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.domain.plan import Plan, PlanStatus, summarize
+from routing.domain.timing import build_route
+from routing.geo import Euclidean
 
 H = 3600
 
