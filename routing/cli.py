@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import TextIO
 
 from routing.check import check_plan
+from routing.day.whatif import unplanned_cost
 from routing.domain.errors import RoutingError
-from routing.domain.model import Problem
+from routing.domain.model import REQUIRED_PENALTY, Problem
 from routing.domain.plan import Plan
 from routing.domain.units import COST_SCALE, format_clock
 from routing.formats import load_plan, load_problem, save_plan
@@ -22,6 +24,11 @@ from routing.solver.precheck import precheck
 
 PROGRESS_AFTER_S = 2.0
 """Show search progress only for solves that last longer than this."""
+
+LIST_LIMIT = 50
+"""Late and unplanned orders listed by id in a summary; past this many the list
+stops with how many it leaves out (the plan file has them all): a dispatcher reads
+the list, and a thousand lines would hide the rest of the summary."""
 
 
 class _Progress:
@@ -51,9 +58,22 @@ class _Progress:
             self.stream.write("\n")
 
 
-def format_summary(problem: Problem, plan: Plan) -> str:
-    """A readable summary of a plan: one line per vehicle, the day's KPIs, then
-    the unplanned orders with their reasons."""
+def format_summary(
+    problem: Problem, plan: Plan, *, more_hint: str = "see the plan file"
+) -> str:
+    """A readable summary of a plan: one line per vehicle, the day's KPIs and
+    costs (with the unplanned orders' penalty), the late orders and the unplanned
+    orders by id, then how the search went.
+
+    Parameters
+    ----------
+    problem
+        The day the plan is for.
+    plan
+        The plan.
+    more_hint
+        Where to find the orders a list leaves out (past `LIST_LIMIT`).
+    """
     lines = [
         f"{problem.name or 'plan'}: {plan.status.value} "
         f"({plan.totals.orders_planned} of {len(problem.orders)} orders planned, "
@@ -93,6 +113,26 @@ def format_summary(problem: Problem, plan: Plan) -> str:
         f"cost: fixed {c.fixed:.2f} + distance {c.distance:.2f} + time "
         f"{c.time:.2f} + lateness {c.lateness:.2f} = {c.total:.2f}",
     ]
+    if plan.unplanned:
+        penalty = _penalty(problem, plan)
+        known = {o.id: o for o in problem.orders}
+        required = sum(
+            1
+            for u in plan.unplanned
+            if u.order_id in known and not known[u.order_id].is_optional
+        )
+        how = (
+            f" ({required} required, at {REQUIRED_PENALTY:,.0f} each, doubled per "
+            "priority step)"
+            if required
+            else ""
+        )
+        lines.append(
+            f"unplanned: {len(plan.unplanned)} order(s), penalty {penalty:,.2f}"
+            f"{how}; total with penalty {t.cost + penalty:,.2f}"
+        )
+    lines += _late_lines(problem, plan, more_hint=more_hint)
+    lines += _unplanned_lines(plan, more_hint=more_hint)
     if plan.stop_reason or plan.engines:
         lines += ["", f"search: {plan.stop_reason or plan.solver_status}"]
         for run in plan.engines:
@@ -106,12 +146,89 @@ def format_summary(problem: Problem, plan: Plan) -> str:
             if run.reason:
                 what += f": {run.reason}"
             lines.append(what)
-    if plan.unplanned:
-        lines += ["", f"unplanned orders ({len(plan.unplanned)}):"]
-        lines += [
-            f"  {u.order_id}: {u.reason} [{u.code.value}]" for u in plan.unplanned
-        ]
     return "\n".join(lines)
+
+
+def _penalty(problem: Problem, plan: Plan) -> float:
+    """The unplanned orders' penalty, priced as the what-if rows price it; an id
+    the problem does not know (a plan file for another day) costs nothing."""
+    known = {o.id: o for o in problem.orders}
+    return sum(
+        unplanned_cost(problem, known[u.order_id])
+        for u in plan.unplanned
+        if u.order_id in known
+    )
+
+
+def _more(total: int, *, more_hint: str) -> list[str]:
+    """The line saying how many a list capped at `LIST_LIMIT` leaves out."""
+    if total <= LIST_LIMIT:
+        return []
+    return [f"  ... {total - LIST_LIMIT} more ({more_hint})"]
+
+
+def _slot(problem: Problem, order_id: str) -> str:
+    """The slot a late visit overran: lateness counts from the end of the
+    order's last slot (``routing.domain.timing.service_start``)."""
+    try:
+        windows = problem.order(order_id).windows
+    except KeyError:  # a plan file for another day; the checker says so
+        return "?"
+    if not windows:
+        return "-"
+    last = windows[-1]
+    return f"{_hhmm(last.start_s)}-{_hhmm(last.end_s)}"
+
+
+def _late_lines(problem: Problem, plan: Plan, *, more_hint: str) -> list[str]:
+    """The late visits by id: vehicle, minutes late (rounded up: 20 s late is
+    not "0 min late"), slot; latest first."""
+    late = sorted(
+        (
+            (visit, route.vehicle_id)
+            for route in plan.routes
+            for visit in route.visits
+            if visit.late_s > 0
+        ),
+        key=lambda item: (-item[0].late_s, item[0].order_id),
+    )
+    if not late:
+        return []
+    w_id = max(len("order"), *(len(v.order_id) for v, _ in late[:LIST_LIMIT]))
+    w_vehicle = max(len("vehicle"), *(len(vid) for _, vid in late[:LIST_LIMIT]))
+    rows = [
+        f"  {v.order_id:<{w_id}}  {vid:<{w_vehicle}}  {math.ceil(v.late_s / 60):>8}  "
+        f"{_slot(problem, v.order_id)}"
+        for v, vid in late[:LIST_LIMIT]
+    ]
+    header = f"  {'order':<{w_id}}  {'vehicle':<{w_vehicle}}  {'min late':>8}  slot"
+    return [
+        "",
+        f"late orders ({len(late)}):",
+        header,
+        *rows,
+        *_more(len(late), more_hint=more_hint),
+    ]
+
+
+def _unplanned_lines(plan: Plan, *, more_hint: str) -> list[str]:
+    """The unplanned orders by id, with their code and reason."""
+    if not plan.unplanned:
+        return []
+    shown = plan.unplanned[:LIST_LIMIT]
+    w_id = max(len("order"), *(len(u.order_id) for u in shown))
+    w_code = max(len("code"), *(len(u.code.value) for u in shown))
+    rows = [
+        f"  {u.order_id:<{w_id}}  {u.code.value:<{w_code}}  {u.reason}" for u in shown
+    ]
+    header = f"  {'order':<{w_id}}  {'code':<{w_code}}  reason"
+    return [
+        "",
+        f"unplanned orders ({len(plan.unplanned)}):",
+        header,
+        *rows,
+        *_more(len(plan.unplanned), more_hint=more_hint),
+    ]
 
 
 def _hhmm(t_s: int) -> str:
@@ -130,7 +247,12 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     plan = solve(problem, travel, options=options, on_progress=progress)
     progress.done()
     plan = _with_stat(plan, "load_and_matrix_s", matrix_s)
-    out.write(format_summary(problem, plan) + "\n")
+    hint = (
+        f"see the plan file {args.out}"
+        if args.out
+        else "write the plan with --out to see them all"
+    )
+    out.write(format_summary(problem, plan, more_hint=hint) + "\n")
     violations = check_plan(problem, plan, travel)
     if violations:
         out.write(f"\nchecker: {len(violations)} violation(s)\n")
@@ -152,13 +274,20 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     problem = load_problem(args.scenario)
     plan = load_plan(args.plan)
     violations = check_plan(problem, plan, build_travel(problem))
+    hint = f"see the plan file {args.plan}"
+    lists = [
+        *_late_lines(problem, plan, more_hint=hint),
+        *_unplanned_lines(plan, more_hint=hint),
+    ]
     if not violations:
         out.write(f"{args.plan}: 0 violations\n")
-        return 0
-    out.write(f"{args.plan}: {len(violations)} violation(s)\n")
-    for v in violations:
-        out.write(f"  {v.kind}: {v.message}\n")
-    return 1
+    else:
+        out.write(f"{args.plan}: {len(violations)} violation(s)\n")
+        for v in violations:
+            out.write(f"  {v.kind}: {v.message}\n")
+    if lists:
+        out.write("\n".join(lists) + "\n")
+    return 1 if violations else 0
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -4,6 +4,11 @@ longer shifts) and the KPI row a dispatcher compares them by.
 Pure domain code: `apply_variant` turns a Problem into a variant Problem and
 `kpi_row` summarises a Plan; solving them side by side is
 `routing.day.whatif.compare`.
+
+Rows are compared by ``total_cost``: the planned routes' cost plus the penalty
+of every order left out, priced as the solver prices it (`unplanned_cost`).
+Comparing the planned cost alone would make a variant that drops orders look
+cheaper than one that serves them.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BASE_NAME",
+    "COMPARE_KEYS",
     "KPI_KEYS",
     "Variant",
     "apply_variant",
@@ -35,15 +41,18 @@ __all__ = [
     "kpi_row",
     "markdown_table",
     "solve_variant",
+    "unplanned_cost",
     "variant_from_dict",
     "variant_to_dict",
 ]
 
 KPI_KEYS = (
     "name",
+    "rank",
     "status",
     "orders_planned",
     "orders_unplanned",
+    "unplanned_orders",
     "vehicles_used",
     "km",
     "empty_km",
@@ -52,12 +61,23 @@ KPI_KEYS = (
     "late_stops",
     "late_min",
     "cost",
+    "unplanned_penalty",
+    "total_cost",
+    "total_vs_base",
     "cost_fixed",
     "cost_distance",
     "cost_time",
     "cost_lateness",
+    "solve_s",
+    "violations",
 )
-"""The keys of a KPI row, in display order."""
+"""The keys of a compared row (`compare`), in display order: the table's columns.
+`kpi_row` gives all of them except `COMPARE_KEYS`."""
+
+COMPARE_KEYS = ("rank", "total_vs_base", "solve_s", "violations")
+"""The keys only a comparison knows: the rank among the rows and the difference
+to the base row (`compare`), the solve's time and the checker's verdict
+(`solve_variant`)."""
 
 _VARIANT_KEYS = (
     "name",
@@ -294,20 +314,73 @@ def apply_variant(
     return replace(problem, vehicles=tuple(fleet), orders=orders)
 
 
-def kpi_row(name: str, plan: Plan) -> dict[str, object]:
-    """The KPIs of one plan, as a flat JSON-ready row (keys `KPI_KEYS`).
+def unplanned_cost(problem: Problem, order: Order) -> float:
+    """Money-equivalent cost of leaving ``order`` unplanned, as the solver
+    charges it (``routing.solver._ortools``' disjunction penalty).
 
-    ``km`` and ``empty_km`` are kilometres (``empty_km``: driven with nothing on
-    board), ``driver_hours`` the routes' durations, ``on_time_rate`` the share of
-    planned visits inside their slot (0..1), ``late_min`` the summed lateness in
-    minutes, ``cost`` the plan's money cost and ``cost_*`` its components.
+    An optional order costs its penalty (``Problem.unplanned_penalty``: the
+    order's ``penalty``, default ``DEFAULT_OPTIONAL_PENALTY``, doubled per
+    priority step) times the objective's ``unplanned`` weight. A required order
+    costs ``REQUIRED_PENALTY`` doubled per priority step, *not* scaled by that
+    weight: the solver keeps required orders above any route cost whatever the
+    weight, so a row that drops a required order ranks below one that serves it.
+    """
+    penalty = problem.unplanned_penalty(order)
+    if order.is_optional:
+        penalty *= problem.objective.unplanned
+    return penalty
+
+
+def kpi_row(name: str, plan: Plan, *, problem: Problem) -> dict[str, object]:
+    """The KPIs of one plan, as a flat JSON-ready row (keys `KPI_KEYS` except
+    `COMPARE_KEYS`).
+
+    Parameters
+    ----------
+    name
+        The row's label.
+    plan
+        A plan of ``problem``.
+    problem
+        The (variant) day the plan is for: it prices the unplanned orders.
+
+    Returns
+    -------
+    dict
+        ``orders_planned``/``orders_unplanned`` count the orders served and left
+        out; ``unplanned_orders`` lists the left-out ones in the plan's order,
+        each ``{order_id, code, reason, is_optional, penalty}`` (``code`` an
+        ``UnplannedCode`` value, ``penalty`` its `unplanned_cost`). ``km`` and
+        ``empty_km`` are kilometres (``empty_km``: driven with nothing on board),
+        ``driver_hours`` the routes' durations, ``on_time_rate`` the share of
+        planned visits inside their slot (0..1), ``late_min`` the summed
+        lateness in minutes. ``cost`` is the planned routes' money cost (``cost_*``
+        its components); ``unplanned_penalty`` the sum of the unplanned orders'
+        penalties (see `unplanned_cost`: required orders cost
+        ``REQUIRED_PENALTY`` each, doubled per priority step, whatever the
+        objective's ``unplanned`` weight); ``total_cost = cost +
+        unplanned_penalty``, what rows are compared by.
     """
     t = plan.totals
+    orders = [problem.order(u.order_id) for u in plan.unplanned]
+    penalties = [unplanned_cost(problem, order) for order in orders]
+    unplanned = [
+        {
+            "order_id": u.order_id,
+            "code": u.code.value,
+            "reason": u.reason,
+            "is_optional": order.is_optional,
+            "penalty": cost,
+        }
+        for u, order, cost in zip(plan.unplanned, orders, penalties, strict=True)
+    ]
+    penalty = sum(penalties, 0.0)
     return {
         "name": name,
         "status": plan.status.value,
         "orders_planned": t.orders_planned,
         "orders_unplanned": t.orders_unplanned,
+        "unplanned_orders": unplanned,
         "vehicles_used": t.vehicles_used,
         "km": t.distance_m / 1000.0,
         "empty_km": t.empty_distance_m / 1000.0,
@@ -316,6 +389,8 @@ def kpi_row(name: str, plan: Plan) -> dict[str, object]:
         "late_stops": t.late_stops,
         "late_min": t.late_s / 60.0,
         "cost": t.cost,
+        "unplanned_penalty": penalty,
+        "total_cost": t.cost + penalty,
         "cost_fixed": t.costs.fixed,
         "cost_distance": t.costs.distance,
         "cost_time": t.costs.time,
@@ -392,7 +467,7 @@ def solve_variant(
     day = apply_variant(problem, variant)
     travel = (travel_for or _default_travel)(day)
     plan = solve(day, travel, options=_options_from(options))
-    row = kpi_row(variant.name, plan)
+    row = kpi_row(variant.name, plan, problem=day)
     row["solve_s"] = float(plan.stats.get("total_s", 0.0))
     row["violations"] = len(check_plan(day, plan, travel))
     return row
@@ -440,7 +515,12 @@ def compare(
     -------
     list[dict]
         `routing.day.whatif.kpi_row` rows (plus ``solve_s`` and ``violations``, see
-        `solve_variant`), base first, then the variants in order.
+        `solve_variant`), base first, then the variants in order, keys in
+        `KPI_KEYS` order. Each row also gets ``rank`` (1 = lowest ``total_cost``,
+        the unplanned orders' penalties included; equal totals to the cent share
+        a rank; a plan the checker faults ranks after every sound one) and
+        ``total_vs_base`` (its ``total_cost`` minus the base row's: negative is
+        cheaper than the day as it is).
 
     Raises
     ------
@@ -474,23 +554,117 @@ def compare(
         [scenario] * len(all_variants),
         [variant_to_dict(v) for v in all_variants],
     )
-    return [_result(item) for item in results]
+    return _ranked([_result(item) for item in results])
+
+
+def _number(row: Mapping[str, object], key: str, default: float = 0.0) -> float:
+    value = row.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError(f"row {row.get('name')!r}: {key} is {value!r}, not a number")
+    return float(value)
+
+
+def _ranked(rows: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """The rows with ``rank`` and ``total_vs_base`` (the first row is the base),
+    keys in `KPI_KEYS` order, then any others."""
+    if not rows:
+        return []
+    # Cents: totals that differ by float noise only share a rank.
+    keys = [
+        (_number(r, "violations") > 0, round(_number(r, "total_cost"), 2)) for r in rows
+    ]
+    base_total = _number(rows[0], "total_cost")
+    out = []
+    for row, key in zip(rows, keys, strict=True):
+        ranked = {
+            **row,
+            "rank": 1 + sum(1 for other in keys if other < key),
+            "total_vs_base": _number(row, "total_cost") - base_total,
+        }
+        out.append(
+            {k: ranked[k] for k in KPI_KEYS if k in ranked}
+            | {k: v for k, v in ranked.items() if k not in KPI_KEYS}
+        )
+    return out
+
+
+MARKDOWN_IDS = 20
+"""Unplanned order ids listed in a table cell; the rest are counted ("+N more")
+and listed with their reasons below the table."""
+
+MARKDOWN_REASONS = 50
+"""Unplanned orders listed with their reasons per row below the table; a row
+with more says how many it leaves out (the row's ``unplanned_orders`` has all)."""
+
+
+def _unplanned_of(value: object) -> list[Mapping[str, object]] | None:
+    """The ``unplanned_orders`` entries of a cell, or None if it is not such a
+    list."""
+    if not isinstance(value, list | tuple):
+        return None
+    if not all(isinstance(u, Mapping) and "order_id" in u for u in value):
+        return None
+    return list(value)
+
+
+def _text(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.2f}" if math.isfinite(value) else str(value)
-    return str(value).replace("|", "\\|").replace("\n", " ")
+        return f"{value:,.2f}" if math.isfinite(value) else str(value)
+    unplanned = _unplanned_of(value)
+    if unplanned is not None:
+        ids = [str(u["order_id"]) for u in unplanned[:MARKDOWN_IDS]]
+        if len(unplanned) > MARKDOWN_IDS:
+            ids.append(f"+{len(unplanned) - MARKDOWN_IDS} more")
+        return _text(", ".join(ids))
+    return _text(value)
+
+
+def _reasons(rows: Sequence[Mapping[str, object]]) -> list[str]:
+    """Markdown lines: per row with unplanned orders, each order's code and
+    reason."""
+    lines: list[str] = []
+    for row in rows:
+        unplanned = _unplanned_of(row.get("unplanned_orders"))
+        if not unplanned:
+            continue
+        penalty = row.get("unplanned_penalty")
+        priced = (
+            f", penalty {penalty:,.2f}"
+            if isinstance(penalty, int | float) and not isinstance(penalty, bool)
+            else ""
+        )
+        lines.append(
+            f"- **{_text(row.get('name', ''))}**: {len(unplanned)} unplanned{priced}"
+        )
+        lines += [
+            f"  - `{_text(u['order_id'])}` ({_text(u.get('code', ''))}): "
+            f"{_text(u.get('reason', ''))}"
+            for u in unplanned[:MARKDOWN_REASONS]
+        ]
+        if len(unplanned) > MARKDOWN_REASONS:
+            lines.append(
+                f"  - ... {len(unplanned) - MARKDOWN_REASONS} more "
+                "(see the row's unplanned_orders)"
+            )
+    return lines
 
 
 def markdown_table(rows: Sequence[Mapping[str, object]]) -> str:
-    """The rows as a GitHub-flavoured Markdown table.
+    """The rows as a GitHub-flavoured Markdown table, then the unplanned orders'
+    reasons.
 
     Columns: `routing.day.whatif.KPI_KEYS` present in the rows, then any other key
-    in first-seen order; numbers right-aligned, floats with two decimals,
-    missing cells empty.
+    in first-seen order; numbers right-aligned, floats with two decimals and
+    thousands separators, missing cells empty. ``unplanned_orders`` shows the
+    ids (at most `MARKDOWN_IDS`); below the table, an "Unplanned orders" section
+    lists per row each unplanned order with its code and reason (at most
+    `MARKDOWN_REASONS` per row). No section when no row has unplanned orders.
     """
     if not rows:
         return ""
@@ -513,4 +687,7 @@ def markdown_table(rows: Sequence[Mapping[str, object]]) -> str:
         "| " + " | ".join(_cell(r[k]) if k in r else "" for k in keys) + " |"
         for r in rows
     ]
+    reasons = _reasons(rows)
+    if reasons:
+        lines += ["", "Unplanned orders and why:", "", *reasons]
     return "\n".join(lines) + "\n"

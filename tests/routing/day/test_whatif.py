@@ -7,16 +7,33 @@ import pytest
 
 from routing.check import assert_plan_ok
 from routing.day.whatif import (
+    COMPARE_KEYS,
     KPI_KEYS,
     Variant,
     apply_variant,
     kpi_row,
+    markdown_table,
+    unplanned_cost,
     variant_from_dict,
     variant_to_dict,
 )
 from routing.domain.errors import InvalidProblemError
-from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
-from routing.domain.plan import Plan, PlanStatus, summarize
+from routing.domain.model import (
+    Depot,
+    Objective,
+    Order,
+    Point,
+    Problem,
+    TimeWindow,
+    Vehicle,
+)
+from routing.domain.plan import (
+    Plan,
+    PlanStatus,
+    Unplanned,
+    UnplannedCode,
+    summarize,
+)
 from routing.domain.timing import build_route
 from routing.geo import Euclidean
 
@@ -158,7 +175,8 @@ def test_variant_dict_round_trip_and_error_prefix() -> None:
 
 
 def test_kpi_row_has_the_keys_and_values() -> None:
-    """The row carries every KPI key, in km, hours and minutes."""
+    """The row carries every KPI key but the comparison's, in km, hours and
+    minutes; with nothing unplanned the total is the planned cost."""
     problem = _problem()
     travel = Euclidean(scale=1, truncate=False).build(problem.locations, profile="van")
     route = build_route(problem, travel, problem.vehicle("van-1"), ["o1", "o2"])
@@ -170,13 +188,145 @@ def test_kpi_row_has_the_keys_and_values() -> None:
         solver_status="test",
     )
     assert_plan_ok(problem, plan, travel)
-    row = kpi_row("base", plan)
-    assert tuple(row) == KPI_KEYS
+    row = kpi_row("base", plan, problem=problem)
+    assert tuple(row) == tuple(k for k in KPI_KEYS if k not in COMPARE_KEYS)
     assert row["name"] == "base"
     assert row["status"] == "solved"
     assert (row["orders_planned"], row["orders_unplanned"]) == (2, 0)
+    assert row["unplanned_orders"] == []
     assert row["km"] == pytest.approx(route.distance_m / 1000)
     assert row["driver_hours"] == pytest.approx(route.duration_s / 3600)
     assert row["on_time_rate"] == 1.0
     assert row["late_min"] == 0.0
     assert row["cost"] == pytest.approx(plan.totals.cost)
+    assert row["unplanned_penalty"] == 0.0
+    assert isinstance(row["unplanned_penalty"], float)  # a float column throughout
+    assert row["total_cost"] == pytest.approx(plan.totals.cost)
+
+
+def _day_with_drops() -> Problem:
+    """The day plus an optional order (penalty 250, priority 1) and a required
+    one, with the objective's unplanned weight at 2."""
+    base = _problem()
+    extra = (
+        Order(
+            id="opt",
+            location=Point(300, 0),
+            delivery=(1,),
+            pickup=(0,),
+            is_optional=True,
+            penalty=250.0,
+            priority=1,
+        ),
+        Order(id="req", location=Point(400, 0), delivery=(1,), pickup=(0,)),
+    )
+    return Problem(
+        depots=base.depots,
+        vehicles=base.vehicles,
+        orders=base.orders + extra,
+        horizon=base.horizon,
+        objective=Objective(unplanned=2.0),
+    )
+
+
+def _plan_with_drops(problem: Problem) -> Plan:
+    """o1 and o2 served by van-1; "opt" and "req" left out, each with a reason."""
+    travel = Euclidean(scale=1, truncate=False).build(problem.locations, profile="van")
+    route = build_route(problem, travel, problem.vehicle("van-1"), ["o1", "o2"])
+    unplanned = (
+        Unplanned(
+            order_id="opt",
+            code=UnplannedCode.NOT_WORTH_SERVING,
+            reason="optional: serving it would cost more than its penalty",
+        ),
+        Unplanned(
+            order_id="req",
+            code=UnplannedCode.FLEET_FULL,
+            reason="each vehicle able to serve it is fully used",
+        ),
+    )
+    plan = Plan(
+        status=PlanStatus.PARTIAL,
+        routes=(route,),
+        unplanned=unplanned,
+        totals=summarize((route,), len(unplanned)),
+        solver_status="test",
+    )
+    assert_plan_ok(problem, plan, travel)
+    return plan
+
+
+def test_kpi_row_prices_unplanned_orders_as_the_solver_does() -> None:
+    """An optional order costs penalty x 2^priority x the unplanned weight; a
+    required one REQUIRED_PENALTY (1e6) unscaled; total = route cost + both."""
+    problem = _day_with_drops()
+    plan = _plan_with_drops(problem)
+    row = kpi_row("base", plan, problem=problem)
+    route_cost = sum(r.cost for r in plan.routes)
+    expected_penalty = 250.0 * 2 * 2.0 + 1_000_000.0  # written out, not recomputed
+    assert row["cost"] == pytest.approx(route_cost)
+    assert row["unplanned_penalty"] == pytest.approx(expected_penalty)
+    assert row["total_cost"] == pytest.approx(route_cost + expected_penalty)
+    assert (row["orders_planned"], row["orders_unplanned"]) == (2, 2)
+    assert row["unplanned_orders"] == [
+        {
+            "order_id": "opt",
+            "code": "not_worth_serving",
+            "reason": "optional: serving it would cost more than its penalty",
+            "is_optional": True,
+            "penalty": pytest.approx(1000.0),
+        },
+        {
+            "order_id": "req",
+            "code": "fleet_full",
+            "reason": "each vehicle able to serve it is fully used",
+            "is_optional": False,
+            "penalty": pytest.approx(1_000_000.0),
+        },
+    ]
+    assert unplanned_cost(problem, problem.order("opt")) == pytest.approx(1000.0)
+
+
+def test_markdown_lists_unplanned_ids_and_reasons() -> None:
+    """The table's unplanned_orders cell names the ids; a section below the
+    table gives each one's code and reason; no section when nothing is dropped."""
+    problem = _day_with_drops()
+    plan = _plan_with_drops(problem)
+    text = markdown_table([kpi_row("fewer vans", plan, problem=problem)])
+    table, _, below = text.partition("\n\n")
+    header = [c.strip() for c in table.splitlines()[0].strip("|").split("|")]
+    cells = [c.strip() for c in table.splitlines()[2].strip("|").split("|")]
+    row = dict(zip(header, cells, strict=True))
+    assert row["unplanned_orders"] == "opt, req"
+    assert row["unplanned_penalty"] == "1,001,000.00"
+    assert below.startswith("Unplanned orders and why:")
+    assert "**fewer vans**: 2 unplanned" in below
+    assert "`opt` (not_worth_serving): optional: serving it would cost" in below
+    assert "`req` (fleet_full): each vehicle able to serve it is fully used" in below
+    served = _problem()
+    travel = Euclidean(scale=1, truncate=False).build(served.locations, profile="van")
+    route = build_route(served, travel, served.vehicle("van-1"), ["o1", "o2"])
+    full = Plan(
+        status=PlanStatus.SOLVED,
+        routes=(route,),
+        unplanned=(),
+        totals=summarize((route,), 0),
+        solver_status="test",
+    )
+    assert_plan_ok(served, full, travel)
+    clean = markdown_table([kpi_row("base", full, problem=served)])
+    assert "Unplanned orders and why" not in clean
+    assert "\n\n" not in clean
+
+
+def test_markdown_caps_long_unplanned_lists() -> None:
+    """Past 20 ids the cell says how many more; past 50 reasons the section
+    does too."""
+    unplanned = [
+        {"order_id": f"o{k}", "code": "fleet_full", "reason": "full"} for k in range(60)
+    ]
+    text = markdown_table([{"name": "big", "unplanned_orders": unplanned}])
+    assert "o19, +40 more |" in text
+    assert "`o49` (fleet_full): full" in text
+    assert "`o50`" not in text
+    assert "... 10 more" in text

@@ -15,11 +15,20 @@ from functools import partial
 
 import pytest
 
-from routing.day.whatif import KPI_KEYS, Variant, compare, markdown_table, solve_variant
+from routing.check import assert_plan_ok
+from routing.day.whatif import (
+    KPI_KEYS,
+    Variant,
+    compare,
+    markdown_table,
+    solve_variant,
+    variant_to_dict,
+)
 from routing.domain.errors import InvalidProblemError
 from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
+from routing.formats import problem_to_dict
 from routing.geo import Euclidean, build_travel
-from routing.solver import SolveOptions
+from routing.solver import SolveOptions, solve
 
 H = 3600
 FAST = SolveOptions(time_limit_s=1, is_deterministic=True)
@@ -112,11 +121,132 @@ def fleet_rows() -> list[dict[str, object]]:
 def test_rows_come_base_first_with_every_key(
     fleet_rows: list[dict[str, object]],
 ) -> None:
-    """One row per solve, base first, each with the KPI keys and a clean check."""
+    """One row per solve, base first, each with the KPI keys in column order and
+    a clean check."""
     assert [r["name"] for r in fleet_rows] == ["base", "one more van", "S closed"]
     for row in fleet_rows:
-        assert set(KPI_KEYS) <= set(row)
+        assert tuple(row) == KPI_KEYS
         assert row["violations"] == 0
+
+
+def test_row_totals_include_the_unplanned_penalty(
+    fleet_rows: list[dict[str, object]],
+) -> None:
+    """Every order of the overbooked day is required (1e6 each when left out):
+    total_cost = cost + 1e6 x unplanned, and each unplanned order is listed with
+    its code and reason."""
+    ids = {o.id for o in _overbooked().orders}
+    for row in fleet_rows:
+        unplanned = row["unplanned_orders"]
+        assert isinstance(unplanned, list)
+        assert len(unplanned) == row["orders_unplanned"]
+        assert {u["order_id"] for u in unplanned} <= ids
+        for u in unplanned:
+            assert u["code"] and u["reason"] and u["is_optional"] is False
+        penalty = 1_000_000.0 * len(unplanned)
+        assert row["unplanned_penalty"] == pytest.approx(penalty)
+        assert row["total_cost"] == pytest.approx(row["cost"] + penalty)
+
+
+def test_row_matches_its_plan() -> None:
+    """The base row's cost, penalty and unplanned ids equal those computed here
+    from the plan of the same deterministic solve (checked by routing.check)."""
+    problem = _overbooked()
+    travel = TRAVEL(problem)
+    plan = solve(problem, travel, options=FAST)
+    assert_plan_ok(problem, plan, travel)
+    cost = sum(r.cost for r in plan.routes)
+    penalty = 0.0
+    for u in plan.unplanned:
+        order = problem.order(u.order_id)
+        weight = problem.objective.unplanned if order.is_optional else 1.0
+        penalty += problem.unplanned_penalty(order) * weight
+    row = solve_variant(
+        problem_to_dict(problem),
+        variant_to_dict(Variant(name="base")),
+        FAST,
+        travel_for=TRAVEL,
+    )
+    assert row["violations"] == 0
+    assert row["cost"] == pytest.approx(cost)
+    assert row["unplanned_penalty"] == pytest.approx(penalty) and penalty > 0
+    assert row["total_cost"] == pytest.approx(cost + penalty)
+    assert row["unplanned_orders"] == [
+        {
+            "order_id": u.order_id,
+            "code": u.code.value,
+            "reason": u.reason,
+            "is_optional": False,
+            "penalty": pytest.approx(1_000_000.0),
+        }
+        for u in plan.unplanned
+    ]
+
+
+def test_a_variant_that_drops_orders_ranks_below_the_base(
+    fleet_rows: list[dict[str, object]],
+) -> None:
+    """Closing S costs less in routes but leaves four more orders out: with the
+    penalty it ranks below the base; the extra van serves all and ranks first."""
+    base, more, closed = fleet_rows
+    assert closed["cost"] < base["cost"]
+    assert closed["total_cost"] > base["total_cost"]
+    assert (more["rank"], base["rank"], closed["rank"]) == (1, 2, 3)
+    assert base["total_vs_base"] == 0.0
+    assert closed["total_vs_base"] == pytest.approx(
+        closed["total_cost"] - base["total_cost"]
+    )
+    assert more["total_vs_base"] < 0
+
+
+def test_markdown_names_every_unplanned_order_and_reason(
+    fleet_rows: list[dict[str, object]],
+) -> None:
+    """The Markdown of the compared rows lists each row's unplanned ids and, below
+    the table, each one's code and reason."""
+    text = markdown_table(fleet_rows)
+    table, _, below = text.partition("\n\n")
+    assert table.splitlines()[0].startswith("| name | rank | status |")
+    for row in fleet_rows:
+        unplanned = row["unplanned_orders"]
+        assert isinstance(unplanned, list)
+        line = next(
+            ln for ln in table.splitlines() if ln.startswith(f"| {row['name']} |")
+        )
+        for u in unplanned:
+            assert u["order_id"] in line
+            assert f"`{u['order_id']}` ({u['code']}): {u['reason']}" in below
+    assert "**one more van**" not in below
+    assert "**S closed**: 6 unplanned" in below
+
+
+def test_ranks_put_faulted_plans_last_and_share_ties() -> None:
+    """Equal totals share a rank; a plan the checker faults ranks after every
+    sound one however cheap it is."""
+    totals = {"base": 100.0, "a": 100.0, "b": 50.0, "c": 80.0}
+    faulted = {"b"}
+
+    def canned(
+        func: object, problems: list[object], variants: list[dict[str, object]]
+    ) -> list[dict[str, object]]:
+        """Rows as a solver would give them, without solving."""
+        return [
+            {
+                "name": v["name"],
+                "total_cost": totals[str(v["name"])],
+                "violations": int(v["name"] in faulted),
+            }
+            for v in variants
+        ]
+
+    rows = compare(
+        _overbooked(),
+        [Variant(name=n) for n in ("a", "b", "c")],
+        travel_for=TRAVEL,
+        map_fn=canned,
+    )
+    assert {r["name"]: r["rank"] for r in rows} == {"base": 2, "a": 2, "b": 4, "c": 1}
+    assert [r["total_vs_base"] for r in rows] == [0.0, 0.0, -50.0, -20.0]
 
 
 def test_another_van_serves_the_overbooked_day(
