@@ -519,11 +519,8 @@ def _add(a: Sequence[int], b: Sequence[int], sign: int = 1) -> list[int]:
 
 
 def _service_start(problem: Problem, order: Order, arrival_s: int) -> int:
-    """Earliest service start at or after ``arrival_s`` (waiting for a slot)."""
-    for window in order.windows or (problem.horizon,):
-        if arrival_s <= window.end_s:
-            return max(arrival_s, window.start_s)
-    return arrival_s
+    """Earliest service start at or after ``arrival_s`` (the order's window rule)."""
+    return problem.policy(order).service_start(arrival_s)[0]
 
 
 def _narrowed(problem: Problem, order: Order, promise: Promise, cost: float) -> Order:
@@ -540,7 +537,7 @@ def _narrowed(problem: Problem, order: Order, promise: Promise, cost: float) -> 
         )
         limit = slot.end_s
         if slot == order.windows[-1]:
-            limit += policy.max_lateness_s
+            limit = policy.latest_start_s
     limit = max(limit, we)
     return replace(
         order,

@@ -140,7 +140,7 @@ def _promise(
     problem: Problem, route: Route, visit: Visit, width_s: int, call_ahead_s: int
 ) -> Promise:
     order = problem.order(visit.order_id)
-    windows = order.windows or (problem.horizon,)
+    windows = problem.policy(order).windows
     lo, hi = _range(windows, visit.start_s, width_s)
     return Promise(
         order_id=order.id,

@@ -310,16 +310,67 @@ class Pair:
 
 @dataclass(frozen=True, slots=True)
 class SlotPolicy:
-    """How strictly one order's slot is kept, its tier and overrides resolved."""
+    """The window rule of one order, built once per order (``Problem.policy``):
+    its slots (the planning horizon when it has none), how late service may
+    start after the last slot and at what cost, its priority.
+
+    Every module that asks "when may this order be served, and how late is it"
+    asks this value (the solver's model, route timing, ETAs, re-planning,
+    explanations), so the rule is written once.
+    """
 
     max_lateness_s: int
     lateness_cost_per_hour: float
     priority: int
+    windows: tuple[TimeWindow, ...] = ()
+    """The order's slots in time order; the horizon when the order has none."""
+    has_slot: bool = True
+    """False when the order gave no slot (any time in the horizon, never late)."""
 
     @property
     def is_soft(self) -> bool:
         """True when service may start after the slot ends (at a cost)."""
         return self.max_lateness_s > 0
+
+    @property
+    def allowance_s(self) -> int:
+        """How long after the last slot service may still start (0 without a slot)."""
+        return self.max_lateness_s if self.has_slot else 0
+
+    @property
+    def latest_start_s(self) -> int:
+        """The last moment service may start: the last slot's end plus the
+        allowed lateness."""
+        return self.windows[-1].end_s + self.allowance_s
+
+    def service_start(self, arrival_s: int) -> tuple[int, int]:
+        """Earliest service start at or after ``arrival_s``, and its lateness.
+
+        Waits for the next slot when early or between slots; after the last slot
+        service starts on arrival, late by the overrun (whether the allowance
+        covers it is for the caller or the checker to judge).
+        """
+        for window in self.windows:
+            if arrival_s <= window.end_s:
+                return max(arrival_s, window.start_s), 0
+        if not self.has_slot:
+            return arrival_s, 0
+        return arrival_s, arrival_s - self.windows[-1].end_s
+
+    def slot_at(self, start_s: int) -> int:
+        """Index of the slot a service starting at ``start_s`` is in; the last
+        slot when it starts late."""
+        for k, window in enumerate(self.windows):
+            if start_s <= window.end_s:
+                return k
+        return len(self.windows) - 1
+
+    def slack_s(self, start_s: int) -> int:
+        """How much later the service could start and still be on time."""
+        for window in self.windows:
+            if window.start_s <= start_s <= window.end_s:
+                return window.end_s - start_s
+        return 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -659,6 +710,9 @@ class Problem:
     _vehicle_positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _tier_of: Mapping[str, Tier] = field(init=False, repr=False, compare=False)
     _pair_of: Mapping[str, Pair] = field(init=False, repr=False, compare=False)
+    _policy_of: Mapping[str, tuple[Order, SlotPolicy]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for name in ("depots", "vehicles", "orders", "quantities", "tiers", "pairs"):
@@ -729,6 +783,9 @@ class Problem:
                     entity_id=order.id,
                 )
         object.__setattr__(self, "_pair_of", self._check_pairs())
+        object.__setattr__(
+            self, "_policy_of", {o.id: (o, self._build_policy(o)) for o in self.orders}
+        )
 
     def _check_pairs(self) -> dict[str, Pair]:
         self._check_unique("pairs", self.pairs)
@@ -850,8 +907,14 @@ class Problem:
         return pair is not None and pair.delivery == order_id
 
     def policy(self, order: Order) -> SlotPolicy:
-        """The order's slot strictness, lateness cost and priority, with its tier's
-        defaults filled in."""
+        """The order's window rule: slots, lateness allowance and cost, priority,
+        with its tier's defaults filled in (built once, with the problem)."""
+        cached = self._policy_of.get(order.id)
+        if cached is None or (cached[0] is not order and cached[0] != order):
+            return self._build_policy(order)  # not this problem's order (a variant)
+        return cached[1]
+
+    def _build_policy(self, order: Order) -> SlotPolicy:
         tier = self._tier_of.get(order.tier) if order.tier is not None else None
         return SlotPolicy(
             max_lateness_s=(
@@ -869,6 +932,8 @@ class Problem:
                 if order.priority is not None
                 else (tier.priority if tier else 0)
             ),
+            windows=order.windows or (self.horizon,),
+            has_slot=bool(order.windows),
         )
 
     def unplanned_penalty(self, order: Order) -> float:

@@ -34,6 +34,7 @@ from routing.domain.plan import (
     route_costs,
     summarize,
 )
+from routing.domain.units import COST_SCALE
 
 if TYPE_CHECKING:  # the domain does not depend on the geo layer at run time
     from routing.geo.matrix import TravelMatrix
@@ -43,28 +44,14 @@ MAX_RIDE_PASSES = 4
 
 
 def service_start(problem: Problem, order: Order, arrival_s: int) -> tuple[int, int]:
-    """Earliest service start at or after ``arrival_s``, and its lateness.
-
-    Waits for the next window when early or between windows; after the last
-    window the service starts on arrival, late by the overrun (the caller or the
-    checker judges whether the order's slot allows that much).
-    """
-    windows = order.windows or (problem.horizon,)
-    for window in windows:
-        if arrival_s <= window.end_s:
-            return max(arrival_s, window.start_s), 0
-    if not order.windows:
-        return arrival_s, 0
-    return arrival_s, arrival_s - windows[-1].end_s
+    """Earliest service start at or after ``arrival_s``, and its lateness (the
+    order's window rule, ``SlotPolicy.service_start``)."""
+    return problem.policy(order).service_start(arrival_s)
 
 
 def _slack(problem: Problem, order: Order, start_s: int) -> int:
     """How much later the service could start and still be on time."""
-    windows = order.windows or (problem.horizon,)
-    for window in windows:
-        if window.start_s <= start_s <= window.end_s:
-            return window.end_s - start_s
-    return 0
+    return problem.policy(order).slack_s(start_s)
 
 
 @dataclass(slots=True)
@@ -78,6 +65,9 @@ class _Timeline:
 
     def total_late(self) -> int:
         return sum(self.late)
+
+    def total_wait(self) -> int:
+        return sum(s - a for s, a in zip(self.starts, self.arrivals, strict=True))
 
 
 def _simulate(
@@ -288,6 +278,42 @@ def build_route(
     orders = [problem.order(oid) for oid in order_ids]
     rows = [problem.order_index(oid) for oid in order_ids]
 
+    latest_departure = min(
+        vehicle.shift.end_s, depot.opening.end_s, problem.horizon.end_s
+    )
+    base = _timed(
+        problem, matrix, vehicle, orders, rows, earliest_start_s, latest_departure
+    )
+    best = _route_from(problem, matrix, vehicle, orders, rows, base)
+    candidates = _later_departures(
+        problem, vehicle, orders, base, earliest_start_s, latest_departure
+    )
+    if not candidates:
+        return best
+    best_key = _timing_key(problem, vehicle, orders, base, best)
+    for departure in candidates:
+        timeline = _timed(
+            problem, matrix, vehicle, orders, rows, departure, latest_departure
+        )
+        route = _route_from(problem, matrix, vehicle, orders, rows, timeline)
+        key = _timing_key(problem, vehicle, orders, timeline, route)
+        if key < best_key:
+            best, best_key = route, key
+    return best
+
+
+def _timed(
+    problem: Problem,
+    matrix: TravelMatrix,
+    vehicle: Vehicle,
+    orders: Sequence[Order],
+    rows: Sequence[int],
+    earliest_start_s: int,
+    latest_departure: int,
+) -> _Timeline:
+    """The timing of the sequence when leaving at ``earliest_start_s`` at the
+    earliest: earliest service starts, breaks and ride limits respected where
+    the sequence allows, then the departure delayed to absorb waiting."""
     not_before: dict[int, int] = {}
     forced: dict[int, int] = {}
     timeline = _simulate(
@@ -329,9 +355,6 @@ def build_route(
     for k, order in enumerate(orders):
         waited += timeline.starts[k] - timeline.arrivals[k]
         limit = min(limit, waited + _slack(problem, order, timeline.starts[k]))
-    latest_departure = min(
-        vehicle.shift.end_s, depot.opening.end_s, problem.horizon.end_s
-    )
     limit = min(limit, latest_departure - earliest_start_s)
     delay = max(0, min(max_delay, limit))
     if delay:
@@ -361,7 +384,198 @@ def build_route(
             and not _ride_fixes(problem, orders, delayed)
         ):
             timeline = delayed
-    return _route_from(problem, matrix, vehicle, orders, rows, timeline)
+    return timeline
+
+
+def _later_departures(
+    problem: Problem,
+    vehicle: Vehicle,
+    orders: Sequence[Order],
+    base: _Timeline,
+    earliest_s: int,
+    latest_s: int,
+) -> list[int]:
+    """Departures worth trying besides the earliest one.
+
+    Leaving later by ``d`` moves stop k's service by ``max(0, d - W_k)``, where
+    ``W_k`` is the waiting up to and including stop k; so the route's cost is
+    linear in ``d`` between the points where a stop starts moving (``W_k``),
+    where it passes the end of its slot (``W_k`` + its slack: late from there,
+    or served in its next slot) and where it reaches the start of a later slot
+    without waiting. Its cheapest timing is at the earliest departure or at
+    one of these points; these are the candidates (the solver's objective
+    prices the same timing, so the plan and the objective agree). Only tried
+    when waiting could be saved: there is waiting, and a later slot or a
+    lateness cheaper than the driver's hour could use it.
+    """
+    if base.total_wait() == 0:
+        return []
+    weights = problem.objective
+    hour = vehicle.cost_per_hour * weights.duration
+    candidates: set[int] = set()
+    waited = 0  # W_k
+    has_option = False  # some stop could use a later departure
+    for k, order in enumerate(orders):
+        policy = problem.policy(order)
+        unwaited = base.arrivals[k] - waited  # arrival had nobody waited before
+        waited += base.starts[k] - base.arrivals[k]
+        candidates.add(waited)
+        slot = policy.slot_at(base.starts[k])
+        if policy.is_soft and policy.lateness_cost_per_hour * weights.lateness < hour:
+            has_option = True
+            candidates.add(waited + policy.slack_s(base.starts[k]))
+        for window in policy.windows[slot + 1 :]:
+            has_option = True
+            candidates.add(window.start_s - unwaited)
+    if not has_option:
+        return []
+    return sorted(
+        base.start_s + d
+        for d in candidates
+        if earliest_s < base.start_s + d <= latest_s
+    )
+
+
+def _timing_key(
+    problem: Problem,
+    vehicle: Vehicle,
+    orders: Sequence[Order],
+    timeline: _Timeline,
+    route: Route,
+) -> tuple[int, float, int]:
+    """Order of preference between timings of one sequence: within the rules
+    first (least overrun), then cheapest in the objective, then earliest end."""
+    return (
+        _overrun(problem, vehicle, orders, timeline),
+        round(timing_cost(problem, vehicle, route), 6),
+        timeline.end_s,
+    )
+
+
+def timing_cost(problem: Problem, vehicle: Vehicle, route: Route) -> float:
+    """The part of a route's objective that depends on its timing (money).
+
+    The vehicle's hourly cost over the route's duration and the visits'
+    lateness costs, weighted as in ``problem.objective``, plus the search
+    preferences priced per hour (waiting, serving hard slots early). The same
+    terms as the solver's model (``routing/solver/_ortools.py``).
+    """
+    weights = problem.objective
+    cost = weights.duration * route.costs.time + weights.lateness * route.costs.lateness
+    if weights.waiting_per_hour:
+        cost += weights.waiting_per_hour * route.wait_s / 3600.0
+    if weights.early_per_hour:
+        early_s = 0
+        for visit in route.visits:
+            order = problem.order(visit.order_id)
+            policy = problem.policy(order)
+            if _prefers_early(problem, order, policy.slot_at(visit.start_s)):
+                early_s += max(0, visit.start_s - policy.windows[0].start_s)
+        cost += weights.early_per_hour * early_s / 3600.0
+    return cost
+
+
+def _prefers_early(problem: Problem, order: Order, slot: int) -> bool:
+    """Whether the early-service preference applies to this visit: hard slots
+    only (a soft slot's last node is priced by lateness instead), as the
+    solver's model has it (one node per slot for unpaired multi-slot orders)."""
+    policy = problem.policy(order)
+    if not policy.has_slot:
+        return False
+    if not policy.is_soft:
+        return True
+    has_slot_nodes = len(policy.windows) > 1 and problem.pair_of(order.id) is None
+    return has_slot_nodes and slot < len(policy.windows) - 1
+
+
+def route_objective(problem: Problem, route: Route) -> float:
+    """A route's contribution to the objective the solver minimises (money):
+    fixed and distance costs weighted as in ``problem.objective``, plus
+    `timing_cost`."""
+    weights = problem.objective
+    vehicle = problem.vehicle(route.vehicle_id)
+    cost = weights.fixed_cost * route.costs.fixed
+    if (
+        vehicle.cost_per_km * weights.distance
+        or vehicle.cost_per_hour * weights.duration
+    ):
+        cost += weights.distance * route.costs.distance
+    else:
+        cost += route.distance_m / COST_SCALE  # solver: 1 unit per meter
+    return cost + timing_cost(problem, vehicle, route)
+
+
+def plan_objective(problem: Problem, plan: Plan) -> float:
+    """The objective the solver minimises, evaluated on a timed plan (money):
+    every route's `route_objective`, the spread of the working day when
+    balance is priced, and the penalty of every unplanned order (required
+    orders at ``Problem.unplanned_penalty``, optional ones weighted by
+    ``objective.unplanned``)."""
+    weights = problem.objective
+    total = sum(route_objective(problem, r) for r in plan.routes)
+    if weights.balance_per_hour and plan.routes:
+        spread_s = max(r.end_s for r in plan.routes) - min(
+            r.start_s for r in plan.routes
+        )
+        total += weights.balance_per_hour * spread_s / 3600.0
+    return total + sum(unplanned_penalty(problem, u.order_id) for u in plan.unplanned)
+
+
+def unplanned_penalty(problem: Problem, order_id: str) -> float:
+    """What leaving an order unplanned costs in the objective (money)."""
+    order = problem.order(order_id)
+    penalty = problem.unplanned_penalty(order)
+    return penalty * problem.objective.unplanned if order.is_optional else penalty
+
+
+def route_violations(problem: Problem, route: Route) -> list[str]:
+    """What in a timed route breaks the problem's rules, as short texts (empty:
+    none). The solver's own test of a candidate route, from the values the
+    timing computed; ``routing.check`` stays the independent judge.
+
+    Covers what a sequence can get wrong once timed: lateness beyond the slot's
+    allowance, the shift and depot closing, break windows, duration, distance,
+    stop and capacity limits, skills and vehicle kinds, pairs (same vehicle,
+    pickup first, ride limit).
+    """
+    vehicle = problem.vehicle(route.vehicle_id)
+    found: list[str] = []
+    position = {v.order_id: k for k, v in enumerate(route.visits)}
+    for load in (route.start_load, *(v.load for v in route.visits)):
+        if any(q > c for q, c in zip(load, vehicle.capacity, strict=True)):
+            found.append(f"load {load} above capacity {vehicle.capacity}")
+            break
+    for visit in route.visits:
+        order = problem.order(visit.order_id)
+        if visit.late_s > problem.policy(order).allowance_s:
+            found.append(f"{order.id}: {visit.late_s} s late")
+        if not order.skills <= vehicle.skills:
+            found.append(f"{order.id}: skills {sorted(order.skills)} missing")
+        if order.vehicle_kinds and vehicle.kind not in order.vehicle_kinds:
+            found.append(f"{order.id}: not served by a {vehicle.kind}")
+        pair = problem.pair_of(order.id)
+        if pair is not None and pair.delivery == order.id:
+            p = position.get(pair.pickup)
+            if p is None or p > position[order.id]:
+                found.append(f"{order.id}: not after its pickup {pair.pickup}")
+            elif pair.max_ride_s is not None:
+                ride = visit.start_s - route.visits[p].departure_s
+                if ride > pair.max_ride_s:
+                    found.append(f"{order.id}: ride {ride} s")
+        elif pair is not None and pair.delivery not in position:
+            found.append(f"{order.id}: its delivery {pair.delivery} elsewhere")
+    if route.end_s > latest_end(problem, vehicle):
+        found.append(f"ends at {route.end_s} s, after {latest_end(problem, vehicle)}")
+    if vehicle.max_duration_s is not None and route.duration_s > vehicle.max_duration_s:
+        found.append(f"duration {route.duration_s} s")
+    if vehicle.max_distance_m is not None and route.distance_m > vehicle.max_distance_m:
+        found.append(f"distance {route.distance_m} m")
+    if vehicle.max_stops is not None and len(route.visits) > vehicle.max_stops:
+        found.append(f"{len(route.visits)} stops")
+    for taken, rule in zip(route.breaks, vehicle.breaks, strict=False):
+        if taken.start_s > rule.window.end_s or taken.start_s < rule.window.start_s:
+            found.append(f"break at {taken.start_s} s outside its window")
+    return found
 
 
 def _route_from(

@@ -240,9 +240,9 @@ class RoutingSearch:
             order = orders[k]
             index = manager.NodeToIndex(first_order_node + offset)
             cumul = time_dim.CumulVar(index)
-            windows = order.windows or (horizon,)
             policy = problem.policy(order)
-            late = policy.max_lateness_s if order.windows else 0
+            windows = policy.windows
+            late = policy.allowance_s
             if slot is not None and slot < len(windows) - 1:
                 late = 0  # only the last slot may be missed (by max_lateness)
             # The node's own slot; all the order's slots if it has one node.
@@ -465,6 +465,16 @@ class RoutingSearch:
             objective=int(assignment.ObjectiveValue()),  # type: ignore[attr-defined]
             dropped=dropped,
         )
+
+    def objective_of(self, sequences: Mapping[str, Sequence[str]]) -> int | None:
+        """The full model's objective of these routes as given (each multi-slot
+        order in the slot its timed service starts in), or None when the model
+        rejects them. Orders outside the model are left out."""
+        routes = self._route_indices(sequences)
+        assignment = self._read(routes)
+        if assignment is None:
+            return None
+        return int(assignment.ObjectiveValue())  # type: ignore[attr-defined]
 
     def _order_id(self, index: int) -> str:
         node = int(self.manager.IndexToNode(index))

@@ -40,17 +40,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.check import check_plan
 from routing.domain.model import Order, Problem, Vehicle
 from routing.domain.plan import (
-    Plan,
-    PlanStatus,
     Route,
     Unplanned,
     UnplannedCode,
-    summarize,
 )
-from routing.domain.timing import build_route, latest_end, service_start
+from routing.domain.timing import (
+    build_route,
+    latest_end,
+    route_violations,
+    service_start,
+)
 from routing.geo.matrix import TravelMatrix
 
 MAX_EXPLAIN_S = 5.0
@@ -150,7 +151,7 @@ def _latest_start(problem: Problem, order: Order) -> int:
     """Latest service start the order's slot allows (its allowed lateness included)."""
     if not order.windows:
         return _FAR
-    return order.windows[-1].end_s + problem.policy(order).max_lateness_s
+    return problem.policy(order).latest_start_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ class _Orders:
         width = max((len(o.windows) for o in orders), default=1) or 1
         starts, ends, before, after = [], [], [], []
         for order in orders:
-            windows = list(order.windows or (problem.horizon,))
+            windows = list(problem.policy(order).windows)
             windows += [windows[-1]] * (width - len(windows))
             starts.append([w.start_s for w in windows])
             ends.append([w.end_s for w in windows])
@@ -668,7 +669,6 @@ class _Analysis:
         self.routes = {r.vehicle_id: r for r in routes}
         self._bases: dict[int, _Base] = {}
         self._reduced: dict[tuple[int, str], _Base] = {}
-        self._left_out: dict[str, Unplanned] = {}
         self.is_verifying = True  # check each fit found with routing.check
 
     def base(self, k: int) -> _Base:
@@ -681,23 +681,9 @@ class _Analysis:
         return self._bases[k]
 
     def is_checked_ok(self, route: Route) -> bool:
-        """The independent checker (``routing.check``) finds nothing wrong with
-        the route, alone in a plan that lists every other order unplanned."""
-        if not self._left_out:
-            self._left_out = {
-                o.id: Unplanned(order_id=o.id, code=UnplannedCode.FLEET_FULL, reason="")
-                for o in self.problem.orders
-            }
-        served = set(route.order_ids)
-        others = tuple(u for oid, u in self._left_out.items() if oid not in served)
-        plan = Plan(
-            status=PlanStatus.PARTIAL if others else PlanStatus.SOLVED,
-            routes=(route,),
-            unplanned=others,
-            totals=summarize((route,), len(others)),
-            solver_status="",
-        )
-        return not check_plan(self.problem, plan, self.matrices)
+        """The route, timed as plans are timed, breaks no rule
+        (``timing.route_violations``)."""
+        return not route_violations(self.problem, route)
 
     def replace_route(self, k: int, route: Route) -> None:
         vehicle = self.problem.vehicles[k]

@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -49,7 +49,6 @@ from routing.solver._ortools import (
     RoutingSearch,
     WarmStart,
     guided_local_search,
-    solve_routing,
 )
 from routing.solver.engines import EngineResult, Sequences, Support, get_engine
 from routing.solver.options import SolveOptions
@@ -110,6 +109,27 @@ class PortfolioResult:
     candidates: tuple[tuple[str, Sequences], ...] = ()
     """Other feasible starts (engine name, routes as read into the full model),
     for the caller to compare as timed plans."""
+    objective_of: Callable[[Sequences], int | None] | None = None
+    """The full model's objective of any routes (None: rejected), for the
+    routes finally returned."""
+
+
+def _evaluator(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    allowed: Mapping[str, Sequence[int]],
+    options: SolveOptions,
+) -> Callable[[Sequences], int | None]:
+    """The full model's objective of given routes, in a model of its own: once
+    a model has searched, OR-Tools 9.15 reads no more routes into it
+    (``ReadAssignmentFromRoutes`` returns None, even for routes a new model
+    accepts)."""
+
+    def objective_of(sequences: Sequences) -> int | None:
+        model = RoutingSearch(problem, matrices, allowed, options=options)
+        return model.objective_of(sequences)
+
+    return objective_of
 
 
 def patience_for(n_orders: int, time_limit_s: float) -> float:
@@ -151,18 +171,20 @@ def solve_portfolio(
     n_orders = len(allowed)
     if options.is_deterministic or not options.engines:
         why = "deterministic search" if options.is_deterministic else "disabled"
-        raw = solve_routing(
-            problem,
-            matrices,
-            allowed,
-            options=replace(options, time_limit_s=budget),
-            on_progress=on_progress,
+        alone = RoutingSearch(
+            problem, matrices, allowed, options=replace(options, time_limit_s=budget)
         )
+        raw = alone.search(time_limit_s=budget, on_progress=on_progress)
         skipped = tuple(
             EngineRun(engine=name, outcome="skipped", reason=why)
             for name in options.engines
         )
-        return PortfolioResult(raw, skipped, _stop_reason(raw, budget))
+        return PortfolioResult(
+            raw,
+            skipped,
+            _stop_reason(raw, budget),
+            objective_of=_evaluator(problem, matrices, allowed, options),
+        )
 
     runs: dict[str, EngineRun] = {}
     supports: dict[str, Support] = {}
@@ -233,7 +255,12 @@ def solve_portfolio(
             time_limit_s=max(0.05, deadline - time.perf_counter()),
             on_progress=on_progress,
         )
-        return PortfolioResult(raw, _ordered(runs, options), _stop_reason(raw, budget))
+        return PortfolioResult(
+            raw,
+            _ordered(runs, options),
+            _stop_reason(raw, budget),
+            objective_of=_evaluator(problem, matrices, allowed, options),
+        )
     for child in children:
         results += child.collect(errors=runs)
 
@@ -264,7 +291,12 @@ def solve_portfolio(
     remaining = deadline - time.perf_counter()
     if not starts:  # every engine failed: OR-Tools alone for the rest
         raw = search.search(time_limit_s=max(0.05, remaining), on_progress=on_progress)
-        return PortfolioResult(raw, _ordered(runs, options), _stop_reason(raw, budget))
+        return PortfolioResult(
+            raw,
+            _ordered(runs, options),
+            _stop_reason(raw, budget),
+            objective_of=_evaluator(problem, matrices, allowed, options),
+        )
     engine, best = min(starts, key=lambda es: es[1].objective)
     if engine in runs:
         runs[engine] = replace(runs[engine], outcome="warm_start")
@@ -306,6 +338,7 @@ def solve_portfolio(
         _ordered(runs, options),
         _stop_reason(raw, budget),
         tuple(candidates.values()),
+        objective_of=_evaluator(problem, matrices, allowed, options),
     )
 
 

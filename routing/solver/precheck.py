@@ -83,10 +83,9 @@ def _time_fit(
 def _windows_with_lateness(problem: Problem, order: Order) -> list[tuple[int, int]]:
     """The order's windows as (start, end), the last one extended by the lateness
     its slot allows."""
-    windows = [(w.start_s, w.end_s) for w in (order.windows or (problem.horizon,))]
-    if order.windows:
-        start, end = windows[-1]
-        windows[-1] = (start, end + problem.policy(order).max_lateness_s)
+    policy = problem.policy(order)
+    windows = [(w.start_s, w.end_s) for w in policy.windows]
+    windows[-1] = (windows[-1][0], policy.latest_start_s)
     return windows
 
 
@@ -282,7 +281,7 @@ def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck
 def _time_reason(
     problem: Problem, order: Order, vehicles: list[Vehicle], earliest: int | None
 ) -> Unplanned:
-    windows = order.windows or (problem.horizon,)
+    windows = problem.policy(order).windows
     late = problem.policy(order).max_lateness_s
     slots = ", ".join(
         f"{format_clock(w.start_s)}-{format_clock(w.end_s)}" for w in windows

@@ -7,7 +7,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from routing.check import check_plan
 from routing.domain.errors import MatrixError
 from routing.domain.model import Problem
 from routing.domain.plan import (
@@ -19,7 +18,13 @@ from routing.domain.plan import (
     UnplannedCode,
     summarize,
 )
-from routing.domain.timing import build_routes, plan_from_routes
+from routing.domain.timing import (
+    build_routes,
+    plan_from_routes,
+    route_violations,
+    unplanned_penalty,
+)
+from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.solver._ortools import ProgressCallback
 from routing.solver.explain import explain_unplanned, insertable
@@ -162,6 +167,27 @@ def solve(
         )
         stats["explain_s"] = time.perf_counter() - t_explain
     ordered = tuple(unplanned[o.id] for o in problem.orders if o.id in unplanned)
+    if pre.allowed and has_solution:
+        # The objective of the routes returned (not of OR-Tools' last routes:
+        # an engine's plan or inserted orders may have replaced them), in the
+        # full model, plus the penalties of the orders the pre-check left out.
+        t_objective = time.perf_counter()
+        final = {r.vehicle_id: list(r.order_ids) for r in routes}
+        if final == {v: list(s) for v, s in raw.sequences.items() if s}:
+            evaluated: int | None = raw.objective  # OR-Tools' own final routes
+        elif result.objective_of is not None:
+            # (Reading back the search's own last solution fails in OR-Tools
+            # 9.15, hence the case above.)
+            evaluated = result.objective_of(final)
+        else:
+            evaluated = None
+        if evaluated is not None:
+            objective = evaluated + round(
+                COST_SCALE
+                * sum(unplanned_penalty(problem, oid) for oid in pre.unplanned)
+            )
+        stats["objective_s"] = time.perf_counter() - t_objective
+        stats["objective_of_plan"] = float(evaluated is not None)
     if not has_solution:
         status = PlanStatus.NO_SOLUTION
     elif ordered:
@@ -202,7 +228,7 @@ def _best_checked(
         plan = plan_from_routes(problem, matrices, sequences)
         served = {oid for r in plan.routes for oid in r.order_ids}
         left = [problem.order(oid) for oid in pre.allowed if oid not in served]
-        violations = len(check_plan(problem, plan, matrices))
+        violations = sum(len(route_violations(problem, r)) for r in plan.routes)
         required_left = sum(1 for o in left if not o.is_optional)
         cost = plan.totals.cost + sum(
             problem.unplanned_penalty(o) * problem.objective.unplanned

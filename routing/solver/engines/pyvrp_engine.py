@@ -476,8 +476,8 @@ def _pair_windows(problem: Problem, pair: Pair) -> tuple[TimeWindow, TimeWindow]
     limit (`_ride_windows`), the one whose narrower window is widest."""
     pickup, delivery = problem.order(pair.pickup), problem.order(pair.delivery)
     best: tuple[int, TimeWindow, TimeWindow] | None = None
-    for wp in pickup.windows or (problem.horizon,):
-        for wd in delivery.windows or (problem.horizon,):
+    for wp in problem.policy(pickup).windows:
+        for wd in problem.policy(delivery).windows:
             if wd.end_s < wp.start_s:
                 continue  # the delivery would precede the pickup
             narrowed = _ride_windows(wp, wd, pickup.service_s, pair.max_ride_s)
@@ -488,9 +488,7 @@ def _pair_windows(problem: Problem, pair: Pair) -> tuple[TimeWindow, TimeWindow]
             if best is None or width > best[0]:
                 best = (width, np_, nd)
     if best is None:  # nothing keeps the limit: the post-check drops the pair
-        return (pickup.windows or (problem.horizon,))[0], (
-            delivery.windows or (problem.horizon,)
-        )[-1]
+        return problem.policy(pickup).windows[0], problem.policy(delivery).windows[-1]
     return best[1], best[2]
 
 
@@ -694,7 +692,7 @@ def _convert(
         if with_stops:
             delivery.append(1)
             pickup.append(0)
-        windows = order.windows or (horizon,)
+        windows = problem.policy(order).windows
         group = len(groups) if len(windows) > 1 else None
         if group is not None:
             groups.append(

@@ -661,7 +661,7 @@ def _order_windows(problem: Problem, order: Order) -> Slots:
     horizon = problem.horizon
     clipped = [
         (max(w.start_s, horizon.start_s), min(w.end_s, horizon.end_s))
-        for w in order.windows or (horizon,)
+        for w in problem.policy(order).windows
     ]
     return [(a, b) for a, b in clipped if a <= b]
 

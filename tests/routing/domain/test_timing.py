@@ -215,18 +215,20 @@ def test_break_after_the_end_when_the_route_finishes_before_its_window() -> None
     assert route.duration_s == 200
 
 
-@pytest.mark.parametrize("max_lateness_s", [0, 3600])
-def test_departure_delay_absorbs_waiting_but_never_makes_a_stop_late(
-    max_lateness_s: int,
+@pytest.mark.parametrize(
+    ("max_lateness_s", "lateness_cost_per_hour"), [(0, 1.0), (3600, 100.0)]
+)
+def test_departure_delay_absorbs_waiting_up_to_the_slack_when_lateness_does_not_pay(
+    max_lateness_s: int, lateness_cost_per_hour: float
 ) -> None:
-    """Leaving later removes waiting only up to the first stop's slack, even when
-    that stop's slot would tolerate lateness."""
+    """Leaving later removes waiting only up to the first stop's slack when its
+    slot is hard, or when its lateness costs more than the van's hour (36/h)."""
     a = _order(
         "a",
         100,
         windows=(TimeWindow(0, 300),),
         max_lateness_s=max_lateness_s,
-        lateness_cost_per_hour=1.0,
+        lateness_cost_per_hour=lateness_cost_per_hour,
     )
     b = _order("b", 200, windows=(TimeWindow(1000, 1100),))
     route = _route(_problem([a, b]), ["a", "b"])
@@ -236,6 +238,26 @@ def test_departure_delay_absorbs_waiting_but_never_makes_a_stop_late(
     assert (vb.arrival_s, vb.start_s, vb.wait_s) == (400, 1000, 600)
     assert route.late_s == 0
     assert route.end_s == 1200  # the return does not move
+
+
+def test_departure_delay_runs_late_where_lateness_costs_less_than_waiting() -> None:
+    """When the first stop's lateness (1/h) is cheaper than the van's hour
+    (36/h), the cheapest timing leaves when no waiting is left, 600 s late
+    there, as the solver's objective prices it."""
+    a = _order(
+        "a",
+        100,
+        windows=(TimeWindow(0, 300),),
+        max_lateness_s=3600,
+        lateness_cost_per_hour=1.0,
+    )
+    b = _order("b", 200, windows=(TimeWindow(1000, 1100),))
+    route = _route(_problem([a, b]), ["a", "b"])
+    va, vb = route.visits
+    assert route.start_s == 800
+    assert (va.start_s, va.late_s) == (900, 600)
+    assert (vb.start_s, vb.wait_s) == (1000, 0)
+    assert route.end_s == 1200
 
 
 def test_single_late_slot_is_reached_without_waiting() -> None:
@@ -307,3 +329,54 @@ def test_mean_load_factor_weights_legs_by_distance() -> None:
     route = _route(_problem([a], vehicle), ["a"])
     assert route.load_factor == pytest.approx(0.5)
     assert route.mean_load_factor == pytest.approx(0.25)
+
+
+def test_two_slot_pickup_is_served_in_the_later_slot_when_that_is_cheaper() -> None:
+    """Pickup with slots 10-12 and 17-19, delivery due 17-19: the cheapest
+    timing leaves late and takes the pickup's second slot, with no waiting
+    (the first slot would mean five hours' wait at the delivery)."""
+    pair = Pair(id="PQ", pickup="P", delivery="Q")
+    problem = _problem(
+        [
+            _order(
+                "P",
+                600,
+                delivery=(0,),
+                pickup=(1,),
+                service_s=300,
+                windows=(TimeWindow(36000, 43200), TimeWindow(61200, 68400)),
+            ),
+            _order("Q", 1200, service_s=300, windows=(TimeWindow(61200, 68400),)),
+        ],
+        pairs=(pair,),
+    )
+    route = _route(problem, ["P", "Q"])
+    assert _visit(route, "P").start_s == 61200
+    assert route.wait_s == 0
+    assert route.start_s == 61200 - 600
+
+
+def test_a_soft_slot_is_missed_when_lateness_costs_less_than_waiting() -> None:
+    """A stop whose lateness costs 6/h, on a van that costs 36/h: leaving later
+    and arriving 10 min late at the first stop beats waiting an hour for the
+    second one."""
+    problem = _problem(
+        [
+            _order(
+                "A",
+                600,
+                windows=(TimeWindow(0, 1800),),
+                max_lateness_s=3600,
+                lateness_cost_per_hour=6.0,
+            ),
+            _order("B", 1200, windows=(TimeWindow(6000, 9000),)),
+        ]
+    )
+    route = _route(problem, ["A", "B"])
+    a, b = _visit(route, "A"), _visit(route, "B")
+    assert route.wait_s == 0
+    assert b.start_s == 6000
+    assert a.late_s == 6000 - 600 - 1800
+    # Cheaper than the on-time timing (serve A at 1800, wait at B).
+    on_time_cost = 36.0 * (6000 + 1200 - 1200) / 3600
+    assert route.costs.time + route.costs.lateness < on_time_cost
