@@ -132,11 +132,18 @@ def submit(client: Any, payload: bytes, job_id: str, attempt: int) -> Any:
     )
 
 
-def dask_map(client: Any) -> Callable[..., list[Any]]:
-    """A ``map`` that runs each call as a task on the cluster (what-if variants)."""
+def dask_map(
+    client: Any, on_row: Callable[[Any], None] | None = None
+) -> Callable[..., list[Any]]:
+    """A ``map`` that runs each call as a task on the cluster (what-if variants);
+    ``on_row`` gets each result as its task ends (progress)."""
 
     def _map(fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
         futures = client.map(fn, *iterables, pure=False)
+        if on_row is not None:
+            dist: Any = importlib.import_module("distributed")
+            for future in dist.as_completed(futures):
+                on_row(future.result())
         return list(client.gather(futures))
 
     return _map

@@ -57,7 +57,14 @@ class PlanRow(Base):
     """A plan with its problem: the unit dispatchers read, re-plan and notify from.
 
     ``status`` is ``pending`` while its job runs, then the plan's own status
-    (``solved``, ``partial``, ``no_solution``), or ``failed`` / ``cancelled``.
+    (``solved``, ``partial``, ``no_solution``), or ``failed`` / ``cancelled``. A
+    job cancelled after its search found routes keeps them: the plan then has
+    its own status and ``is_stopped_early``.
+
+    Every plan is a draft until a dispatcher publishes it (``published_at``,
+    ``published_by``); publishing a plan of a day supersedes the plan of that
+    day published before (``superseded_at``, ``superseded_by``: the plan that
+    replaced it). Drivers and customers see only published plans.
     ``lineage_id`` is the id of the first plan of a chain of re-plans (its own id
     for an original plan): customers' promises are kept per lineage. A re-plan's
     ``replan`` says what it started from: orders done, stops pinned first,
@@ -85,6 +92,13 @@ class PlanRow(Base):
     orders: Mapped[int] = mapped_column(Integer, default=0)
     unplanned: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str | None] = mapped_column(String(32))
+    is_stopped_early: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True
+    )
+    published_by: Mapped[str | None] = mapped_column(String(32))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class PlanDepotRow(Base):
@@ -104,6 +118,8 @@ class JobRow(Base):
     ``state`` is ``queued``, ``running``, ``succeeded``, ``failed`` or
     ``cancelled``. ``request`` holds everything needed to run it again after a
     restart; ``result`` the outcome of jobs that produce no plan (what-if).
+    Progress: ``best_cost`` and ``elapsed_s`` of the search; what-if jobs also
+    count their solves (``steps_done`` of ``steps_total``).
     """
 
     __tablename__ = "jobs"
@@ -122,6 +138,8 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     best_cost: Mapped[float | None] = mapped_column(Float)
     elapsed_s: Mapped[float | None] = mapped_column(Float)
+    steps_done: Mapped[int | None] = mapped_column(Integer)
+    steps_total: Mapped[int | None] = mapped_column(Integer)
     time_limit_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

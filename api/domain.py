@@ -7,7 +7,11 @@ engine's ETA, stop-list, re-plan or what-if modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import html
+import inspect
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 from routing.day.replan import ReplanRequest, VehicleState, check_request
@@ -29,11 +33,46 @@ from routing.domain.eta import (
 )
 from routing.domain.model import Location, Order, Place, Point, Problem
 from routing.domain.plan import Plan
-from routing.domain.stoplist import stop_list, to_csv, to_dict, to_html
+from routing.domain.stoplist import StopList, stop_list, to_csv, to_dict, to_html
 from routing.domain.units import format_clock, parse_time_s
 from routing.formats import plan_from_dict, problem_from_dict
 
 MapFn = Callable[..., Any]
+ProgressFn = Callable[[int, float], None]
+"""The engine's progress callback: (best objective so far, elapsed seconds)."""
+StopFn = Callable[[], bool]
+"""Asked by an engine that can stop on request: True once it should end its
+search and return its best plan so far."""
+
+
+def accepts(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` takes a keyword argument ``name`` (an engine feature)."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@contextmanager
+def solves_reporting(module: ModuleType, on_progress: ProgressFn) -> Iterator[None]:
+    """Give ``on_progress`` to the ``solve()`` calls of an engine module.
+
+    ``routing.day.replan.replan`` takes no progress callback (yet: asked for in
+    issue 11), but its search is ``solve()``, which does. Until ``replan`` takes
+    one, the job process (one job per process, so nothing else is affected)
+    wraps the module's ``solve`` for the duration of the job.
+    """
+    original = getattr(module, "solve")  # noqa: B009 (any module with a solve)
+
+    def solve(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("on_progress", on_progress)
+        return original(*args, **kwargs)
+
+    setattr(module, "solve", solve)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(module, "solve", original)  # noqa: B010
 
 
 def load(problem: Mapping[str, Any], plan: Mapping[str, Any]) -> tuple[Problem, Plan]:
@@ -109,6 +148,54 @@ def stop_list_of(
     if fmt == "html":
         return to_html(sl)
     return to_dict(sl)
+
+
+def vehicle_ids(problem: Mapping[str, Any]) -> set[str]:
+    """The ids of a stored problem's vehicles."""
+    return {v.id for v in problem_from_dict(problem).vehicles}
+
+
+def empty_stop_list(
+    problem: Mapping[str, Any], vehicle_id: str, fmt: str, *, message: str
+) -> dict[str, Any] | str:
+    """The stop list of a vehicle without a route, saying why: JSON (with
+    ``message`` and no stops), CSV (the header only) or an HTML page.
+
+    Raises InvalidProblemError (path ``vehicle_id``) for a vehicle not in the
+    problem.
+    """
+    p = problem_from_dict(problem)
+    try:
+        vehicle = p.vehicle(vehicle_id)
+    except KeyError:
+        raise InvalidProblemError(
+            "unknown vehicle", path="vehicle_id", entity_id=vehicle_id
+        ) from None
+    sl = StopList(
+        vehicle_id=vehicle.id,
+        date=p.date,
+        start_depot=vehicle.start_depot,
+        end_depot=vehicle.end_depot,
+        start_s=vehicle.shift.start_s,
+        end_s=vehicle.shift.start_s,
+        stops=(),
+        quantities=p.quantities,
+        is_planar=p.is_planar,
+    )
+    if fmt == "csv":
+        return to_csv(sl)
+    if fmt == "html":
+        e = html.escape
+        title = " ".join(x for x in ("Stop list", vehicle.id, p.date or "") if x)
+        return (
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{e(title)}</title></head><body><h1>{e(title)}</h1>"
+            f"<p>{e(message)}</p></body></html>"
+        )
+    out = to_dict(sl)
+    for key in ("start_s", "start", "end_s", "end"):
+        out.pop(key, None)
+    return {**out, "message": message}
 
 
 def notice(
@@ -304,24 +391,50 @@ def check_replan(
         ) from None
 
 
-def run_replan(job: Mapping[str, Any], *, options: Any) -> dict[str, Any]:
+def run_replan(
+    job: Mapping[str, Any],
+    *,
+    options: Any,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> dict[str, Any]:
     """Re-plan (in the job process): new plan, its problem and the ETA changes.
 
     ``job`` holds ``problem`` (the day to re-plan, `base_problem`), ``plan`` (the
     plan the vehicles drive), ``request`` (the API body), ``promises`` (the
     latest promise per order) and ``chain`` (changes before this re-plan).
+    ``on_progress`` gets the search's best objective and elapsed time;
+    ``should_stop`` is passed on when the engine's ``replan`` takes it.
     """
+    from contextlib import nullcontext
+
     from routing.check import check_plan
-    from routing.day.replan import replan
+    from routing.day import replan as replan_module
     from routing.formats import plan_to_dict, problem_to_dict
     from routing.geo.providers import build_travel
 
+    replan = replan_module.replan
     problem, request = replan_request(job["problem"], job["request"], job["promises"])
     plan = plan_from_dict(job["plan"])
+    extra: dict[str, Any] = {}
+    if should_stop is not None and accepts(replan, "should_stop"):
+        extra["should_stop"] = should_stop
+    reporting: Any = nullcontext()
+    if on_progress is not None:
+        if accepts(replan, "on_progress"):
+            extra["on_progress"] = on_progress
+        else:
+            reporting = solves_reporting(replan_module, on_progress)
     try:
-        result = replan(
-            problem, plan, request, travel_for=build_travel, options=options
-        )
+        with reporting:
+            result = replan(
+                problem,
+                plan,
+                request,
+                travel_for=build_travel,
+                options=options,
+                **extra,
+            )
     except InvalidProblemError as exc:
         raise InvalidProblemError(
             exc.message, path=_api_path(exc.path), entity_id=exc.entity_id

@@ -13,8 +13,14 @@ How a job lives:
 3. The child's progress lines (best cost so far, elapsed) are written to the job
    row; its result is stored with the plan in one transaction (``succeeded``), or
    its error (``failed``).
-4. Cancel marks the job ``cancelled`` and kills the child's process group, which
-   really stops the search (portfolio searches and what-if pools included).
+4. Cancel marks the job ``cancelled`` and stops the child. A plan or re-plan
+   child gets SIGTERM first: when the engine can stop on request it ends its
+   search and hands back the best plan found so far, which is stored, stopped
+   early (``cancelled by user, best plan so far``), and can be published; after
+   ``KEEP_BEST_GRACE_S`` (or at once when the child exits without a plan) its
+   whole process group is killed, which really stops the search (portfolio
+   searches and what-if pools included). Nothing found yet: cancelled without
+   a plan.
 5. On shutdown running children are killed and their jobs put back to ``queued``;
    on start, jobs left ``queued`` or ``running`` (also after a crash) are re-run,
    or marked failed and resumable (``settings.recovery``), so none is lost.
@@ -53,6 +59,17 @@ TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 KILL_GRACE_S = 2.0
 """After SIGTERM, how long a job process may take before SIGKILL."""
 
+KEEP_BEST_GRACE_S = 3.0
+"""After SIGTERM, how long a plan or re-plan process may take to hand back its
+best plan so far (the engine times the routes and explains unplanned orders)
+before its process group is killed."""
+
+STOPPED_EARLY = "cancelled by user, best plan so far"
+"""The stop reason a plan kept from a cancelled search starts with."""
+
+KEEPS_BEST = frozenset({"solve", "replan"})
+"""Job kinds whose best plan so far is kept when they are cancelled."""
+
 
 class QueueFull(Exception):
     """No place left in the job queue; retry after ``retry_after_s`` seconds."""
@@ -90,6 +107,9 @@ class JobRunner:
         self._stopping = False
         self._client: Any = None
         self._spare: subprocess.Popen[bytes] | None = None
+        self.worker_command: list[str] = [sys.executable, "-m", "api.worker"]
+        """The job process (tests put a stand-in engine behind the same
+        protocol)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -227,6 +247,7 @@ class JobRunner:
             job.state = "cancelled"
             job.finished_at = now()
             _set_plan_status(session, job, "cancelled")
+            kind = job.kind
         with self._lock:
             self._cancelled.add(job_id)
             if job_id in self._queued:
@@ -235,14 +256,28 @@ class JobRunner:
                 self._resolve(job_id, "cancelled")
             proc = self._procs.get(job_id)
         if proc is not None:
-            _kill_group(proc, signal.SIGTERM)
-            threading.Timer(
-                KILL_GRACE_S, _kill_group, args=(proc, signal.SIGKILL)
-            ).start()
+            if kind in KEEPS_BEST:
+                # The leader only: it may end its search and report its best
+                # plan; `_run_local` kills the group once it has exited.
+                _signal_leader(proc, signal.SIGTERM)
+                grace_s = KEEP_BEST_GRACE_S
+            else:
+                _kill_group(proc, signal.SIGTERM)
+                grace_s = KILL_GRACE_S
+            threading.Timer(grace_s, _kill_group, args=(proc, signal.SIGKILL)).start()
         if job_id in self._dask_running:
             self._dask_cancel(job_id)
         logger.info("job %s cancelled", job_id)
         return "cancelled"
+
+    def settle(self, job_id: str, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for a job this runner holds to end (a
+        cancelled job handing back its best plan)."""
+        with self._lock:
+            future = self._futures.get(job_id)
+        if future is not None:
+            with contextlib.suppress(Exception):
+                future.result(timeout=timeout_s)
 
     def resume(self, job_id: str) -> bool:
         """Queue a failed-and-resumable job again (after `reserve`)."""
@@ -322,7 +357,7 @@ class JobRunner:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "api.worker"],
+            self.worker_command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,  # its own process group: cancel kills it all
@@ -363,6 +398,10 @@ class JobRunner:
                     self._progress(job_id, message)
                 else:
                     final.append(message)
+            if job_id in self._cancelled:
+                # Its output is closed: whatever it left running (engine
+                # children) goes too. Before wait(): the pid stays ours.
+                _signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
             if not final:
                 final.append(
@@ -402,12 +441,16 @@ class JobRunner:
             with self._lock:
                 self._dask_running[job_id] = None
             try:
-                from api.worker import _options
+                from api.worker import WhatifSteps, _options
 
+                steps = WhatifSteps(
+                    lambda message: self._progress(job_id, message),
+                    1 + len(payload["variants"]),
+                )
                 result = domain.run_whatif(
                     payload,
                     options=_options(payload["options"]),
-                    map_fn=cluster.dask_map(client),
+                    map_fn=cluster.dask_map(client, on_row=steps),
                 )
                 return [{"type": "result", **result}]
             except Exception as exc:
@@ -456,8 +499,13 @@ class JobRunner:
         with self.db.session() as session:
             job = session.get(JobRow, job_id)
             if job is not None and job.state == "running":
-                job.best_cost = float(message["best_cost"])
-                job.elapsed_s = float(message["elapsed_s"])
+                if message.get("best_cost") is not None:
+                    job.best_cost = float(message["best_cost"])
+                if message.get("elapsed_s") is not None:
+                    job.elapsed_s = float(message["elapsed_s"])
+                if message.get("steps_total") is not None:
+                    job.steps_done = int(message.get("steps_done") or 0)
+                    job.steps_total = int(message["steps_total"])
 
     def _finish(self, job_id: str, messages: list[dict[str, Any]]) -> None:
         final = messages[-1]
@@ -469,6 +517,8 @@ class JobRunner:
                 state = job.state = "cancelled"
                 job.finished_at = job.finished_at or now()
                 _set_plan_status(session, job, "cancelled")
+                if final.get("type") == "result" and keep_best(session, job, final):
+                    logger.info("job %s cancelled; its best plan is kept", job_id)
             elif self._stopping and final.get("type") != "result":
                 # Killed by the shutdown: leave it for the next start.
                 job.state = "queued"
@@ -517,8 +567,20 @@ def _distributed() -> Any:
 def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     if proc.poll() is not None:
         return
+    _signal_group(proc.pid, sig)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Signal a process group, also after its leader exited (not reaped yet)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+        os.killpg(pgid, sig)
+
+
+def _signal_leader(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(proc.pid, sig)
 
 
 def _set_plan_status(session: Session, job: JobRow, status: str) -> None:
@@ -577,6 +639,41 @@ def apply_result(session: Session, job: JobRow, result: Mapping[str, Any]) -> No
     if job.kind == "whatif":
         job.result = {"rows": result["rows"], "markdown": result.get("markdown", "")}
         return
+    _store_plan(session, job, result)
+    job.result = {"violations": list(result.get("violations", []))}
+
+
+def keep_best(session: Session, job: JobRow, result: Mapping[str, Any]) -> bool:
+    """Store the best plan a cancelled plan or re-plan job handed back, stopped
+    early (its stop reason starts with `STOPPED_EARLY`); the job stays
+    cancelled. A result without routes (nothing found yet) is dropped.
+
+    Returns whether a plan was kept.
+    """
+    plan = result.get("plan")
+    if (
+        job.kind not in KEEPS_BEST
+        or not isinstance(plan, Mapping)
+        or plan.get("status") not in ("solved", "partial")
+    ):
+        return False
+    plan_dict = dict(plan)
+    search = dict(plan_dict.get("search") or {})
+    reason = str(search.get("stop_reason") or "")
+    search["stop_reason"] = f"{STOPPED_EARLY}; {reason}" if reason else STOPPED_EARLY
+    plan_dict["search"] = search
+    _store_plan(session, job, {**result, "plan": plan_dict})
+    row = session.get(PlanRow, job.plan_id)
+    assert row is not None
+    row.is_stopped_early = True
+    job.result = {
+        "violations": list(result.get("violations", [])),
+        "stopped_early": True,
+    }
+    return True
+
+
+def _store_plan(session: Session, job: JobRow, result: Mapping[str, Any]) -> None:
     plan = session.get(PlanRow, job.plan_id)
     assert plan is not None
     plan_dict = dict(result["plan"])
@@ -593,4 +690,3 @@ def apply_result(session: Session, job: JobRow, result: Mapping[str, Any]) -> No
         plan.replan = dict(result.get("replan", {}))
         orders = plan.problem.get("orders")
         plan.orders = len(orders) if isinstance(orders, list) else 0
-    job.result = {"violations": list(result.get("violations", []))}

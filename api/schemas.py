@@ -86,6 +86,12 @@ class Progress(BaseModel):
     )
     elapsed_s: float | None = None
     time_limit_s: float
+    steps_done: int | None = Field(
+        None, description="What-if: solves finished (the base day included)."
+    )
+    steps_total: int | None = Field(
+        None, description="What-if: solves in all (the base day and each variant)."
+    )
 
 
 class JobOut(BaseModel):
@@ -93,7 +99,8 @@ class JobOut(BaseModel):
 
     ``state``: queued, running, succeeded, failed, cancelled. A failed job with
     ``is_resumable`` (interrupted, worker crash) can be run again with
-    ``POST /v1/jobs/{id}/resume``.
+    ``POST /v1/jobs/{id}/resume``. A cancelled plan or re-plan job whose search
+    had found routes keeps them: its plan is stored, stopped early.
     """
 
     id: str
@@ -111,6 +118,10 @@ class JobOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     links: dict[str, str]
+
+
+PlanState = Literal["draft", "published", "superseded"]
+"""Where a plan stands for drivers and customers."""
 
 
 class PlanSummary(BaseModel):
@@ -132,6 +143,27 @@ class PlanSummary(BaseModel):
     cost: float | None
     created_at: datetime
     job_id: str | None
+    state: PlanState = Field(
+        description="draft (not shown to drivers and customers), published (what "
+        "drivers and customers of its day see), superseded (a later plan of its "
+        "day was published)."
+    )
+    published_at: datetime | None = None
+    published_by: str | None = Field(None, description="The key that published it.")
+    superseded_at: datetime | None = None
+    superseded_by: str | None = Field(
+        None, description="The plan whose publishing replaced this one."
+    )
+    stopped_early: bool = Field(
+        False,
+        description="Its job was cancelled and the best plan found so far was "
+        "kept (see stop_reason).",
+    )
+    stop_reason: str | None = Field(
+        None,
+        description="Why the search stopped, e.g. 'cancelled by user, best "
+        "plan so far; ...'.",
+    )
 
 
 class PlanOut(PlanSummary):
@@ -247,6 +279,8 @@ def job_out(job: JobRow) -> JobOut:
             best_cost=job.best_cost,
             elapsed_s=job.elapsed_s,
             time_limit_s=job.time_limit_s,
+            steps_done=job.steps_done,
+            steps_total=job.steps_total,
         ),
         attempts=job.attempts,
         is_resumable=job.is_resumable,
@@ -257,6 +291,19 @@ def job_out(job: JobRow) -> JobOut:
         finished_at=utc(job.finished_at),
         links=links,
     )
+
+
+def plan_state(row: PlanRow) -> PlanState:
+    """draft, published or superseded."""
+    if row.published_at is None:
+        return "draft"
+    return "superseded" if row.superseded_at is not None else "published"
+
+
+def _stop_reason(row: PlanRow) -> str | None:
+    search = (row.plan or {}).get("search")
+    reason = search.get("stop_reason") if isinstance(search, dict) else None
+    return str(reason) if reason else None
 
 
 def plan_summary(row: PlanRow, depots: list[str], job_id: str | None) -> PlanSummary:
@@ -275,6 +322,13 @@ def plan_summary(row: PlanRow, depots: list[str], job_id: str | None) -> PlanSum
         cost=row.cost,
         created_at=utc(row.created_at),
         job_id=job_id,
+        state=plan_state(row),
+        published_at=utc(row.published_at),
+        published_by=row.published_by,
+        superseded_at=utc(row.superseded_at),
+        superseded_by=row.superseded_by,
+        stopped_early=bool(row.is_stopped_early),
+        stop_reason=_stop_reason(row),
     )
 
 

@@ -1,8 +1,9 @@
 """What several routes share: reading problems within limits, finding plans a key
-may see, storing plan and job together, waiting for a job."""
+may see, publishing, storing plan and job together, waiting for a job."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -19,7 +20,14 @@ from api.auth import Principal
 from api.db import Database, JobRow, PlanDepotRow, PlanRow, new_id, now
 from api.errors import ApiError, forbidden, not_found, problem_error
 from api.jobs import JobRunner
-from api.schemas import PlanOut, PlanSummary, job_out, plan_out, plan_summary
+from api.schemas import (
+    PlanOut,
+    PlanSummary,
+    job_out,
+    plan_out,
+    plan_state,
+    plan_summary,
+)
 from api.settings import Settings
 from routing.domain.errors import InvalidProblemError
 from routing.domain.model import Problem
@@ -159,6 +167,98 @@ def solved(row: PlanRow) -> dict[str, Any]:
             path="plan_id",
         )
     return row.plan
+
+
+PUBLISHABLE = frozenset({"solved", "partial"})
+"""Plan statuses that may be published: a finished search with routes (also a
+cancelled one that kept its best plan). Not ``no_solution``: publishing it
+would empty every driver's list."""
+
+_PUBLISHING = threading.Lock()
+"""Publishing reads the day's published plan and replaces it in one transaction:
+one at a time (one service process owns the database, see README), so that a
+day never ends up with two published plans."""
+
+
+def plan_day(row: PlanRow) -> str:
+    """The day a plan is for: its problem's date, else the day it was made (UTC)."""
+    if row.day:
+        return row.day
+    return row.created_at.date().isoformat()
+
+
+def published_plans(
+    session: Session, day: str, depots: Sequence[str] | None = None
+) -> list[PlanRow]:
+    """The plans of ``day`` published and not superseded, newest published first;
+    with ``depots``, those that share a depot with them.
+
+    One a day per depot: each publish supersedes the plans of its day that
+    share a depot with it (`publish`).
+    """
+    rows = session.scalars(
+        select(PlanRow)
+        .where(PlanRow.published_at.is_not(None), PlanRow.superseded_at.is_(None))
+        .where((PlanRow.day == day) | PlanRow.day.is_(None))
+        .order_by(PlanRow.published_at.desc(), PlanRow.id)
+    ).all()
+    out = [r for r in rows if plan_day(r) == day]
+    if depots is not None:
+        wanted = set(depots)
+        out = [r for r in out if wanted & set(depots_of(session, r.id))]
+    return out
+
+
+def publish(db: Database, plan_id: str, principal: Principal) -> PlanOut:
+    """Publish a plan: it becomes what drivers and customers of its day see; the
+    plans of that day published before (sharing a depot) are superseded.
+
+    Publishing the published plan again changes nothing; publishing a
+    superseded one makes it the published plan again.
+
+    Raises
+    ------
+    ApiError
+        404 for a plan the key may not see; 409 ``not_publishable`` unless the
+        plan has routes (solved, partial, or stopped early with a plan); 403
+        when a plan it would supersede is outside the key's depots.
+    """
+    with _PUBLISHING, db.session() as session:
+        row = visible_plan(session, plan_id, principal)
+        if row.plan is None or row.status not in PUBLISHABLE:
+            why = {
+                "pending": "its job has not finished",
+                "failed": "its job failed",
+                "cancelled": "its job was cancelled before any plan was found",
+                "no_solution": "it has no routes",
+            }.get(row.status, f"its status is {row.status}")
+            raise ApiError(
+                409,
+                "not_publishable",
+                f"plan {row.id!r} cannot be published: {why} (status "
+                f"{row.status}); only a finished plan with routes can be",
+                path="plan_id",
+            )
+        if plan_state(row) != "published":
+            depots = depots_of(session, row.id)
+            replaced = [
+                r
+                for r in published_plans(session, plan_day(row), depots)
+                if r.id != row.id
+            ]
+            for old in replaced:
+                if not principal.covers(depots_of(session, old.id)):
+                    raise forbidden(
+                        f"publishing would supersede plan {old.id!r}, whose depots "
+                        "this key does not cover"
+                    )
+            at = now()
+            for old in replaced:
+                old.superseded_at, old.superseded_by = at, row.id
+            row.published_at, row.published_by = at, principal.key_id
+            row.superseded_at = row.superseded_by = None
+            session.flush()
+        return plan_out_of(session, row, job_of(session, row.id))
 
 
 def check_scope(principal: Principal, depots: Sequence[str]) -> None:

@@ -6,9 +6,15 @@ value), never in the service's process: the search is CPU-bound and holds the GI
 and a process can really be stopped (cancel = terminate its process group).
 
 Protocol: one JSON object in (``{"kind": "solve" | "replan" | "whatif", ...}``),
-JSON lines out, each ``{"type": "progress", "best_cost", "elapsed_s"}``, then one
-``{"type": "result", ...}`` or ``{"type": "error", "code", "message", "path",
-"entity_id"}``. Anything else the engine prints goes to stderr.
+JSON lines out, each ``{"type": "progress", "best_cost", "elapsed_s"}`` (what-if
+also ``steps_done``, ``steps_total``), then one ``{"type": "result", ...}`` or
+``{"type": "error", "code", "message", "path", "entity_id"}``. Anything else the
+engine prints goes to stderr.
+
+Stopping: SIGTERM asks a plan or re-plan to stop. When the engine can stop on
+request (its ``solve``/``replan`` takes ``should_stop``, see `can_stop`), the
+search ends and the result (``"stopped": true``) carries the best plan found so
+far; otherwise SIGTERM ends the process at once, as it always did.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +37,36 @@ PROGRESS_EVERY_S = 0.25
 """Progress lines at most this often: OR-Tools accepts many solutions a second."""
 
 Emit = Callable[[dict[str, Any]], None]
+
+
+class StopRequest:
+    """Set by SIGTERM: the service cancelled the job. Called by an engine that
+    can stop on request (True: end the search, return the best plan so far)."""
+
+    def __init__(self) -> None:
+        self.is_set = False
+
+    def set(self, *_: object) -> None:
+        """Ask the search to stop (usable as a signal handler)."""
+        self.is_set = True
+
+    def __call__(self) -> bool:
+        return self.is_set
+
+
+def can_stop(kind: str) -> bool:
+    """Whether a job of this kind can end early with its best plan on SIGTERM:
+    the engine's ``solve`` (plans) or ``replan`` (re-plans) takes a
+    ``should_stop`` callback."""
+    if kind == "solve":
+        from routing.solver import solve
+
+        return domain.accepts(solve, "should_stop")
+    if kind == "replan":
+        from routing.day.replan import replan
+
+        return domain.accepts(replan, "should_stop")
+    return False
 
 
 def error_body(exc: BaseException) -> dict[str, Any]:
@@ -81,7 +118,7 @@ class _Throttle:
         )
 
 
-def run_solve(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
+def run_solve(job: Mapping[str, Any], emit: Emit, stop: StopRequest) -> dict[str, Any]:
     """Solve a problem; the result holds the plan dict and checker findings."""
     from routing.check import check_plan
     from routing.formats import plan_to_dict, problem_from_dict
@@ -90,39 +127,120 @@ def run_solve(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
 
     problem = problem_from_dict(job["problem"])
     travel = build_travel(problem)
+    extra: dict[str, Any] = {}
+    if domain.accepts(solve, "should_stop"):
+        extra["should_stop"] = stop
     plan = solve(
-        problem, travel, options=_options(job["options"]), on_progress=_Throttle(emit)
+        problem,
+        travel,
+        options=_options(job["options"]),
+        on_progress=_Throttle(emit),
+        **extra,
     )
     violations = [str(v) for v in check_plan(problem, plan, travel)]
     if violations:
         logger.warning("plan failed the checker: %s", violations[:5])
-    return {"plan": plan_to_dict(plan, problem), "violations": violations}
+    return {
+        "plan": plan_to_dict(plan, problem),
+        "violations": violations,
+        "stopped": stop.is_set,
+    }
 
 
-def run_replan(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
-    """Re-plan during the day from the parent plan, vehicle states and order changes."""
-    return domain.run_replan(job, options=_options(job["options"]))
+def run_replan(job: Mapping[str, Any], emit: Emit, stop: StopRequest) -> dict[str, Any]:
+    """Re-plan during the day from the parent plan, vehicle states and order
+    changes, reporting the search's progress like a solve."""
+    result = domain.run_replan(
+        job,
+        options=_options(job["options"]),
+        on_progress=_Throttle(emit),
+        should_stop=stop,
+    )
+    return {**result, "stopped": stop.is_set}
 
 
-def run_whatif(job: Mapping[str, Any], emit: Emit) -> dict[str, Any]:
-    """Solve the variants of a base problem; the result is the KPI table."""
+class WhatifSteps:
+    """Progress of a what-if: solves finished of all, elapsed time and, once the
+    base day is solved, its total cost (what the variants are compared with)."""
+
+    def __init__(self, emit: Emit, total: int) -> None:
+        self.emit = emit
+        self.total = total
+        self.done = 0
+        self.base_cost: float | None = None
+        self.t0 = time.monotonic()
+        self._report()
+
+    def __call__(self, row: Any) -> None:
+        self.done += 1
+        from routing.day.whatif import BASE_NAME
+
+        if isinstance(row, Mapping) and row.get("name") == BASE_NAME:
+            cost = row.get("total_cost", row.get("cost"))
+            if isinstance(cost, int | float) and not isinstance(cost, bool):
+                self.base_cost = float(cost)
+        self._report()
+
+    def _report(self) -> None:
+        self.emit(
+            {
+                "type": "progress",
+                "best_cost": self.base_cost,
+                "elapsed_s": round(time.monotonic() - self.t0, 3),
+                "steps_done": self.done,
+                "steps_total": self.total,
+            }
+        )
+
+
+def run_whatif(job: Mapping[str, Any], emit: Emit, stop: StopRequest) -> dict[str, Any]:
+    """Solve the variants of a base problem; the result is the KPI table.
+    Progress: solves finished of all (base day included)."""
+    steps = WhatifSteps(emit, 1 + len(job["variants"]))
     workers = int(job.get("variant_workers", 1))
     if workers <= 1:
-        return domain.run_whatif(job, options=_options(job["options"]), map_fn=_map)
+        return domain.run_whatif(
+            job, options=_options(job["options"]), map_fn=_counting_map(steps)
+        )
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # Children of this process share its process group: a cancel stops them too.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return domain.run_whatif(job, options=_options(job["options"]), map_fn=pool.map)
+        return domain.run_whatif(
+            job, options=_options(job["options"]), map_fn=_pool_map(pool, steps)
+        )
 
 
-def _map(fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
-    return list(map(fn, *iterables))
+def _counting_map(on_row: Callable[[Any], None]) -> domain.MapFn:
+    """``map`` in this process, one call after the other, reporting each."""
+
+    def _map(fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+        out = []
+        for args in zip(*iterables, strict=True):
+            out.append(fn(*args))
+            on_row(out[-1])
+        return out
+
+    return _map
 
 
-RUNNERS: dict[str, Callable[[Mapping[str, Any], Emit], dict[str, Any]]] = {
+def _pool_map(pool: Any, on_row: Callable[[Any], None]) -> domain.MapFn:
+    """``map`` on a process pool, reporting each call as it ends; results in
+    order."""
+    from concurrent.futures import as_completed
+
+    def _map(fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+        futures = [pool.submit(fn, *args) for args in zip(*iterables, strict=True)]
+        for future in as_completed(futures):
+            on_row(future.result())
+        return [f.result() for f in futures]
+
+    return _map
+
+
+RUNNERS: dict[str, Callable[[Mapping[str, Any], Emit, StopRequest], dict[str, Any]]] = {
     "solve": run_solve,
     "replan": run_replan,
     "whatif": run_whatif,
@@ -130,10 +248,12 @@ RUNNERS: dict[str, Callable[[Mapping[str, Any], Emit], dict[str, Any]]] = {
 """Job kind -> the function that runs it."""
 
 
-def execute(job: Mapping[str, Any], emit: Emit) -> None:
+def execute(
+    job: Mapping[str, Any], emit: Emit, stop: StopRequest | None = None
+) -> None:
     """Run one job, emitting progress, then its result or its error."""
     try:
-        result = RUNNERS[job["kind"]](job, emit)
+        result = RUNNERS[job["kind"]](job, emit, stop or StopRequest())
     except Exception as exc:
         logger.exception("job failed")
         emit({"type": "error", **error_body(exc)})
@@ -156,7 +276,10 @@ def main() -> None:
         out.write(json.dumps(message, separators=(",", ":")) + "\n")
         out.flush()
 
-    execute(job, emit)
+    stop = StopRequest()
+    if can_stop(job.get("kind", "")):
+        signal.signal(signal.SIGTERM, stop.set)
+    execute(job, emit, stop)
     out.close()
 
 

@@ -6,8 +6,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from sqlalchemy import select
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from api import domain, store
@@ -15,7 +14,7 @@ from api.auth import Anyone, Driver, Principal
 from api.db import PlanRow
 from api.deps import DbDep, SettingsDep
 from api.errors import ApiError, forbidden, not_found
-from api.schemas import ErrorResponse
+from api.schemas import ErrorResponse, plan_state
 from api.settings import Settings
 from routing.domain.errors import InvalidProblemError
 
@@ -40,13 +39,11 @@ _STOP_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse},
     404: {"model": ErrorResponse},
     409: {"model": ErrorResponse},
+    410: {
+        "model": ErrorResponse,
+        "description": "superseded: a later plan of the day was published (drivers).",
+    },
 }
-
-
-def _plan_day(row: PlanRow, settings: Settings) -> str:
-    if row.day:
-        return row.day
-    return row.created_at.date().isoformat()
 
 
 def _pinned_first(
@@ -75,8 +72,20 @@ def _pinned_first(
     return None
 
 
+def _vehicle_known(session: Session, row: PlanRow, vehicle_id: str) -> bool:
+    """Whether a plan is for this vehicle: in its problem, or (a re-plan that
+    left the vehicle out) in its lineage's first problem."""
+    if vehicle_id in domain.vehicle_ids(row.problem):
+        return True
+    root = session.get(PlanRow, row.lineage_id) if row.kind == "replan" else None
+    return root is not None and vehicle_id in domain.vehicle_ids(root.problem)
+
+
 def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Response:
+    """The vehicle's stop list in a plan; a vehicle of the plan without a route
+    (emptied by a re-plan, not needed) gets an empty list with a message."""
     plan = store.solved(row)
+    state = plan_state(row)
     try:
         out = domain.stop_list_of(
             row.problem,
@@ -86,38 +95,79 @@ def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Respon
             pinned=_pinned_first(session, row, vehicle_id),
         )
     except InvalidProblemError:
-        raise not_found("vehicle", vehicle_id, path="vehicle_id") from None
+        if not _vehicle_known(session, row, vehicle_id):
+            raise not_found("vehicle", vehicle_id, path="vehicle_id") from None
+        out = None
+    message = ""
     if out is None:
-        raise ApiError(
-            404,
-            "not_found",
-            f"vehicle {vehicle_id!r} has no route in plan {row.id!r}",
-            path="vehicle_id",
-            entity_id=vehicle_id,
+        where = "the published plan" if state == "published" else f"{state} plan"
+        message = (
+            f"vehicle {vehicle_id!r} has no stops in {where} {row.id!r}: its route "
+            "was emptied or it is not needed"
         )
+        problem = row.problem
+        if vehicle_id not in domain.vehicle_ids(problem):
+            root = session.get(PlanRow, row.lineage_id)
+            problem = root.problem if root is not None else problem
+        out = domain.empty_stop_list(problem, vehicle_id, fmt, message=message)
+    headers = {"X-Plan-Id": row.id, "X-Plan-State": state}
+    if message:
+        headers["X-Route-Message"] = message
     name = f"stops-{row.id[:8]}-{vehicle_id}"
     if fmt == "csv":
         assert isinstance(out, str)
         return PlainTextResponse(
             out,
             media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}.csv"',
+                **headers,
+            },
         )
     if fmt == "html":
         assert isinstance(out, str)
-        return HTMLResponse(out)
+        return HTMLResponse(out, headers=headers)
     assert isinstance(out, dict)
-    from fastapi.responses import JSONResponse
-
-    return JSONResponse({"plan_id": row.id, **out})
-
-
-def _driver_may_see(
-    session: Session, row: PlanRow, principal: Principal, settings: Settings
-) -> bool:
-    return _plan_day(row, settings) == store.today(settings) and principal.covers(
-        store.depots_of(session, row.id)
+    return JSONResponse(
+        {"plan_id": row.id, "plan_state": state, **out}, headers=headers
     )
+
+
+def _driver_plan(
+    session: Session, plan_id: str, principal: Principal, settings: Settings
+) -> PlanRow:
+    """A plan a driver may read: today's, in the key's depots, published and not
+    superseded.
+
+    Raises ApiError 404 ``not_found`` (unknown, another day, other depots), 404
+    ``not_published`` (a draft), 410 ``superseded`` (replaced by a later plan:
+    the message names it).
+    """
+    row = session.get(PlanRow, plan_id)
+    if (
+        row is None
+        or store.plan_day(row) != store.today(settings)
+        or not principal.covers(store.depots_of(session, row.id))
+    ):
+        raise not_found("plan", plan_id)
+    state = plan_state(row)
+    if state == "draft":
+        raise ApiError(
+            404,
+            "not_published",
+            f"plan {plan_id!r} is a draft: drivers see published plans only "
+            "(GET /v1/driver/stops)",
+            path="plan_id",
+        )
+    if state == "superseded":
+        raise ApiError(
+            410,
+            "superseded",
+            f"plan {plan_id!r} was replaced by plan {row.superseded_by!r}; "
+            "GET /v1/driver/stops gives the published list",
+            path="plan_id",
+        )
+    return row
 
 
 @router.get(
@@ -135,13 +185,15 @@ def vehicle_stops(
     format: Format = "json",
 ) -> Response:
     """Ordered stops with address, slot, ETA, call-ahead time, quantities to
-    deliver and collect, and notes. A driver key sees only its own vehicle
-    (another: 403) in today's plans (others: 404)."""
+    deliver and collect, and notes. A vehicle of the plan without a route gets
+    an empty list with a ``message``. Dispatchers and planners read any plan
+    they may see (drafts too, to check them before publishing; ``plan_state``
+    and the ``X-Plan-State`` header say which). A driver key reads only its own
+    vehicle (another: 403) in today's published plan: a draft is 404
+    ``not_published``, a replaced plan 410 ``superseded``, another day 404."""
     with db.session() as session:
         if principal.role == "driver":
-            row = session.get(PlanRow, plan_id)
-            if row is None or not _driver_may_see(session, row, principal, settings):
-                raise not_found("plan", plan_id)
+            row = _driver_plan(session, plan_id, principal, settings)
             if vehicle_id != principal.vehicle_id:
                 raise forbidden("a driver key may read its own vehicle's stops only")
         else:
@@ -153,31 +205,45 @@ def vehicle_stops(
     "/v1/driver/stops",
     summary="My stop list today",
     response_class=Response,
-    responses=_STOP_RESPONSES,
+    responses={
+        **_STOP_RESPONSES,
+        404: {
+            "model": ErrorResponse,
+            "description": "not_published: no plan of today is published yet; "
+            "not_found: no published plan of today is for this vehicle.",
+        },
+    },
 )
 def my_stops(
     principal: Driver, db: DbDep, settings: SettingsDep, format: Format = "json"
 ) -> Response:
-    """The driver's stops in the newest of today's plans that routes the key's
-    vehicle (after a re-plan: the re-plan)."""
+    """The driver's stops in today's published plan (after a published re-plan:
+    the re-plan); never a draft or a replaced plan. A vehicle the published
+    plan leaves without stops gets 200 with an empty list and a ``message``
+    (also in the ``X-Route-Message`` header), so that no older list is used.
+    Before any plan of today is published: 404 ``not_published``."""
     vehicle_id = principal.vehicle_id or ""
+    day = store.today(settings)
     with db.session() as session:
-        rows = session.scalars(
-            select(PlanRow)
-            .where(PlanRow.status.in_(("solved", "partial")))
-            .where(PlanRow.day.in_((store.today(settings),)) | PlanRow.day.is_(None))
-            .order_by(PlanRow.created_at.desc())
-            .limit(200)
-        ).all()
+        rows = [
+            row
+            for row in store.published_plans(session, day)
+            if principal.covers(store.depots_of(session, row.id))
+        ]
+        if not rows:
+            raise ApiError(
+                404,
+                "not_published",
+                f"no plan of today ({day}) is published yet; ask dispatch to "
+                "publish the day's plan",
+                entity_id=vehicle_id,
+            )
         for row in rows:
-            if not _driver_may_see(session, row, principal, settings):
-                continue
-            routes = (row.plan or {}).get("routes", [])
-            if any(r.get("vehicle_id") == vehicle_id for r in routes):
+            if _vehicle_known(session, row, vehicle_id):
                 return _render(session, row, vehicle_id, format)
     raise ApiError(
         404,
         "not_found",
-        f"no plan for today routes vehicle {vehicle_id!r}",
+        f"no published plan of today ({day}) is for vehicle {vehicle_id!r}",
         entity_id=vehicle_id,
     )

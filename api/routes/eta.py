@@ -1,13 +1,15 @@
 """Customers' ETA notices: issue one (recording the promise), read the current ETA
-against what the customer was told."""
+against what the customer was told. Customers only ever see the published plan
+of their day: notices are issued from it, ETAs read from it."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from api import domain, store
 from api.auth import Dispatcher, Reader
-from api.db import PromiseRow, now
+from api.db import PlanRow, PromiseRow, now
 from api.deps import DbDep
 from api.errors import ApiError, not_found
 from api.jobs import latest_promises
@@ -17,6 +19,7 @@ from api.schemas import (
     NoticeOut,
     NoticeRequest,
     PromiseOut,
+    plan_state,
 )
 from routing.domain.errors import InvalidProblemError
 
@@ -24,8 +27,40 @@ router = APIRouter(prefix="/v1/plans/{plan_id}/orders/{order_id}", tags=["eta"])
 
 _RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse},
-    409: {"model": ErrorResponse, "description": "Not solved yet, or not planned."},
+    409: {
+        "model": ErrorResponse,
+        "description": "not_published / superseded: customers see the published "
+        "plan only; conflict: not solved yet; not_planned: no ETA.",
+    },
 }
+
+
+def _published_for(session: Session, row: PlanRow, order_id: str) -> PlanRow:
+    """The published plan of a plan's day (sharing a depot) that customers see:
+    of the same re-plan chain if one is, else one that plans the order.
+
+    Raises ApiError 409 ``not_published`` when no plan of that day is.
+    """
+    day = store.plan_day(row)
+    published = store.published_plans(session, day, store.depots_of(session, row.id))
+    if not published:
+        raise ApiError(
+            409,
+            "not_published",
+            f"no plan of {day} is published yet: customers see no ETA until a "
+            f"plan is (plan {row.id!r} is {plan_state(row)})",
+            path="plan_id",
+        )
+    for candidate in published:
+        if candidate.lineage_id == row.lineage_id:
+            return candidate
+    for candidate in published:
+        orders = candidate.problem.get("orders")
+        if isinstance(orders, list) and any(
+            isinstance(o, dict) and o.get("id") == order_id for o in orders
+        ):
+            return candidate
+    return published[0]
 
 
 def _order_known(problem: dict[str, object], order_id: str) -> None:
@@ -48,9 +83,28 @@ def issue_notice(
 ) -> NoticeOut:
     """The promised arrival range and call-ahead time for one order, as sent the
     evening before or in the morning. The promise is recorded: re-plans of this
-    plan report when they move or break it."""
+    plan report when they move or break it. Only the published plan of a day
+    gives notices: a draft is 409 ``not_published``, a replaced plan 409
+    ``superseded`` (the message names the published one)."""
     with db.session() as session:
         row = store.visible_plan(session, plan_id, principal)
+        state = plan_state(row)
+        if state == "draft":
+            raise ApiError(
+                409,
+                "not_published",
+                f"plan {plan_id!r} is a draft: publish it before customers are "
+                "told its ETAs (POST /v1/plans/{plan_id}/publish)",
+                path="plan_id",
+            )
+        if state == "superseded":
+            raise ApiError(
+                409,
+                "superseded",
+                f"plan {plan_id!r} was replaced by plan {row.superseded_by!r}: "
+                "notices come from the published plan",
+                path="plan_id",
+            )
         plan = store.solved(row)
         _order_known(row.problem, order_id)
         try:
@@ -106,11 +160,15 @@ def issue_notice(
     responses=_RESPONSES,
 )
 def get_eta(plan_id: str, order_id: str, principal: Reader, db: DbDep) -> EtaOut:
-    """The order's ETA in this plan and the last promise its customer was given
-    (in this plan or an earlier one of its re-plan chain); ``is_broken`` when the
-    ETA left the promised range or the order is no longer planned."""
+    """The order's ETA as its customer sees it: from the published plan of this
+    plan's day (``plan_id`` in the answer: after a published re-plan, the
+    re-plan; never a draft or a replaced plan), and the last promise the
+    customer was given (in that plan's re-plan chain); ``is_broken`` when the
+    ETA left the promised range or the order is no longer planned. No plan of
+    the day published yet: 409 ``not_published``."""
     with db.session() as session:
-        row = store.visible_plan(session, plan_id, principal)
+        asked = store.visible_plan(session, plan_id, principal)
+        row = _published_for(session, asked, order_id)
         plan = store.solved(row)
         _order_known(row.problem, order_id)
         promised = latest_promises(session, row.lineage_id).get(order_id)

@@ -10,6 +10,7 @@ from api.auth import Dispatcher, Principal, Reader
 from api.db import Database, JobRow
 from api.deps import DbDep, RunnerDep
 from api.errors import ApiError, forbidden, not_found
+from api.jobs import KEEP_BEST_GRACE_S, KEEPS_BEST
 from api.schemas import ErrorResponse, JobOut, job_out
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -46,8 +47,13 @@ def get_job(job_id: str, principal: Reader, db: DbDep) -> JobOut:
     },
 )
 def cancel_job(job_id: str, principal: Reader, db: DbDep, runner: RunnerDep) -> JobOut:
-    """Stop a queued or running job: its process is terminated at once. A job
-    that already finished gives 409. Planners may cancel what-if jobs only."""
+    """Stop a queued or running job. A running plan or re-plan keeps the best
+    plan its search had found (when the engine can stop on request): the answer
+    comes once it is stored (at most a few seconds), its plan then has routes,
+    ``stopped_early`` and a stop reason "cancelled by user, best plan so far",
+    and can be inspected and published. Nothing found yet, or other jobs: the
+    process is terminated at once, no plan. A job that already finished gives
+    409. Planners may cancel what-if jobs only."""
     job = _visible(db, job_id, principal)
     if principal.role != "dispatcher" and job.kind != "whatif":
         raise forbidden("a planner key may cancel what-if jobs only")
@@ -56,6 +62,8 @@ def cancel_job(job_id: str, principal: Reader, db: DbDep, runner: RunnerDep) -> 
     ):
         raise ApiError(409, "conflict", f"job {job_id!r} already ended ({job.state})")
     runner.cancel(job_id)
+    if job.state == "running" and job.kind in KEEPS_BEST:
+        runner.settle(job_id, KEEP_BEST_GRACE_S + 1.0)
     return job_out(_visible(db, job_id, principal))
 
 

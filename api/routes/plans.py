@@ -1,4 +1,5 @@
-"""Plans: create from a problem (answered at once or as a job), fetch, list."""
+"""Plans: create from a problem (answered at once or as a job), fetch, list,
+publish."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ WaitQuery = Annotated[
 PlanStatusName = Literal[
     "pending", "solved", "partial", "no_solution", "failed", "cancelled"
 ]
+
+PlanStateName = Literal["draft", "published", "superseded"]
 
 
 @router.post(
@@ -92,16 +95,25 @@ def list_plans(
     ] = None,
     depot: Annotated[str | None, Query(max_length=200)] = None,
     status: PlanStatusName | None = None,
+    state: PlanStateName | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PlanSummary]:
-    """Plans newest first, filtered by day, depot and status; only those whose
-    depots the key covers."""
+    """Plans newest first, filtered by day, depot, status and state (draft,
+    published, superseded); only those whose depots the key covers."""
     query = select(PlanRow)
     if day is not None:
         query = query.where(PlanRow.day == day)
     if status is not None:
         query = query.where(PlanRow.status == status)
+    if state == "draft":
+        query = query.where(PlanRow.published_at.is_(None))
+    elif state == "published":
+        query = query.where(
+            PlanRow.published_at.is_not(None), PlanRow.superseded_at.is_(None)
+        )
+    elif state == "superseded":
+        query = query.where(PlanRow.superseded_at.is_not(None))
     if depot is not None:
         query = query.where(
             exists().where(
@@ -145,3 +157,28 @@ def get_plan(
         return store.plan_out_of(
             session, row, store.job_of(session, row.id), with_problem=include_problem
         )
+
+
+@router.post(
+    "/{plan_id}/publish",
+    response_model=PlanOut,
+    summary="Publish a plan to drivers and customers",
+    responses={
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        409: {
+            "model": ErrorResponse,
+            "description": "not_publishable: no routes (pending, failed, "
+            "cancelled before any plan was found, no_solution).",
+        },
+    },
+)
+def publish_plan(plan_id: str, principal: Dispatcher, db: DbDep) -> PlanOut:
+    """Make a plan (or re-plan) the one drivers and customers of its day see.
+    Plans are drafts until published; the plan of the same day (and depot)
+    published before is superseded: its drivers' lists and ETA links move to
+    this one. A finished plan with routes can be published: solved, partial, or
+    stopped early by a cancel with the best plan found so far. Publishing the
+    published plan again changes nothing; a superseded plan can be published
+    again (going back to it)."""
+    return store.publish(db, plan_id, principal)

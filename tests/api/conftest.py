@@ -1,6 +1,6 @@
 """Fixtures of the service tests: databases (SQLite always, PostgreSQL when
 ROUTING_TEST_POSTGRES_URL is set), settings, a running app with keys and a
-solved plan of today's tutorial day."""
+solved and published plan of today's tutorial day."""
 
 from __future__ import annotations
 
@@ -117,7 +117,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @dataclass
 class Service:
     """A running app (TestClient inside its lifespan) with a key per role and a
-    solved plan of today's tutorial day."""
+    solved plan of today's tutorial day, published (tests that publish another
+    plan of today put it back with `republish`)."""
 
     app: FastAPI
     client: TestClient
@@ -132,6 +133,18 @@ class Service:
     def key(self, role: str, **kw: Any) -> dict[str, str]:
         """A new key's header."""
         return {"X-API-Key": create_key(self.app.state.db, role, **kw)}
+
+    def publish(self, plan_id: str) -> dict[str, Any]:
+        """Publish a plan (dispatcher key); the published plan."""
+        r = self.client.post(
+            f"/v1/plans/{plan_id}/publish", headers=self.headers("dispatcher")
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def republish(self) -> None:
+        """Make the shared plan today's published plan again."""
+        self.publish(self.plan["id"])
 
 
 def start_service(settings: Settings) -> tuple[FastAPI, TestClient]:
@@ -170,8 +183,10 @@ def _service(
         headers={"X-API-Key": keys["dispatcher"]},
     )
     assert response.status_code == 201, response.text
+    shared = Service(app, client, settings, keys, response.json())
+    shared.publish(shared.plan["id"])
     try:
-        yield Service(app, client, settings, keys, response.json())
+        yield shared
     finally:
         client.__exit__(None, None, None)
         if schema:
@@ -222,6 +237,23 @@ def make_service(
     yield make
     for client in started:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def republish_after(any_service: Service) -> Iterator[Service]:
+    """The shared service; the shared plan is published again afterwards (for
+    tests that publish other plans of today)."""
+    yield any_service
+    any_service.republish()
+
+
+def publish(
+    client: TestClient, plan_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    """Publish a plan on a private service; the published plan."""
+    r = client.post(f"/v1/plans/{plan_id}/publish", headers=headers)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
 
 
 def visits(plan: dict[str, Any], vehicle_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ def test_migrations_create_the_schema_on_an_empty_database(fresh_url: str) -> No
     try:
         assert db.revision() is None
         db.upgrade()
-        assert db.revision() == head_revision() == "0001"
+        assert db.revision() == head_revision() == "0002"
         tables = set(inspect(db.engine).get_table_names())
         assert {"plans", "plan_depots", "jobs", "promises", "api_keys"} <= tables
         with db.engine.connect() as connection:
@@ -25,13 +25,13 @@ def test_migrations_create_the_schema_on_an_empty_database(fresh_url: str) -> No
             )
         assert diff == []
         db.upgrade()
-        assert db.revision() == "0001"
+        assert db.revision() == "0002"
     finally:
         db.dispose()
 
 
 def test_downgrade_removes_everything(sqlite_url: str) -> None:
-    """The first revision's downgrade drops all its tables."""
+    """Downgrading through every revision drops all the tables."""
     from alembic import command
 
     from api.db import alembic_config

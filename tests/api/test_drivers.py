@@ -1,11 +1,14 @@
-"""Tests of the drivers' stop lists: formats, and who may read which route."""
+"""Tests of the drivers' stop lists: formats, who may read which route, and
+drivers seeing only the published plan of today."""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
-from tests.api.conftest import Service, visits
+from api.auth import create_key
+from tests.api.conftest import Service, publish, tutorial, visits
 
 
 def test_stop_list_as_json_csv_and_html(service: Service) -> None:
@@ -107,10 +110,14 @@ def test_unknown_vehicle_is_404(service: Service) -> None:
     assert r.status_code == 404 and r.json()["code"] == "not_found"
 
 
-def test_replan_list_starts_with_the_stop_driven_to(service: Service) -> None:
+def test_replan_list_starts_with_the_stop_driven_to(
+    republish_after: Service,
+) -> None:
     """After a re-plan, the stop the driver is heading to (pinned, not in the new
     plan's routes) is stop 1 of the driver's list, at its pinned service start,
-    with the re-planned stops numbered from 2."""
+    with the re-planned stops numbered from 2 (the driver's own list: once the
+    re-plan is published)."""
+    service = republish_after
     parent = service.plan
     route = max(parent["plan"]["routes"], key=lambda r: len(r["visits"]))
     vid = route["vehicle_id"]
@@ -150,6 +157,7 @@ def test_replan_list_starts_with_the_stop_driven_to(service: Service) -> None:
     ]
     assert lines[0]["start_s"] == start_s and lines[0]["address"]
     assert lines[0]["departure_s"] > start_s
+    service.publish(child["id"])
     mine = service.client.get(
         "/v1/driver/stops", headers=service.key("driver", vehicle_id=vid)
     )
@@ -158,3 +166,80 @@ def test_replan_list_starts_with_the_stop_driven_to(service: Service) -> None:
     r = service.client.get(url + "?format=csv", headers=service.headers("dispatcher"))
     rows = [row for row in csv.DictReader(io.StringIO(r.text)) if row["type"] == "stop"]
     assert (rows[0]["sequence"], rows[0]["order_id"]) == ("1", heading)
+
+
+def test_driver_never_sees_a_draft_or_replaced_plan(make_service: Any) -> None:
+    """Before anything is published the driver's list is 404 not_published; a
+    draft stays invisible (404 not_published) while the published plan is
+    shown; once a second plan is published the driver gets it, and the
+    replaced plan is 410 superseded."""
+    app, client, h = make_service()
+    driver = {"X-API-Key": create_key(app.state.db, "driver", vehicle_id="van-1")}
+    r = client.get("/v1/driver/stops", headers=driver)
+    assert r.status_code == 404 and r.json()["code"] == "not_published"
+
+    def plan() -> dict[str, Any]:
+        r = client.post(
+            "/v1/plans",
+            json={"problem": tutorial(), "time_limit_s": 1, "deterministic": True},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    first = plan()
+    r = client.get("/v1/driver/stops", headers=driver)
+    assert r.status_code == 404 and r.json()["code"] == "not_published"
+    r = client.get(f"/v1/plans/{first['id']}/vehicles/van-1/stops", headers=driver)
+    assert r.status_code == 404 and r.json()["code"] == "not_published"
+    publish(client, first["id"], h)
+    r = client.get("/v1/driver/stops", headers=driver)
+    assert r.status_code == 200 and r.json()["plan_id"] == first["id"]
+    assert r.headers["X-Plan-State"] == "published"
+
+    second = plan()
+    r = client.get("/v1/driver/stops", headers=driver)
+    assert r.json()["plan_id"] == first["id"]
+    r = client.get(f"/v1/plans/{second['id']}/vehicles/van-1/stops", headers=driver)
+    assert r.status_code == 404 and r.json()["code"] == "not_published"
+    r = client.get(f"/v1/plans/{second['id']}/vehicles/van-1/stops", headers=h)
+    assert r.status_code == 200 and r.json()["plan_state"] == "draft"
+
+    publish(client, second["id"], h)
+    r = client.get("/v1/driver/stops", headers=driver)
+    assert r.status_code == 200 and r.json()["plan_id"] == second["id"]
+    r = client.get(f"/v1/plans/{first['id']}/vehicles/van-1/stops", headers=driver)
+    assert r.status_code == 410 and r.json()["code"] == "superseded"
+    assert second["id"] in r.json()["message"]
+
+
+def test_emptied_route_gives_an_empty_list_with_a_message(
+    republish_after: Service,
+) -> None:
+    """A vehicle the published plan gives no stops gets 200 with no stops and a
+    message (JSON, CSV header only, HTML), never an older plan's stops."""
+    service = republish_after
+    problem = tutorial()
+    problem["vehicles"].append(
+        {**problem["vehicles"][0], "id": "van-idle", "capacity": [0, 0]}
+    )
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    assert visits(plan, "van-idle") == []
+    service.publish(plan["id"])
+    idle = service.key("driver", vehicle_id="van-idle")
+    r = service.client.get("/v1/driver/stops", headers=idle)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["plan_id"] == plan["id"] and body["stops"] == []
+    assert "no stops in the published plan" in body["message"]
+    r = service.client.get("/v1/driver/stops?format=csv", headers=idle)
+    assert r.status_code == 200 and len(r.text.strip().splitlines()) == 1
+    assert "no stops" in r.headers["X-Route-Message"]
+    r = service.client.get("/v1/driver/stops?format=html", headers=idle)
+    assert r.status_code == 200 and "no stops in the published plan" in r.text

@@ -59,11 +59,13 @@ def test_unknown_and_unplanned_orders(service: Service) -> None:
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     problem = tutorial()
     problem["orders"][0]["delivery"] = [5000, 1]
+    problem["date"] = "2031-01-02"  # a day of its own: published for this test
     heavy = service.client.post(
         "/v1/plans",
         json={"problem": problem, "time_limit_s": 1, "deterministic": True},
         headers=h,
     ).json()
+    service.publish(heavy["id"])
     r = service.client.post(
         f"/v1/plans/{heavy['id']}/orders/o-01/notice", json={}, headers=h
     )
@@ -79,3 +81,47 @@ def test_unknown_and_unplanned_orders(service: Service) -> None:
         headers=service.headers("planner"),
     )
     assert r.status_code == 403
+
+
+def test_eta_links_see_only_the_published_plan(republish_after: Service) -> None:
+    """A draft of today gives no notice (409 not_published) and its ETA link
+    answers from the published plan; once published, links of the replaced
+    plan answer from it and the replaced plan gives no notice (409
+    superseded); a day with nothing published has no ETA (409
+    not_published)."""
+    service = republish_after
+    h = service.headers("dispatcher")
+    shared = service.plan
+    order_id = visits(shared, "van-2")[0]["order_id"]
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": tutorial(), "time_limit_s": 1, "deterministic": True},
+        headers=h,
+    )
+    draft = r.json()
+    r = service.client.post(
+        f"/v1/plans/{draft['id']}/orders/{order_id}/notice", json={}, headers=h
+    )
+    assert r.status_code == 409 and r.json()["code"] == "not_published"
+    r = service.client.get(f"/v1/plans/{draft['id']}/orders/{order_id}/eta", headers=h)
+    assert r.status_code == 200 and r.json()["plan_id"] == shared["id"]
+    service.publish(draft["id"])
+    r = service.client.get(f"/v1/plans/{shared['id']}/orders/{order_id}/eta", headers=h)
+    assert r.status_code == 200 and r.json()["plan_id"] == draft["id"]
+    r = service.client.post(
+        f"/v1/plans/{shared['id']}/orders/{order_id}/notice", json={}, headers=h
+    )
+    assert r.status_code == 409 and r.json()["code"] == "superseded"
+    other_day = service.client.post(
+        "/v1/plans",
+        json={
+            "problem": tutorial(date="2031-05-05"),
+            "time_limit_s": 1,
+            "deterministic": True,
+        },
+        headers=h,
+    ).json()
+    r = service.client.get(
+        f"/v1/plans/{other_day['id']}/orders/{order_id}/eta", headers=h
+    )
+    assert r.status_code == 409 and r.json()["code"] == "not_published"

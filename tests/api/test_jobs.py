@@ -1,17 +1,24 @@
-"""Tests of the job runner through the API: progress, cancel, bounded queue,
-resuming a job whose worker died."""
+"""Tests of the job runner through the API: progress, cancel (keeping the best
+plan so far), bounded queue, resuming a job whose worker died."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.db import Database, JobRow, PlanRow
+from api.jobs import keep_best
+from routing.check import check_plan
+from routing.formats import plan_from_dict, problem_from_dict
+from routing.geo import build_travel
 from tests.api.conftest import tutorial
 from tests.api.test_plans import poll
 
@@ -53,8 +60,9 @@ def test_cancel_stops_the_process_and_a_full_queue_answers_429(
     make_service: MakeService,
 ) -> None:
     """With one worker and no waiting room, a second job is refused with 429 and
-    Retry-After; cancelling the running one kills its process at once, frees
-    the place, and a second cancel is 409."""
+    Retry-After; cancelling the running one (the engine cannot stop on request
+    yet) kills its process at once, keeps no plan, frees the place, and a
+    second cancel is 409."""
     app, client, h = make_service(queue_size=0)
     job = _start(client, h, time_limit_s=5)
     pid = _running_pid(app, job["id"])
@@ -127,3 +135,65 @@ def test_jobs_are_scoped(make_service: MakeService) -> None:
     )
     assert client.get(f"/v1/jobs/{job['id']}", headers=driver).status_code == 403
     poll(client, job["id"], h)
+
+
+STANDIN = Path(__file__).resolve().parent / "standin_worker.py"
+
+
+def test_cancel_keeps_the_best_plan_so_far(make_service: MakeService) -> None:
+    """With an engine that can stop on request (stand-in), cancelling a running
+    solve stores the best plan found so far, stopped early with the reason
+    "cancelled by user, best plan so far", valid and publishable."""
+    app, client, h = make_service()
+    app.state.runner.worker_command = [sys.executable, str(STANDIN)]
+    job = _start(client, h, time_limit_s=5)
+    deadline = time.monotonic() + 20
+    while (
+        client.get(f"/v1/jobs/{job['id']}", headers=h).json()["progress"]["best_cost"]
+        is None
+    ):
+        assert time.monotonic() < deadline, "no progress reported"
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    assert time.monotonic() - t0 < 4
+    assert r.json()["result"]["stopped_early"] is True
+    plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+    assert plan["status"] == "solved" and plan["stopped_early"] is True
+    assert plan["stop_reason"].startswith("cancelled by user, best plan so far")
+    assert plan["state"] == "draft"
+    problem = problem_from_dict(tutorial())
+    kept = plan_from_dict(plan["plan"])
+    assert check_plan(problem, kept, build_travel(problem)) == []
+    r = client.post(f"/v1/plans/{job['plan_id']}/publish", headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "published"
+
+
+def test_cancel_without_a_plan_found_keeps_nothing(sqlite_url: str) -> None:
+    """A cancelled job whose engine handed back no routes (nothing found yet)
+    stays cancelled without a plan; what-if jobs never keep one."""
+    db = Database(sqlite_url)
+    db.upgrade()
+    with db.session() as session:
+        plan = PlanRow(
+            id="p1", name="", status="cancelled", lineage_id="p1", problem={}
+        )
+        session.add(plan)
+        session.flush()
+        job = JobRow(
+            id="j1",
+            kind="solve",
+            state="cancelled",
+            plan_id="p1",
+            request={},
+            time_limit_s=1.0,
+        )
+        session.add(job)
+        session.flush()
+        found_nothing = {"plan": {"status": "no_solution", "routes": []}}
+        assert keep_best(session, job, found_nothing) is False
+        assert plan.plan is None and plan.status == "cancelled"
+        job.kind = "whatif"
+        assert keep_best(session, job, {"plan": {"status": "solved"}}) is False
+    db.dispose()

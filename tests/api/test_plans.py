@@ -181,3 +181,81 @@ def test_requests_without_a_valid_key_are_401(service: Service) -> None:
     for headers in ({}, {"X-API-Key": "hello"}, {"X-API-Key": "rk_000000000000_x"}):
         r = service.client.get("/v1/plans", headers=headers)
         assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+
+
+def _plan_of(service: Service, day: str) -> dict[str, Any]:
+    """A new solved (draft) plan of the tutorial on ``day``."""
+    r = service.client.post(
+        "/v1/plans",
+        json={
+            "problem": tutorial(date=day),
+            "time_limit_s": 1,
+            "deterministic": True,
+        },
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_publish_supersedes_the_days_published_plan(any_service: Service) -> None:
+    """Plans are drafts; publishing one records who and when, publishing a second
+    plan of the day supersedes the first, the list filters by state, and
+    publishing the superseded plan again goes back to it."""
+    h = any_service.headers("dispatcher")
+    day = "2031-03-03"  # a day of its own: today's shared plan stays published
+    first, second = _plan_of(any_service, day), _plan_of(any_service, day)
+    assert first["state"] == "draft" and first["published_at"] is None
+    published = any_service.publish(first["id"])
+    assert published["state"] == "published" and published["published_at"]
+    assert published["published_by"] and published["superseded_at"] is None
+    assert (
+        any_service.publish(first["id"])["published_at"] == (published["published_at"])
+    )
+    now_published = any_service.publish(second["id"])
+    assert now_published["state"] == "published"
+    old = any_service.client.get(f"/v1/plans/{first['id']}", headers=h).json()
+    assert old["state"] == "superseded" and old["superseded_by"] == second["id"]
+
+    def ids(state: str) -> set[str]:
+        r = any_service.client.get(f"/v1/plans?day={day}&state={state}", headers=h)
+        assert r.status_code == 200, r.text
+        return {p["id"] for p in r.json()}
+
+    assert ids("published") == {second["id"]}
+    assert ids("superseded") == {first["id"]}
+    assert ids("draft") == set()
+    any_service.publish(first["id"])
+    assert ids("published") == {first["id"]}
+    assert ids("superseded") == {second["id"]}
+    assert any_service.plan["id"] not in ids("superseded")
+
+
+def test_only_finished_plans_with_routes_can_be_published(
+    make_service: Any,
+) -> None:
+    """A plan still solving, or cancelled before any plan was found, is 409
+    not_publishable; planners may not publish (403), unknown plans are 404."""
+    app, client, h = make_service()
+    r = client.post(
+        "/v1/plans?wait_s=0",
+        json={"problem": tutorial(), "time_limit_s": 4},
+        headers=h,
+    )
+    assert r.status_code == 202
+    job = r.json()
+    r = client.post(f"/v1/plans/{job['plan_id']}/publish", headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "not_publishable"
+    assert "has not finished" in r.json()["message"]
+    client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
+    poll(client, job["id"], h)
+    r = client.post(f"/v1/plans/{job['plan_id']}/publish", headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "not_publishable"
+    assert "cancelled" in r.json()["message"]
+    from api.auth import create_key
+
+    planner = {"X-API-Key": create_key(app.state.db, "planner")}
+    r = client.post(f"/v1/plans/{job['plan_id']}/publish", headers=planner)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = client.post("/v1/plans/nope/publish", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"

@@ -23,11 +23,13 @@ def _starts(plan: dict[str, Any]) -> dict[str, int]:
 
 
 def test_replan_keeps_done_and_next_stops_and_reports_moved_etas(
-    any_service: Service,
+    republish_after: Service,
 ) -> None:
     """Done stops leave the day, the stop driven to stays first, a cancelled
     order goes, a new one joins; promised ETAs that move are reported with the
-    move, and the new plan is stored linked to its parent."""
+    move (once the re-plan is published), and the new plan is stored, a draft,
+    linked to its parent."""
+    any_service = republish_after
     h = any_service.headers("dispatcher")
     parent = any_service.plan
     routes = sorted(parent["plan"]["routes"], key=lambda r: -len(r["visits"]))
@@ -66,6 +68,7 @@ def test_replan_keeps_done_and_next_stops_and_reports_moved_etas(
     assert r.status_code == 201, r.text
     child = r.json()
     assert child["kind"] == "replan" and child["parent_id"] == parent["id"]
+    assert child["state"] == "draft" and child["published_at"] is None
     assert child["lineage_id"] == parent["lineage_id"]
     starts = _starts(child)
     planned = set(starts) | {u["order_id"] for u in child["plan"]["unplanned"]}
@@ -85,10 +88,17 @@ def test_replan_keeps_done_and_next_stops_and_reports_moved_etas(
     stored = any_service.client.get(f"/v1/plans/{child['id']}", headers=h).json()
     assert stored["eta_changes"] == child["eta_changes"]
 
-    # The ETA endpoint of the new plan compares with what customers were told.
+    # The ETA endpoint of the new plan compares with what customers were told,
+    # once it is published; until then customers still see the parent's ETAs.
     moved = next(
         (oid for oid in promised[1:] if oid in starts and oid in changes), None
     )
+    if moved is not None:
+        eta = any_service.client.get(
+            f"/v1/plans/{child['id']}/orders/{moved}/eta", headers=h
+        ).json()
+        assert eta["plan_id"] == parent["id"] and eta["moved_s"] == 0
+    any_service.publish(child["id"])
     if moved is not None:
         eta = any_service.client.get(
             f"/v1/plans/{child['id']}/orders/{moved}/eta", headers=h
@@ -127,11 +137,15 @@ def test_replan_keeps_done_and_next_stops_and_reports_moved_etas(
         *second_done,
     }
 
-    # Drivers now get the newest plan of the day.
+    # Drivers get the published plan of the day: the child until the grandchild
+    # is published.
     driver = any_service.key("driver", vehicle_id=vid)
     r = any_service.client.get("/v1/driver/stops", headers=driver)
-    if visits(grandchild, vid):
-        assert r.json()["plan_id"] == grandchild["id"]
+    assert r.status_code == 200 and r.json()["plan_id"] == child["id"]
+    any_service.publish(grandchild["id"])
+    r = any_service.client.get("/v1/driver/stops", headers=driver)
+    assert r.status_code == 200 and r.json()["plan_id"] == grandchild["id"]
+    assert r.json()["plan_state"] == "published"
 
 
 def test_invalid_states_are_422_naming_field_and_entity(service: Service) -> None:
@@ -177,3 +191,20 @@ def test_invalid_states_are_422_naming_field_and_entity(service: Service) -> Non
     assert r.status_code == 403
     r = service.client.post("/v1/plans/nope/replan", json={}, headers=h)
     assert r.status_code == 404
+
+
+def test_replan_job_reports_progress(service: Service) -> None:
+    """A re-plan answered as a job reports its search's best cost and elapsed
+    time through the job status, like a plan job."""
+    from tests.api.test_plans import poll
+
+    h = service.headers("dispatcher")
+    r = service.client.post(
+        f"/v1/plans/{service.plan['id']}/replan?wait_s=0",
+        json={"new_orders": [NEW_ORDER], "time_limit_s": 1.5},
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    job = poll(service.client, r.json()["id"], h)
+    assert job["kind"] == "replan" and job["state"] == "succeeded"
+    assert job["progress"]["best_cost"] > 0 and job["progress"]["elapsed_s"] > 0

@@ -83,9 +83,9 @@ def _poll(client: httpx.Client, job_id: str, h: dict[str, str]) -> dict[str, Any
 
 
 def test_real_server_end_to_end_and_restart(tmp_path: Path) -> None:
-    """Over HTTP: create a job, poll it, fetch a driver's list, issue a notice,
-    re-plan, compare variants; then kill the server mid-solve and restart it:
-    the interrupted job is re-run, not lost."""
+    """Over HTTP: create a job, poll it, publish the plan, fetch a driver's list,
+    issue a notice, re-plan, compare variants; then kill the server mid-solve
+    and restart it: the interrupted job is re-run, not lost."""
     db_path = tmp_path / "server.sqlite3"
     db = Database(f"sqlite:///{db_path}")
     db.upgrade()
@@ -105,6 +105,10 @@ def test_real_server_end_to_end_and_restart(tmp_path: Path) -> None:
         plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
         van1 = next(r for r in plan["plan"]["routes"] if r["vehicle_id"] == "van-1")
 
+        r = client.get("/v1/driver/stops?format=csv", headers=driver)
+        assert r.status_code == 404 and r.json()["code"] == "not_published"
+        r = client.post(f"/v1/plans/{plan['id']}/publish", headers=h)
+        assert r.status_code == 200 and r.json()["state"] == "published"
         r = client.get("/v1/driver/stops?format=csv", headers=driver)
         assert r.status_code == 200 and van1["visits"][0]["order_id"] in r.text
         r = client.get(f"/v1/plans/{plan['id']}/vehicles/van-2/stops", headers=driver)

@@ -77,3 +77,29 @@ def test_invalid_variants_are_422(service: Service) -> None:
         headers=service.headers("driver"),
     )
     assert r.status_code == 403
+
+
+def test_whatif_job_reports_progress(service: Service) -> None:
+    """A what-if answered as a job counts its solves (all done at the end), its
+    elapsed time and the base day's total cost through the job status."""
+    from tests.api.test_plans import poll
+
+    h = service.headers("planner")
+    r = service.client.post(
+        "/v1/whatif?wait_s=0",
+        json={
+            "problem": tutorial(),
+            "time_limit_s": 1,
+            "deterministic": True,
+            "variants": [{"name": "one van less", "remove_vehicles": ["van-2"]}],
+        },
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    job = poll(service.client, r.json()["id"], h)
+    assert job["state"] == "succeeded"
+    progress = job["progress"]
+    assert progress["steps_done"] == progress["steps_total"] == 2
+    assert progress["elapsed_s"] > 0
+    base = job["result"]["rows"][0]
+    assert progress["best_cost"] == base.get("total_cost", base["cost"])
