@@ -44,6 +44,10 @@ planners compare what-if variants.
   elapsed seconds) and cancel with `POST /v1/jobs/{id}/cancel`.
 - An order that cannot be served is not an error: the plan lists it unplanned,
   with a reason.
+- Plans and re-plans are drafts (`state`) until published with
+  `POST /v1/plans/{id}/publish`; drivers' lists and customers' ETAs come only
+  from the published plan of their day (one per day and depot; publishing
+  supersedes the one before).
 
 ## Errors
 Every error is `{"code", "message", "path"}` (+ `"entity_id"` when known):
@@ -53,6 +57,11 @@ Every error is `{"code", "message", "path"}` (+ `"entity_id"` when known):
 | 401 | `unauthorized` | missing or unknown API key |
 | 403 | `forbidden` | the key's role or depots do not allow it |
 | 404 | `not_found` | no such plan, job, vehicle or order for this key |
+| 404 | `not_published` | drivers: no plan of today published yet, or a draft |
+| 409 | `not_published` | notice from a draft; ETA of a day with nothing published |
+| 409 | `superseded` | notice from a plan a later published plan replaced |
+| 410 | `superseded` | drivers: a plan a later published plan replaced |
+| 409 | `not_publishable` | publish a plan without routes (solving, failed, ...) |
 | 409 | `conflict` | job already ended; plan not solved yet |
 | 409 | `not_planned` | the order has no ETA: it is not planned |
 | 413 | `too_large` | body above the size limit; too many orders or variants |

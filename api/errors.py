@@ -9,6 +9,11 @@
 | key's role or scope does not allow it | 403 | ``forbidden`` |
 | no such plan, job, vehicle, order (or not visible to the key) | 404 | ``not_found`` |
 | job already finished, plan not solved yet | 409 | ``conflict`` |
+| publishing a plan without routes | 409 | ``not_publishable`` |
+| nothing of the day published; a draft (drivers) | 404 | ``not_published`` |
+| notice from a draft; ETA, nothing published | 409 | ``not_published`` |
+| a plan replaced by a later published one (drivers) | 410 | ``superseded`` |
+| notice from a replaced plan | 409 | ``superseded`` |
 | body larger than ``max_body_bytes``, too many orders | 413 | ``too_large`` |
 | job queue full (``Retry-After`` header) | 429 | ``queue_full`` |
 | text the database cannot store (NUL, lone surrogate) | 422 | ``invalid_input`` |
@@ -44,6 +49,7 @@ _STATUS_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    410: "gone",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",

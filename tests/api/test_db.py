@@ -44,3 +44,34 @@ def test_downgrade_removes_everything(sqlite_url: str) -> None:
         command.downgrade(config, "base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     db.dispose()
+
+
+def test_upgrade_from_0001_keeps_plans_as_drafts(fresh_url: str) -> None:
+    """A database at 0001 with a plan upgrades to head: the plan is a draft, not
+    stopped early, and its job has no step counts (SQLite, PostgreSQL)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from api.db import PlanRow, alembic_config
+
+    db = Database(fresh_url)
+    try:
+        with db.engine.begin() as connection:
+            config = alembic_config(fresh_url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            connection.execute(
+                text(
+                    "INSERT INTO plans (id, created_at, name, status, kind, "
+                    "lineage_id, problem, orders) VALUES ('p1', "
+                    "CURRENT_TIMESTAMP, 'old', 'solved', 'solve', 'p1', '{}', 0)"
+                )
+            )
+        db.upgrade()
+        assert db.revision() == "0002"
+        with db.session() as session:
+            row = session.get(PlanRow, "p1")
+            assert row is not None and row.is_stopped_early is False
+            assert row.published_at is None and row.superseded_at is None
+    finally:
+        db.dispose()
