@@ -47,10 +47,12 @@ class StopLine:
         ``(lat, lon)``, or ``(x, y)`` for planar problems (``StopList.is_planar``).
     slot
         The booked slots as clock text, ``"09:00-11:00, 14:00-15:00"``; "" if none.
-    eta_s
+    arrival_s
         Arrival at the stop (a break: its start), seconds since midnight.
-    start_s
-        Service start (after any waiting for the slot); a break: its start.
+    eta_s
+        The ETA: the planned service start, when the driver rings (after any
+        waiting for the slot), the same moment customers are promised
+        (``routing.domain.eta``); a break: its start.
     departure_s
         When the driver leaves the stop; a break: its end.
     call_ahead_s
@@ -70,8 +72,8 @@ class StopLine:
     address: str
     location: tuple[float, float]
     slot: str
+    arrival_s: int
     eta_s: int
-    start_s: int
     departure_s: int
     call_ahead_s: int
     deliver: dict[str, int]
@@ -141,8 +143,8 @@ def _break_line(
         address="",
         location=_coords(after if is_on_arrival else before),
         slot="",
+        arrival_s=brk.start_s,
         eta_s=brk.start_s,
-        start_s=brk.start_s,
         departure_s=brk.end_s,
         call_ahead_s=brk.start_s,
         deliver={},
@@ -163,8 +165,8 @@ def _stop_line(
         address=order.address,
         location=_coords(order.location),
         slot=_slot_text(order),
-        eta_s=visit.arrival_s,
-        start_s=visit.start_s,
+        arrival_s=visit.arrival_s,
+        eta_s=visit.start_s,
         departure_s=visit.departure_s,
         call_ahead_s=call_ahead_time(route, visit.start_s, call_ahead_s),
         deliver=_amounts(problem.quantities, order.delivery),
@@ -178,17 +180,15 @@ def _first_stop_line(
     problem: Problem, order: Order, start_s: int, call_ahead_s: int
 ) -> StopLine:
     """Line 1 for the stop a re-planned driver is driving to (not in the plan)."""
-    late_s = 0
-    if order.windows and all(start_s > w.end_s for w in order.windows):
-        late_s = start_s - max(w.end_s for w in order.windows)
+    late_s = problem.policy(order).service_start(start_s)[1]
     return StopLine(
         sequence=1,
         order_id=order.id,
         address=order.address,
         location=_coords(order.location),
         slot=_slot_text(order),
+        arrival_s=start_s,
         eta_s=start_s,
-        start_s=start_s,
         departure_s=start_s + order.service_s,
         call_ahead_s=max(0, start_s - call_ahead_s),
         deliver=_amounts(problem.quantities, order.delivery),
@@ -364,8 +364,8 @@ def to_csv(sl: StopList) -> str:
         a,
         b,
         "slot",
+        "arrival",
         "eta",
-        "start",
         "departure",
         "call_ahead",
         *(f"deliver_{q}" for q in names),
@@ -386,8 +386,8 @@ def to_csv(sl: StopList) -> str:
                 repr(line.location[0]),
                 repr(line.location[1]),
                 line.slot,
+                format_clock(line.arrival_s),
                 format_clock(line.eta_s),
-                format_clock(line.start_s),
                 format_clock(line.departure_s),
                 "" if line.is_break else format_clock(line.call_ahead_s),
                 *(line.deliver.get(q, 0) for q in names),
@@ -407,10 +407,13 @@ def _line_dict(line: StopLine, coord_names: tuple[str, str]) -> dict[str, object
         "address": line.address,
         "location": dict(zip(coord_names, line.location, strict=True)),
         "slot": line.slot,
+        "arrival_s": line.arrival_s,
+        "arrival": format_clock(line.arrival_s),
         "eta_s": line.eta_s,
         "eta": format_clock(line.eta_s),
-        "start_s": line.start_s,
-        "start": format_clock(line.start_s),
+        # The v1 name of the service start, the same moment as the ETA.
+        "start_s": line.eta_s,
+        "start": format_clock(line.eta_s),
         "departure_s": line.departure_s,
         "departure": format_clock(line.departure_s),
         "call_ahead_s": line.call_ahead_s,
@@ -500,7 +503,7 @@ def to_html(sl: StopList, *, title: str = "") -> str:
         if line.is_break:
             rows.append(
                 '<tr class="break"><td></td><td colspan="3">Break</td>'
-                f"<td>{format_clock(line.start_s)}</td><td></td>"
+                f"<td>{format_clock(line.eta_s)}</td><td></td>"
                 f"<td>{format_clock(line.departure_s)}</td>"
                 '<td colspan="4"></td><td class="tick"></td></tr>'
             )

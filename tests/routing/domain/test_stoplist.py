@@ -142,12 +142,13 @@ def test_deliver_and_collect_are_split(sheet: StopList) -> None:
 
 
 def test_times_slots_and_call_ahead(sheet: StopList) -> None:
-    """ETA is the arrival, the slot is clock text, and the call is 30 minutes
+    """ETA is the service start (arrival shown besides), the slot is clock text,
+    and the call is 30 minutes
     before the service start but never before the van leaves."""
     a, b, _, c = sheet.stops
     assert a.slot == "09:00-11:00"
     assert c.slot == "09:00-10:00, 14:00-15:00"
-    assert (c.eta_s, c.start_s, c.departure_s) == (
+    assert (c.arrival_s, c.eta_s, c.departure_s) == (
         9 * H + 40 * M,
         9 * H + 40 * M,
         9 * H + 45 * M,
@@ -246,7 +247,7 @@ def test_first_stop_of_a_replan_is_stop_one() -> None:
         (3, "c"),
     ]
     first = sl.stops[0]
-    assert (first.eta_s, first.start_s, first.departure_s) == (
+    assert (first.arrival_s, first.eta_s, first.departure_s) == (
         start,
         start,
         start + 300,
