@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TextIO
 
 from routing.check import check_plan
-from routing.day.whatif import unplanned_cost
 from routing.domain.errors import RoutingError
 from routing.domain.model import REQUIRED_PENALTY, Problem
 from routing.domain.plan import Plan
+from routing.domain.timing import unplanned_penalty
 from routing.domain.units import COST_SCALE, format_clock
 from routing.formats import load_plan, load_problem, save_plan
 from routing.geo.providers import build_travel
@@ -154,7 +154,7 @@ def _penalty(problem: Problem, plan: Plan) -> float:
     the problem does not know (a plan file for another day) costs nothing."""
     known = {o.id: o for o in problem.orders}
     return sum(
-        unplanned_cost(problem, known[u.order_id])
+        unplanned_penalty(problem, known[u.order_id])
         for u in plan.unplanned
         if u.order_id in known
     )

@@ -6,7 +6,8 @@ Pure domain code: `apply_variant` turns a Problem into a variant Problem and
 `routing.day.whatif.compare`.
 
 Rows are compared by ``total_cost``: the planned routes' cost plus the penalty
-of every order left out, priced as the solver prices it (`unplanned_cost`).
+of every order left out, priced as the solver prices it
+(`routing.domain.timing.unplanned_penalty`).
 Comparing the planned cost alone would make a variant that drops orders look
 cheaper than one that serves them.
 """
@@ -24,6 +25,7 @@ from routing.check import check_plan
 from routing.domain.errors import InvalidProblemError
 from routing.domain.model import Order, Problem, TimeWindow, Vehicle
 from routing.domain.plan import Plan
+from routing.domain.timing import unplanned_penalty
 from routing.formats import problem_from_dict, problem_to_dict
 from routing.geo.matrix import TravelData
 from routing.solver.options import SolveOptions
@@ -41,7 +43,6 @@ __all__ = [
     "kpi_row",
     "markdown_table",
     "solve_variant",
-    "unplanned_cost",
     "variant_from_dict",
     "variant_to_dict",
 ]
@@ -314,23 +315,6 @@ def apply_variant(
     return replace(problem, vehicles=tuple(fleet), orders=orders)
 
 
-def unplanned_cost(problem: Problem, order: Order) -> float:
-    """Money-equivalent cost of leaving ``order`` unplanned, as the solver
-    charges it (``routing.solver._ortools``' disjunction penalty).
-
-    An optional order costs its penalty (``Problem.unplanned_penalty``: the
-    order's ``penalty``, default ``DEFAULT_OPTIONAL_PENALTY``, doubled per
-    priority step) times the objective's ``unplanned`` weight. A required order
-    costs ``REQUIRED_PENALTY`` doubled per priority step, *not* scaled by that
-    weight: the solver keeps required orders above any route cost whatever the
-    weight, so a row that drops a required order ranks below one that serves it.
-    """
-    penalty = problem.unplanned_penalty(order)
-    if order.is_optional:
-        penalty *= problem.objective.unplanned
-    return penalty
-
-
 def kpi_row(name: str, plan: Plan, *, problem: Problem) -> dict[str, object]:
     """The KPIs of one plan, as a flat JSON-ready row (keys `KPI_KEYS` except
     `COMPARE_KEYS`).
@@ -350,20 +334,22 @@ def kpi_row(name: str, plan: Plan, *, problem: Problem) -> dict[str, object]:
         ``orders_planned``/``orders_unplanned`` count the orders served and left
         out; ``unplanned_orders`` lists the left-out ones in the plan's order,
         each ``{order_id, code, reason, is_optional, penalty}`` (``code`` an
-        ``UnplannedCode`` value, ``penalty`` its `unplanned_cost`). ``km`` and
+        ``UnplannedCode`` value, ``penalty`` what leaving it out costs,
+        `routing.domain.timing.unplanned_penalty`). ``km`` and
         ``empty_km`` are kilometres (``empty_km``: driven with nothing on board),
         ``driver_hours`` the routes' durations, ``on_time_rate`` the share of
         planned visits inside their slot (0..1), ``late_min`` the summed
         lateness in minutes. ``cost`` is the planned routes' money cost (``cost_*``
         its components); ``unplanned_penalty`` the sum of the unplanned orders'
-        penalties (see `unplanned_cost`: required orders cost
+        penalties (see `routing.domain.timing.unplanned_penalty`: required
+        orders cost
         ``REQUIRED_PENALTY`` each, doubled per priority step, whatever the
         objective's ``unplanned`` weight); ``total_cost = cost +
         unplanned_penalty``, what rows are compared by.
     """
     t = plan.totals
     orders = [problem.order(u.order_id) for u in plan.unplanned]
-    penalties = [unplanned_cost(problem, order) for order in orders]
+    penalties = [unplanned_penalty(problem, order) for order in orders]
     unplanned = [
         {
             "order_id": u.order_id,

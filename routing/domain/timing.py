@@ -518,12 +518,21 @@ def plan_objective(problem: Problem, plan: Plan) -> float:
             r.start_s for r in plan.routes
         )
         total += weights.balance_per_hour * spread_s / 3600.0
-    return total + sum(unplanned_penalty(problem, u.order_id) for u in plan.unplanned)
+    return total + sum(
+        unplanned_penalty(problem, problem.order(u.order_id)) for u in plan.unplanned
+    )
 
 
-def unplanned_penalty(problem: Problem, order_id: str) -> float:
-    """What leaving an order unplanned costs in the objective (money)."""
-    order = problem.order(order_id)
+def unplanned_penalty(problem: Problem, order: Order) -> float:
+    """What leaving ``order`` unplanned costs in the objective (money), as the
+    solver's model charges it.
+
+    An optional order costs its penalty (``Problem.unplanned_penalty``: the
+    order's ``penalty``, default ``DEFAULT_OPTIONAL_PENALTY``, doubled per
+    priority step) times the objective's ``unplanned`` weight. A required order
+    costs ``REQUIRED_PENALTY`` doubled per priority step, *not* scaled by that
+    weight: required orders stay above any route cost whatever the weight.
+    """
     penalty = problem.unplanned_penalty(order)
     return penalty * problem.objective.unplanned if order.is_optional else penalty
 

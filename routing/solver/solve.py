@@ -184,7 +184,10 @@ def solve(
         if evaluated is not None:
             objective = evaluated + round(
                 COST_SCALE
-                * sum(unplanned_penalty(problem, oid) for oid in pre.unplanned)
+                * sum(
+                    unplanned_penalty(problem, problem.order(oid))
+                    for oid in pre.unplanned
+                )
             )
         stats["objective_s"] = time.perf_counter() - t_objective
         stats["objective_of_plan"] = float(evaluated is not None)

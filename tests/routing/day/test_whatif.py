@@ -13,7 +13,6 @@ from routing.day.whatif import (
     apply_variant,
     kpi_row,
     markdown_table,
-    unplanned_cost,
     variant_from_dict,
     variant_to_dict,
 )
@@ -34,7 +33,7 @@ from routing.domain.plan import (
     UnplannedCode,
     summarize,
 )
-from routing.domain.timing import build_route
+from routing.domain.timing import build_route, unplanned_penalty
 from routing.geo import Euclidean
 
 H = 3600
@@ -284,7 +283,7 @@ def test_kpi_row_prices_unplanned_orders_as_the_solver_does() -> None:
             "penalty": pytest.approx(1_000_000.0),
         },
     ]
-    assert unplanned_cost(problem, problem.order("opt")) == pytest.approx(1000.0)
+    assert unplanned_penalty(problem, problem.order("opt")) == pytest.approx(1000.0)
 
 
 def test_markdown_lists_unplanned_ids_and_reasons() -> None:

@@ -58,10 +58,7 @@ def _model_units(problem: Problem, plan: Plan, travel: object) -> int:
         if v.end_depot is not None:
             rows.append(problem.depot_index(v.end_depot))
         arcs = np.array(
-            [
-                int(matrix.distances_m[a, b])
-                for a, b in itertools.pairwise(rows)
-            ]
+            [int(matrix.distances_m[a, b]) for a, b in itertools.pairwise(rows)]
         )
         total += int(np.rint(arcs * (rate * COST_SCALE / 1000.0)).sum())
         total += round(v.fixed_cost * w.fixed_cost * COST_SCALE)
@@ -76,7 +73,7 @@ def _model_units(problem: Problem, plan: Plan, travel: object) -> int:
                 * visit.late_s
             )
     total += sum(
-        round(unplanned_penalty(problem, u.order_id) * COST_SCALE)
+        round(unplanned_penalty(problem, problem.order(u.order_id)) * COST_SCALE)
         for u in plan.unplanned
     )
     return total
