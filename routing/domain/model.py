@@ -78,11 +78,13 @@ Place = Location | Point
 class TimeWindow:
     """A closed interval ``[start_s, end_s]`` of seconds since midnight.
 
-    The owning entity validates it, so that an error can name that entity.
+    ``TimeWindow()`` is the whole planning day (as VROOM's ``TimeWindow()`` is
+    all time). The owning entity validates it, so that an error can name that
+    entity.
     """
 
-    start_s: int
-    end_s: int
+    start_s: int = 0
+    end_s: int = SECONDS_PER_DAY
 
     def contains(self, t_s: int) -> bool:
         """Whether ``t_s`` lies inside the window (both ends inclusive)."""
@@ -101,7 +103,7 @@ class TimeWindow:
         return None
 
 
-ALL_DAY = TimeWindow(0, SECONDS_PER_DAY)
+ALL_DAY = TimeWindow()
 """Default horizon, depot opening and shift: the whole planning day."""
 
 REQUIRED_PENALTY = 1_000_000.0
