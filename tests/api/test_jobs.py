@@ -60,9 +60,9 @@ def test_cancel_stops_the_process_and_a_full_queue_answers_429(
     make_service: MakeService,
 ) -> None:
     """With one worker and no waiting room, a second job is refused with 429 and
-    Retry-After; cancelling the running one (the engine cannot stop on request
-    yet) kills its process at once, keeps no plan, frees the place, and a
-    second cancel is 409."""
+    Retry-After; cancelling the running one ends its process within seconds,
+    keeps a plan only if the search had found one (stopped early), frees the
+    place, and a second cancel is 409."""
     app, client, h = make_service(queue_size=0)
     job = _start(client, h, time_limit_s=5)
     pid = _running_pid(app, job["id"])
@@ -74,7 +74,10 @@ def test_cancel_stops_the_process_and_a_full_queue_answers_429(
     assert r.status_code == 200 and r.json()["state"] == "cancelled"
     assert _is_gone(pid) and time.monotonic() - t0 < 3
     plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
-    assert plan["status"] == "cancelled" and plan["plan"] is None
+    if plan["plan"] is None:  # cancelled before the search found a plan
+        assert plan["status"] == "cancelled"
+    else:
+        assert plan["stopped_early"] is True
     r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
     assert r.status_code == 409 and r.json()["code"] == "conflict"
     deadline = time.monotonic() + 5
@@ -197,3 +200,40 @@ def test_cancel_without_a_plan_found_keeps_nothing(sqlite_url: str) -> None:
         job.kind = "whatif"
         assert keep_best(session, job, {"plan": {"status": "solved"}}) is False
     db.dispose()
+
+
+def test_cancel_keeps_the_engines_best_plan(make_service: MakeService) -> None:
+    """The real engine stops on request: cancelling a 60 s solve of a 120-order
+    day once it has reported a best cost stores that search's best plan within
+    seconds, stopped early, valid under the independent checker."""
+    import json
+
+    day = json.loads(
+        (Path(__file__).resolve().parents[2] / "scenarios" / "andorra_weekday.json")
+        .read_text()
+    )
+    day["date"] = tutorial()["date"]
+    app, client, h = make_service(max_orders=200, max_time_limit_s=60.0)
+    r = client.post(
+        "/v1/plans?wait_s=0", json={"problem": day, "time_limit_s": 60}, headers=h
+    )
+    assert r.status_code == 202, r.text
+    job = r.json()
+    deadline = time.monotonic() + 40
+    while (
+        client.get(f"/v1/jobs/{job['id']}", headers=h).json()["progress"]["best_cost"]
+        is None
+    ):
+        assert time.monotonic() < deadline, "no progress reported"
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    assert time.monotonic() - t0 < 5
+    plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+    assert plan["stopped_early"] is True, plan["status"]
+    assert plan["stop_reason"].startswith("cancelled by user, best plan so far")
+    problem = problem_from_dict(day)
+    kept = plan_from_dict(plan["plan"])
+    assert kept.routes
+    assert check_plan(problem, kept, build_travel(problem)) == []
