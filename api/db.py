@@ -119,7 +119,9 @@ class JobRow(Base):
     ``cancelled``. ``request`` holds everything needed to run it again after a
     restart; ``result`` the outcome of jobs that produce no plan (what-if).
     Progress: ``best_cost`` and ``elapsed_s`` of the search; what-if jobs also
-    count their solves (``steps_done`` of ``steps_total``).
+    count their solves (``steps_done`` of ``steps_total``). A running job is
+    held by one server process (``claimed_by``) until ``lease_until``, which
+    that server's heartbeat renews; a lapsed lease means the server is gone.
     """
 
     __tablename__ = "jobs"
@@ -145,6 +147,8 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(80), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PromiseRow(Base):
