@@ -75,7 +75,9 @@ class PlanRow(Base):
     __tablename__ = "plans"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=now, index=True
+    )
     name: Mapped[str] = mapped_column(String(200), default="")
     day: Mapped[str | None] = mapped_column(String(10), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -99,6 +101,61 @@ class PlanRow(Base):
     published_by: Mapped[str | None] = mapped_column(String(32))
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     superseded_by: Mapped[str | None] = mapped_column(String(32))
+    # Summary columns (migration 0004), kept by `_summarize` whenever a plan is
+    # written, so that lists and driver lookups never read the JSON bodies.
+    depot_ids: Mapped[list[str] | None] = mapped_column(Json)
+    vehicle_ids: Mapped[list[str] | None] = mapped_column(Json)
+    stop_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+SUMMARY_SOURCES = ("problem", "plan", "replan", "lineage_id", "kind")
+"""The PlanRow attributes the summary columns are derived from."""
+
+
+def summary_of(
+    problem: Any, plan: Any, *, root_vehicles: list[str] | None = None
+) -> dict[str, Any]:
+    """The summary columns of a plan: sorted depot ids, vehicle ids (a re-plan's
+    with those of its lineage's first plan, whose drivers it may serve), the
+    search's stop reason (``plan.search.stop_reason``)."""
+    problem = problem if isinstance(problem, dict) else {}
+
+    def ids(key: str) -> list[str]:
+        items = problem.get(key)
+        if not isinstance(items, list):
+            return []
+        return [str(x["id"]) for x in items if isinstance(x, dict) and "id" in x]
+
+    search = plan.get("search") if isinstance(plan, dict) else None
+    reason = search.get("stop_reason") if isinstance(search, dict) else None
+    return {
+        "depot_ids": sorted(set(ids("depots"))),
+        "vehicle_ids": sorted(set(ids("vehicles")) | set(root_vehicles or [])),
+        "stop_reason": str(reason)[:200] if reason else None,
+    }
+
+
+@event.listens_for(PlanRow, "before_insert")
+@event.listens_for(PlanRow, "before_update")
+def _summarize(_mapper: Any, connection: Any, target: PlanRow) -> None:
+    """Fill a plan's summary columns from its problem and plan as it is written
+    (any write through the ORM: jobs storing results, re-plans, publishing)."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import select
+
+    state = sa_inspect(target)
+    if state.persistent and not any(
+        state.attrs[name].history.has_changes() for name in SUMMARY_SOURCES
+    ):
+        return
+    root_vehicles = None
+    if target.kind == "replan" and target.lineage_id != target.id:
+        root_vehicles = connection.execute(
+            select(PlanRow.vehicle_ids).where(PlanRow.id == target.lineage_id)
+        ).scalar()
+    values = summary_of(target.problem, target.plan, root_vehicles=root_vehicles)
+    for key, value in values.items():
+        setattr(target, key, value)
 
 
 class PlanDepotRow(Base):

@@ -76,6 +76,12 @@ class ValidateResponse(BaseModel):
     vehicles: int
     orders: int
     findings: list[Finding]
+    travel_checked: bool = Field(
+        True,
+        description="Whether travel times were used. False above the service's "
+        "validate_matrix_cells: the findings hold for any travel times, but "
+        "slots out of reach in time and route limits are not looked for.",
+    )
 
 
 class Progress(BaseModel):
@@ -300,12 +306,6 @@ def plan_state(row: PlanRow) -> PlanState:
     return "superseded" if row.superseded_at is not None else "published"
 
 
-def _stop_reason(row: PlanRow) -> str | None:
-    search = (row.plan or {}).get("search")
-    reason = search.get("stop_reason") if isinstance(search, dict) else None
-    return str(reason) if reason else None
-
-
 def plan_summary(row: PlanRow, depots: list[str], job_id: str | None) -> PlanSummary:
     """The list entry for a plan row."""
     return PlanSummary(
@@ -328,7 +328,7 @@ def plan_summary(row: PlanRow, depots: list[str], job_id: str | None) -> PlanSum
         superseded_at=utc(row.superseded_at),
         superseded_by=row.superseded_by,
         stopped_early=bool(row.is_stopped_early),
-        stop_reason=_stop_reason(row),
+        stop_reason=row.stop_reason,
     )
 
 

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, Select, select
+from sqlalchemy.orm import Session, defer
 
+from api import limits
 from api.auth import Principal
 from api.db import Database, JobRow, PlanDepotRow, PlanRow, new_id, now
 from api.errors import ApiError, forbidden, not_found, problem_error
@@ -72,19 +73,12 @@ def read_problem(
     Raises
     ------
     ApiError
-        413 ``too_large`` beyond ``max_orders``; 422 ``invalid_input`` naming the
+        413 ``too_large`` beyond a size limit (`api.limits`: depots, vehicles,
+        orders, locations, matrix cells); 422 ``invalid_input`` naming the
         field (under ``field``) and the entity for anything invalid.
     """
+    limits.check_problem(data, settings, field=field)
     check_text(dict(data), field)
-    orders = data.get("orders")
-    if isinstance(orders, list) and len(orders) > settings.max_orders:
-        raise ApiError(
-            413,
-            "too_large",
-            f"{len(orders)} orders; this service plans at most "
-            f"{settings.max_orders} per request",
-            path=f"{field}.orders",
-        )
     try:
         problem = problem_from_dict(data)
         provider_from_settings(problem.travel)
@@ -136,6 +130,49 @@ def depots_of(session: Session, plan_id: str) -> list[str]:
     )
 
 
+def depots(session: Session, row: PlanRow) -> list[str]:
+    """The depots of a plan row: its summary column (no query), else the
+    plan_depots rows."""
+    if row.depot_ids is not None:
+        return list(row.depot_ids)
+    return depots_of(session, row.id)
+
+
+BODIES = ("problem", "plan", "eta_changes", "replan")
+"""The JSON columns of a plan (up to megabytes each): lists and lookups never
+read them, only the summary columns stored beside them (migration 0004)."""
+
+
+def summaries_only(query: Select[Any], *, strict: bool = True) -> Select[Any]:
+    """``query`` on plans loading no JSON body; ``strict``: touching one raises
+    (a list that did would read megabytes per row), else it loads on access."""
+    return query.options(
+        *(defer(getattr(PlanRow, name), raiseload=strict) for name in BODIES)
+    )
+
+
+def latest_job_id() -> ScalarSelect[Any]:
+    """The id of the newest job of the outer query's plan (a correlated
+    subquery, so that a list is one query)."""
+    return (
+        select(JobRow.id)
+        .where(JobRow.plan_id == PlanRow.id)
+        .order_by(JobRow.created_at.desc())
+        .limit(1)
+        .correlate(PlanRow)
+        .scalar_subquery()
+    )
+
+
+def plan_summaries(session: Session, query: Select[Any]) -> list[PlanSummary]:
+    """The list entries of a plans query, read in one query from the summary
+    columns (the JSON bodies stay on disk)."""
+    rows = session.execute(
+        summaries_only(query).add_columns(latest_job_id().label("job_id"))
+    ).all()
+    return [plan_summary(row, depots(session, row), job_id) for row, job_id in rows]
+
+
 def job_of(session: Session, plan_id: str) -> JobRow | None:
     """The job that made a plan."""
     return session.scalars(
@@ -152,7 +189,7 @@ def visible_plan(session: Session, plan_id: str, principal: Principal) -> PlanRo
     Raises ApiError 404 when there is none, or it is outside the key's depots.
     """
     row = session.get(PlanRow, plan_id)
-    if row is None or not principal.covers(depots_of(session, plan_id)):
+    if row is None or not principal.covers(depots(session, row)):
         raise not_found("plan", plan_id)
     return row
 
@@ -188,24 +225,28 @@ def plan_day(row: PlanRow) -> str:
 
 
 def published_plans(
-    session: Session, day: str, depots: Sequence[str] | None = None
+    session: Session, day: str, depot_ids: Sequence[str] | None = None
 ) -> list[PlanRow]:
     """The plans of ``day`` published and not superseded, newest published first;
-    with ``depots``, those that share a depot with them.
+    with ``depot_ids``, those that share a depot with them. One query on the
+    summary columns: a body (``problem``, ``plan``) loads when first touched.
 
     One a day per depot: each publish supersedes the plans of its day that
     share a depot with it (`publish`).
     """
     rows = session.scalars(
-        select(PlanRow)
-        .where(PlanRow.published_at.is_not(None), PlanRow.superseded_at.is_(None))
-        .where((PlanRow.day == day) | PlanRow.day.is_(None))
-        .order_by(PlanRow.published_at.desc(), PlanRow.id)
+        summaries_only(
+            select(PlanRow)
+            .where(PlanRow.published_at.is_not(None), PlanRow.superseded_at.is_(None))
+            .where((PlanRow.day == day) | PlanRow.day.is_(None))
+            .order_by(PlanRow.published_at.desc(), PlanRow.id),
+            strict=False,
+        )
     ).all()
     out = [r for r in rows if plan_day(r) == day]
-    if depots is not None:
-        wanted = set(depots)
-        out = [r for r in out if wanted & set(depots_of(session, r.id))]
+    if depot_ids is not None:
+        wanted = set(depot_ids)
+        out = [r for r in out if wanted & set(depots(session, r))]
     return out
 
 
@@ -240,14 +281,13 @@ def publish(db: Database, plan_id: str, principal: Principal) -> PlanOut:
                 path="plan_id",
             )
         if plan_state(row) != "published":
-            depots = depots_of(session, row.id)
             replaced = [
                 r
-                for r in published_plans(session, plan_day(row), depots)
+                for r in published_plans(session, plan_day(row), depots(session, row))
                 if r.id != row.id
             ]
             for old in replaced:
-                if not principal.covers(depots_of(session, old.id)):
+                if not principal.covers(depots(session, old)):
                     raise forbidden(
                         f"publishing would supersede plan {old.id!r}, whose depots "
                         "this key does not cover"
@@ -374,7 +414,7 @@ def job_failure(job: JobRow, *, path_prefix: str = "") -> ApiError:
 
 def plan_summary_of(session: Session, row: PlanRow, job_id: str | None) -> PlanSummary:
     """The list entry of a plan row."""
-    return plan_summary(row, depots_of(session, row.id), job_id)
+    return plan_summary(row, depots(session, row), job_id)
 
 
 def answer_plan_job(
@@ -404,4 +444,4 @@ def plan_out_of(
     session: Session, row: PlanRow, job: JobRow | None, *, with_problem: bool = False
 ) -> PlanOut:
     """The full response of a plan row."""
-    return plan_out(row, depots_of(session, row.id), job, with_problem=with_problem)
+    return plan_out(row, depots(session, row), job, with_problem=with_problem)

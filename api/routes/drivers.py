@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -46,6 +48,37 @@ _STOP_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_UNSAFE_IN_QUOTED = re.compile(r'[^\x20-\x7e]|["\\;/%]')
+"""Characters left out of a quoted ``filename`` (RFC 6266 section 4.3): anything
+not printable ASCII (control characters would split the header, non-Latin-1
+text cannot be sent at all), the quote and backslash (they end or escape the
+quoted string), ``;`` (a naive parser starts a new parameter), ``/`` (a path)
+and ``%`` (some agents percent-decode the fallback)."""
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """A ``Content-Disposition`` value for any file name (RFC 6266): an ASCII
+    ``filename`` fallback (unsafe characters replaced by ``_``) and the exact
+    name as UTF-8 in ``filename*`` (RFC 8187 percent-encoding), which agents
+    that know it prefer.
+
+    ``content_disposition("attachment", 'stops-ab-van "1".csv')`` is
+    ``attachment; filename="stops-ab-van _1_.csv";
+    filename*=UTF-8''stops-ab-van%20%221%22.csv``.
+    """
+    fallback = _UNSAFE_IN_QUOTED.sub("_", filename)
+    exact = quote(filename, safe="!#$&+-.^_`|~")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
+
+
+def header_text(value: str) -> str:
+    """Text fit for a response header: printable ASCII, anything else escaped
+    (``\\u00e9``, ``\\r``) so that a vehicle id can neither break the
+    response nor be refused by the server's Latin-1 header encoding."""
+    escaped = value.encode("ascii", "backslashreplace").decode("ascii")
+    return "".join(c if " " <= c <= "~" else repr(c)[1:-1] for c in escaped)
+
+
 def _pinned_first(
     session: Session, row: PlanRow, vehicle_id: str
 ) -> tuple[dict[str, Any], int] | None:
@@ -74,7 +107,10 @@ def _pinned_first(
 
 def _vehicle_known(session: Session, row: PlanRow, vehicle_id: str) -> bool:
     """Whether a plan is for this vehicle: in its problem, or (a re-plan that
-    left the vehicle out) in its lineage's first problem."""
+    left the vehicle out) in its lineage's first problem. Read from the summary
+    column ``vehicle_ids`` (no body is loaded)."""
+    if row.vehicle_ids is not None:
+        return vehicle_id in row.vehicle_ids
     if vehicle_id in domain.vehicle_ids(row.problem):
         return True
     root = session.get(PlanRow, row.lineage_id) if row.kind == "replan" else None
@@ -112,7 +148,7 @@ def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Respon
         out = domain.empty_stop_list(problem, vehicle_id, fmt, message=message)
     headers = {"X-Plan-Id": row.id, "X-Plan-State": state}
     if message:
-        headers["X-Route-Message"] = message
+        headers["X-Route-Message"] = header_text(message)
     name = f"stops-{row.id[:8]}-{vehicle_id}"
     if fmt == "csv":
         assert isinstance(out, str)
@@ -120,13 +156,19 @@ def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Respon
             out,
             media_type="text/csv",
             headers={
-                "Content-Disposition": f'attachment; filename="{name}.csv"',
+                "Content-Disposition": content_disposition("attachment", f"{name}.csv"),
                 **headers,
             },
         )
     if fmt == "html":
         assert isinstance(out, str)
-        return HTMLResponse(out, headers=headers)
+        return HTMLResponse(
+            out,
+            headers={
+                "Content-Disposition": content_disposition("inline", f"{name}.html"),
+                **headers,
+            },
+        )
     assert isinstance(out, dict)
     return JSONResponse(
         {"plan_id": row.id, "plan_state": state, **out}, headers=headers
@@ -147,7 +189,7 @@ def _driver_plan(
     if (
         row is None
         or store.plan_day(row) != store.today(settings)
-        or not principal.covers(store.depots_of(session, row.id))
+        or not principal.covers(store.depots(session, row))
     ):
         raise not_found("plan", plan_id)
     state = plan_state(row)
@@ -228,7 +270,7 @@ def my_stops(
         rows = [
             row
             for row in store.published_plans(session, day)
-            if principal.covers(store.depots_of(session, row.id))
+            if principal.covers(store.depots(session, row))
         ]
         if not rows:
             raise ApiError(

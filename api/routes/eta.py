@@ -42,7 +42,7 @@ def _published_for(session: Session, row: PlanRow, order_id: str) -> PlanRow:
     Raises ApiError 409 ``not_published`` when no plan of that day is.
     """
     day = store.plan_day(row)
-    published = store.published_plans(session, day, store.depots_of(session, row.id))
+    published = store.published_plans(session, day, store.depots(session, row))
     if not published:
         raise ApiError(
             409,

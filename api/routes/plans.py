@@ -130,12 +130,7 @@ def list_plans(
     query = query.order_by(PlanRow.created_at.desc(), PlanRow.id).limit(limit)
     query = query.offset(offset)
     with db.session() as session:
-        rows = session.scalars(query).all()
-        out = []
-        for row in rows:
-            job = store.job_of(session, row.id)
-            out.append(store.plan_summary_of(session, row, job.id if job else None))
-        return out
+        return store.plan_summaries(session, query)
 
 
 @router.get(

@@ -243,3 +243,61 @@ def test_emptied_route_gives_an_empty_list_with_a_message(
     assert "no stops" in r.headers["X-Route-Message"]
     r = service.client.get("/v1/driver/stops?format=html", headers=idle)
     assert r.status_code == 200 and "no stops in the published plan" in r.text
+
+
+def test_downloads_have_safe_file_names_for_any_vehicle_id(service: Service) -> None:
+    """Vehicle ids with non-Latin-1 text, quotes, semicolons and backslashes
+    give CSV and HTML downloads (200) whose Content-Disposition is printable
+    ASCII with a quoted fallback and the exact name in ``filename*`` (RFC 6266);
+    an empty route's X-Route-Message header stays printable ASCII too."""
+    from urllib.parse import quote, unquote
+
+    ids = ["vän-1 東京", 'van "1"; filename=x', "a;b\\c"]
+    problem = tutorial()
+    base = problem["vehicles"][0]
+    problem["vehicles"] = [
+        {**base, "id": ids[0]},
+        {**base, "id": ids[1]},
+        {**base, "id": ids[2], "capacity": [0, 0]},
+    ]
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=service.headers("dispatcher"),
+    )
+    assert r.status_code == 201, r.text
+    plan_id = r.json()["id"]
+    for vehicle_id in ids:
+        for fmt, disposition in (("csv", "attachment"), ("html", "inline")):
+            r = service.client.get(
+                f"/v1/plans/{plan_id}/vehicles/{quote(vehicle_id, safe='')}/stops"
+                f"?format={fmt}",
+                headers=service.headers("dispatcher"),
+            )
+            assert r.status_code == 200, r.text
+            value = r.headers["content-disposition"]
+            assert all(" " <= c <= "~" for c in value), value
+            kind, fallback, exact = value.split("; ")
+            assert kind == disposition
+            assert fallback.startswith('filename="') and fallback.endswith('"')
+            assert not set(fallback[10:-1]) & set('"\\;/%'), fallback
+            assert exact.startswith("filename*=UTF-8''")
+            name = unquote(exact.removeprefix("filename*=UTF-8''"), errors="strict")
+            assert name == f"stops-{plan_id[:8]}-{vehicle_id}.{fmt}"
+            for header in r.headers.values():
+                assert all(" " <= c <= "~" for c in header), header
+    assert "no stops" in r.headers["x-route-message"]
+
+
+def test_content_disposition_of_a_name_with_control_characters() -> None:
+    """A name with CR/LF (an id stored before ids were checked) gives one
+    printable-ASCII header value whose ``filename*`` keeps the exact name."""
+    from urllib.parse import unquote
+
+    from api.routes.drivers import content_disposition, header_text
+
+    value = content_disposition("attachment", 'v\r\nX-Evil: 1"; a=b.csv')
+    assert all(" " <= c <= "~" for c in value), value
+    assert value.startswith('attachment; filename="v__X-Evil: 1__ a=b.csv"; ')
+    assert unquote(value.split("filename*=UTF-8''")[1]) == 'v\r\nX-Evil: 1"; a=b.csv'
+    assert header_text("vé\r\n東") == "v\\xe9\\r\\n\\u6771"
