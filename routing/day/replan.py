@@ -14,6 +14,9 @@ Conventions
   ``heading_to`` stop; otherwise it is *at its start depot* (not yet left, or back
   from an earlier round with its goods unloaded). Vehicles without a state have
   not left yet and keep their start.
+- One ``now`` for the whole fleet (`ReplanRequest.now_s`): no vehicle leaves its
+  depot, or resumes from where it is, before it; shifts that started earlier
+  start at ``now``, and a vehicle whose shift is over by then is left out.
 - Goods for deliveries are loaded at the depot. So a delivery whose goods are on
   board of vehicle V (an undelivered stop of V's old route, V on the road) may
   only go on V: both get the skill ``on-board:V``. Every other delivery (a new
@@ -50,7 +53,9 @@ from routing.domain.model import (
     TimeWindow,
     Vehicle,
 )
-from routing.domain.plan import Plan, Route
+from routing.domain.plan import Plan, Route, Unplanned
+from routing.domain.timing import plan_from_routes, plan_objective, route_violations
+from routing.domain.units import COST_SCALE, format_clock
 from routing.geo.matrix import TravelData, matrix_for
 from routing.solver.options import SolveOptions
 from routing.solver.solve import solve
@@ -59,10 +64,15 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "AT_DEPOT_SKILL",
+    "DEFAULT_MOVE_COST",
     "DEFAULT_PROMISE_COST_PER_HOUR",
+    "ON_SCHEDULE_S",
+    "RETIMED_MIN_S",
+    "OrderMove",
     "ReplanRequest",
     "ReplanResult",
     "ReplanSetup",
+    "Retiming",
     "VehicleState",
     "check_request",
     "on_board_skill",
@@ -79,6 +89,21 @@ DEFAULT_PROMISE_COST_PER_HOUR = 60.0
 """Cost of serving a promised order after its promised range, money per hour: of
 the order of a driver-hour (e.g. 25/h) plus the cost of a customer waiting in
 vain, so that the search moves a promised ETA only to save more than that."""
+
+DEFAULT_MOVE_COST = 20.0
+"""Cost of moving an order to another vehicle than the one the old plan has it
+on, money per order: of the order of a driver-hour's share of re-loading and
+re-briefing (parcels sorted by route, a driver who knows the stop), so that a
+re-plan reshuffles the day only to save more than that per order moved."""
+
+RETIMED_MIN_S = 300
+"""A re-plan reports an order as re-timed when its service start moves by more
+than this (5 minutes: less is within what drivers and customers notice)."""
+
+ON_SCHEDULE_S = 120
+"""A vehicle is where the old plan has it when the remainder of its route,
+re-timed from its state, starts every stop within this of the old plan (GPS
+positions and reporting delays make exact agreement rare)."""
 
 
 def on_board_skill(vehicle_id: str) -> str:
@@ -217,6 +242,15 @@ class ReplanRequest:
         if higher). Serving it earlier is not allowed (the driver waits).
     promise_cost_per_hour
         Money per hour a promised ETA is overrun (>= 0).
+    now_s
+        The moment of re-planning, seconds since midnight, one for the whole
+        fleet: no vehicle leaves (its depot, or where it resumes) before it, and
+        no state's ``time_s`` is after it. None: the latest ``time_s`` of the
+        states (required when there are none).
+    move_cost
+        Money per order served by another vehicle than its own in the old plan
+        (>= 0; 0: moving is free). Part of what the search minimises, reported
+        apart from the routes' costs (`ReplanResult.move_cost_total`).
     """
 
     states: tuple[VehicleState, ...]
@@ -224,6 +258,8 @@ class ReplanRequest:
     cancelled: tuple[str, ...] = ()
     promises: Mapping[str, Promise] = field(default_factory=dict)
     promise_cost_per_hour: float = DEFAULT_PROMISE_COST_PER_HOUR
+    now_s: int | None = None
+    move_cost: float = DEFAULT_MOVE_COST
 
     def __post_init__(self) -> None:
         for name in ("states", "new_orders", "cancelled"):
@@ -270,17 +306,44 @@ class ReplanRequest:
                     entity_id=oid,
                 )
         object.__setattr__(self, "promises", MappingProxyType(dict(self.promises)))
-        cost = self.promise_cost_per_hour
-        if (
-            not isinstance(cost, int | float)
-            or isinstance(cost, bool)
-            or not math.isfinite(cost)
-            or cost < 0
-        ):
+        for name in ("promise_cost_per_hour", "move_cost"):
+            cost = getattr(self, name)
+            if (
+                not isinstance(cost, int | float)
+                or isinstance(cost, bool)
+                or not math.isfinite(cost)
+                or cost < 0
+            ):
+                raise InvalidProblemError(
+                    f"must be a finite number >= 0, got {cost!r}", path=name
+                )
+        if self.now_s is None:
+            if not self.states:
+                raise InvalidProblemError(
+                    "required when no vehicle state is given: the moment of "
+                    "re-planning, seconds since midnight",
+                    path="now_s",
+                )
+            object.__setattr__(self, "now_s", max(s.time_s for s in self.states))
+        elif not _is_int(self.now_s) or self.now_s < 0:
             raise InvalidProblemError(
-                f"must be a finite number >= 0, got {cost!r}",
-                path="promise_cost_per_hour",
+                f"must be integer seconds >= 0 or None, got {self.now_s!r}",
+                path="now_s",
             )
+        for i, state in enumerate(self.states):
+            if state.time_s > self.now:
+                raise InvalidProblemError(
+                    f"time {state.time_s} s is after now ({self.now} s): a state "
+                    "reports the past",
+                    path=f"states[{i}].time_s",
+                    entity_id=state.vehicle_id,
+                )
+
+    @property
+    def now(self) -> int:
+        """The moment of re-planning (``now_s``, defaulted), seconds."""
+        assert self.now_s is not None  # set by __post_init__
+        return self.now_s
 
     def __reduce__(self) -> tuple[object, ...]:
         # promises is a read-only proxy, which does not pickle: rebuild from the
@@ -474,6 +537,12 @@ def check_request(problem: Problem, plan: Plan, request: ReplanRequest) -> None:
                 f"{p}.breaks_done",
                 vid,
             )
+    if not horizon.contains(request.now):
+        raise _fail(
+            f"now {request.now} s is outside the horizon "
+            f"[{horizon.start_s}, {horizon.end_s}] s",
+            "now_s",
+        )
     for pair in problem.pairs:
         if pair.pickup in done_at:
             continue
@@ -624,14 +693,15 @@ def replan_problem(
         The new problem and what left it. In the problem: served, driven-to and
         cancelled orders are gone (with pairs that lost an order); new orders are
         added; a vehicle on the road starts at depot ``@<vehicle>`` (at its
-        position, or at its ``heading_to`` stop from when it is served) with its
-        shift starting then, its breaks taken so far removed, its ``max_stops``,
-        ``max_duration_s`` and ``max_distance_m`` reduced by what it used
-        (stops served, time since its old route left, planned legs to its served
-        stops), its capacity reduced by goods on board that no remaining order
-        of it delivers; a vehicle at its depot with a state cannot leave before
-        its ``time_s`` (it is left out when its shift is over). Skills tie goods
-        to vehicles (module docstring); promised orders' slots are narrowed.
+        position from ``now``, or at its ``heading_to`` stop from when it is
+        served, ``now`` at the earliest) with its shift starting then, its
+        breaks taken so far removed, its ``max_stops``, ``max_duration_s`` and
+        ``max_distance_m`` reduced by what it used (stops served, time since its
+        old route left, planned legs to its served stops), its capacity reduced
+        by goods on board that no remaining order of it delivers; a vehicle at
+        its depot, with a state or without, cannot leave before ``now`` (it is
+        left out when its shift is over by then). Skills tie goods to vehicles
+        (module docstring); promised orders' slots are narrowed.
 
     Raises
     ------
@@ -680,19 +750,23 @@ def replan_problem(
     skill_of: dict[str, str] = {}  # order -> on-board skill
     pinned_start: dict[str, int] = {}
     off_duty: list[str] = []
+    now = request.now
     for vehicle in problem.vehicles:
         state = state_of.get(vehicle.id)
         at_depot_skills = (
             vehicle.skills | {AT_DEPOT_SKILL} if has_on_road else vehicle.skills
         )
-        if state is None:
-            vehicles.append(replace(vehicle, skills=at_depot_skills))
-            continue
-        i = index_of[vehicle.id]
         old_route = plan.route(vehicle.id)
+        if state is None:
+            if vehicle.shift.start_s >= now:
+                vehicles.append(replace(vehicle, skills=at_depot_skills))
+                continue
+            # Not listed: still at its depot, and it cannot leave in the past.
+            # Breaks are judged by their windows (it has driven no old route).
+            state, old_route = VehicleState(vehicle_id=vehicle.id, time_s=now), None
         served_here = [*state.done, *([state.heading_to] if state.heading_to else [])]
         if not state.is_on_road:
-            t0 = max(vehicle.shift.start_s, state.time_s)
+            t0 = max(vehicle.shift.start_s, now)
             if t0 > vehicle.shift.end_s:
                 logger.info("vehicle %s: shift over at %d s, left out", vehicle.id, t0)
                 off_duty.append(vehicle.id)
@@ -700,6 +774,7 @@ def replan_problem(
             restarted = _restarted(vehicle, old_route, state, t0=t0, served=served_here)
             vehicles.append(replace(restarted, skills=at_depot_skills))
             continue
+        i = index_of[vehicle.id]
 
         # On the road: where and when the rest of its day starts.
         start_place: Place = (
@@ -707,14 +782,15 @@ def replan_problem(
             if state.position is not None
             else problem.depot(vehicle.start_depot).location
         )
-        t0 = state.time_s
+        t0 = now  # where it is reported, it is (at the latest) now
         address = ""
         if state.heading_to is not None:
             target = problem.order(state.heading_to)
             arrival = state.time_s + travel_s_to.get(vehicle.id, 0)
             start = _service_start(problem, target, arrival)
             pinned_start[vehicle.id] = start
-            t0 = start + target.service_s
+            # A stale state (the stop over before now) resumes now.
+            t0 = max(start + target.service_s, now)
             start_place = target.location
             address = target.address
         if t0 > horizon.end_s:
@@ -732,11 +808,15 @@ def replan_problem(
                 f"states[{i}].vehicle_id",
                 vehicle.id,
             )
+        # It leaves at t0: a driver on the road is on duty, so waiting where he
+        # is costs what waiting at the next stop costs; with a later departure
+        # allowed, the timing moved every stop of an unchanged route up to its
+        # slack (10 min later on the weekday scenario) for no saving.
         depots.append(
             Depot(
                 id=depot_id,
                 location=start_place,
-                opening=TimeWindow(t0, max(t0, horizon.end_s)),
+                opening=TimeWindow(t0, t0),
                 address=address,
             )
         )
@@ -842,6 +922,30 @@ def replan_problem(
 # ------------------------------------------------ solving the day's variants
 
 
+@dataclass(frozen=True, slots=True)
+class OrderMove:
+    """An order the new plan serves with another vehicle than the old plan."""
+
+    order_id: str
+    from_vehicle: str
+    to_vehicle: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retiming:
+    """An order whose service start moves by more than ``RETIMED_MIN_S``."""
+
+    order_id: str
+    vehicle_id: str
+    old_start_s: int
+    new_start_s: int
+
+    @property
+    def moved_s(self) -> int:
+        """``new_start_s - old_start_s`` (positive: later)."""
+        return self.new_start_s - self.old_start_s
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplanResult:
     """The plan of the rest of the day.
@@ -852,8 +956,7 @@ class ReplanResult:
         The new plan; it solves ``problem`` (not the original problem).
     problem
         The rest of the day (`routing.day.replan.replan_problem`), with the return
-        to the depot made possible for every vehicle that has a state (see
-        `replan`).
+        to the depot made possible for every vehicle (see `_returnable`).
     done
         Vehicle -> orders it served before (as in the request).
     eta_changes
@@ -871,6 +974,29 @@ class ReplanResult:
         the horizon ends) even without another stop: left out of ``problem``.
     setup
         The setup ``problem`` was built from (on-board orders, cancellations...).
+    is_unchanged
+        Nothing changed (no new or cancelled orders, every vehicle where the
+        old plan has it at ``now``): ``plan`` is the old plan's remainder,
+        re-timed, and no search ran.
+    reason
+        How the plan was made, one sentence (kept as is, or searched from the
+        current routes and why).
+    moved
+        Orders on another vehicle than in the old plan, in the new plan's order.
+    retimed
+        Orders still planned (and the stops driven to) whose service start
+        moved by more than ``RETIMED_MIN_S``.
+    dropped
+        Orders the old plan had on a route that the new plan leaves unplanned,
+        each with its one reason (the new plan's ``unplanned`` entry).
+    new_planned
+        New order -> the vehicle that serves it (new orders left out are in
+        ``plan.unplanned``).
+    move_cost_total
+        Money the moves cost in the objective: ``move_cost`` per moved order
+        whose old vehicle is still in the day (a stranded or off-duty vehicle's
+        orders move for free). ``plan.objective / COST_SCALE`` is
+        ``timing.plan_objective(problem, plan)`` plus this.
     """
 
     plan: Plan
@@ -882,6 +1008,30 @@ class ReplanResult:
     travel: TravelData | None = None
     stranded: tuple[str, ...] = ()
     setup: ReplanSetup | None = None
+    is_unchanged: bool = False
+    reason: str = ""
+    moved: tuple[OrderMove, ...] = ()
+    retimed: tuple[Retiming, ...] = ()
+    dropped: tuple[Unplanned, ...] = ()
+    new_planned: dict[str, str] = field(default_factory=dict)
+    move_cost_total: float = 0.0
+
+    def change_lines(self) -> list[str]:
+        """The changes as short texts for a dispatcher, one line per order:
+        moved, re-timed, dropped (with its reason), new orders planned."""
+        lines = [
+            f"{m.order_id}: moved from {m.from_vehicle} to {m.to_vehicle}"
+            for m in self.moved
+        ]
+        lines += [
+            f"{r.order_id}: on {r.vehicle_id} at {format_clock(r.new_start_s)} "
+            f"instead of {format_clock(r.old_start_s)} "
+            f"({round(r.moved_s / 60):+d} min)"
+            for r in self.retimed
+        ]
+        lines += [f"{u.order_id}: dropped ({u.code}): {u.reason}" for u in self.dropped]
+        lines += [f"{oid}: new, on {vid}" for oid, vid in self.new_planned.items()]
+        return lines
 
 
 def _travel_to_next(
@@ -1012,7 +1162,20 @@ def replan(
     Returns
     -------
     ReplanResult
-        The new plan of the rest of the day and the promised ETAs it moves.
+        The new plan of the rest of the day, the promised ETAs it moves and
+        what changed against the old plan (moved, re-timed, dropped and new
+        orders).
+
+    Notes
+    -----
+    When nothing changed (no new or cancelled orders, and every vehicle is
+    where the old plan has it at ``now``: the visits done are those the plan
+    has finished by then, the stop driven to is its next one, and the
+    remainder re-timed from the states starts every stop within
+    ``ON_SCHEDULE_S`` of the old plan), the old plan's remainder is the plan,
+    re-timed, and no search runs. Otherwise the final search starts from the
+    old plan's remaining routes (the engines' routes stay candidates), and
+    serving an order with another vehicle costs ``request.move_cost``.
 
     Raises
     ------
@@ -1026,16 +1189,53 @@ def replan(
     travel_s_to = _travel_to_next(problem, request, travel_for)
     setup = replan_problem(problem, plan, request, travel_s_to=travel_s_to)
     travel = travel_for(setup.problem)
+    # Every vehicle re-starts at now, listed or not: each must be able to get
+    # back (or is left out as stranded).
     rest, stranded = _returnable(
-        setup.problem, travel, {s.vehicle_id for s in request.states}
+        setup.problem, travel, {v.id for v in setup.problem.vehicles}
     )
-    new_plan = solve(rest, travel, options=options)
+    in_day = {v.id for v in rest.vehicles}
+    in_problem = {o.id for o in rest.orders}
+    remainder = {
+        r.vehicle_id: [oid for oid in r.order_ids if oid in in_problem]
+        for r in plan.routes
+        if r.vehicle_id in in_day
+    }
+    remainder = {vid: seq for vid, seq in remainder.items() if seq}
+    kept, why_not = _unchanged_plan(
+        problem, plan, request, setup, rest, travel, remainder
+    )
+    if kept is not None:
+        new_plan = kept
+        reason = (
+            "nothing changed (no new or cancelled orders, every vehicle where the "
+            f"plan has it at {format_clock(request.now)}): the rest of the old "
+            "plan is kept as it is, without a search"
+        )
+    else:
+        keep = {oid: vid for vid, seq in remainder.items() for oid in seq}
+        new_plan = solve(
+            rest,
+            travel,
+            options=options,
+            initial=remainder,
+            keep=keep if request.move_cost else None,
+            move_cost=request.move_cost,
+        )
+        reason = (
+            f"re-planned ({why_not}): searched from the current routes, moving an "
+            f"order to another vehicle at {request.move_cost:g} per order"
+        )
     known_starts = {
         setup.pinned_first[vid]: start for vid, start in setup.pinned_start_s.items()
     }
     changes = compare_promises(
         request.promises, rest, new_plan, known_starts=known_starts
     )
+    moved, retimed, dropped, new_planned = _changes(
+        plan, new_plan, request, known_starts
+    )
+    charged = sum(1 for m in moved if m.from_vehicle in in_day)
     return ReplanResult(
         plan=new_plan,
         problem=rest,
@@ -1046,4 +1246,128 @@ def replan(
         travel=travel,
         stranded=stranded,
         setup=setup,
+        is_unchanged=kept is not None,
+        reason=reason,
+        moved=moved,
+        retimed=retimed,
+        dropped=dropped,
+        new_planned=new_planned,
+        move_cost_total=charged * request.move_cost,
     )
+
+
+def _deviation(problem: Problem, plan: Plan, request: ReplanRequest) -> str | None:
+    """What differs from the old plan at ``now`` (None: nothing): new or
+    cancelled orders, or a vehicle whose state is not where the plan has it
+    (its visits finished by now done, the next one driven to)."""
+    if request.new_orders or request.cancelled:
+        return (
+            f"{len(request.new_orders)} new and {len(request.cancelled)} cancelled "
+            "orders"
+        )
+    now = request.now
+    state_of = {s.vehicle_id: s for s in request.states}
+    for vehicle in problem.vehicles:
+        vid, route, state = vehicle.id, plan.route(vehicle.id), state_of.get(vehicle.id)
+        if route is None or route.start_s >= now:
+            if state is not None and (state.done or state.is_on_road):
+                return f"{vid} has left, the plan has it at its depot"
+            continue
+        if state is None:
+            return (
+                f"{vid} has no state, the plan has it on the road since "
+                f"{format_clock(route.start_s)}"
+            )
+        finished = [v.order_id for v in route.visits if v.departure_s <= now]
+        if list(state.done) != finished:
+            return (
+                f"{vid} has done {len(state.done)} stops, the plan "
+                f"{len(finished)} by {format_clock(now)}"
+            )
+        rest = route.order_ids[len(finished) :]
+        if rest and state.heading_to != rest[0]:
+            return f"{vid} is not driving to {rest[0]}, its next stop in the plan"
+    return None
+
+
+def _unchanged_plan(
+    problem: Problem,
+    plan: Plan,
+    request: ReplanRequest,
+    setup: ReplanSetup,
+    rest: Problem,
+    travel: TravelData,
+    remainder: Mapping[str, Sequence[str]],
+) -> tuple[Plan | None, str]:
+    """The old plan's remainder as the plan of the rest of the day, re-timed,
+    when nothing changed; else None and what changed."""
+    why = _deviation(problem, plan, request)
+    if why is not None:
+        return None, why
+    old_route_of = {oid: r.vehicle_id for r in plan.routes for oid in r.order_ids}
+    old_start = {v.order_id: v.start_s for r in plan.routes for v in r.visits}
+    lost = [
+        oid
+        for oid in (o.id for o in rest.orders)
+        if oid in old_route_of and old_route_of[oid] not in remainder
+    ]
+    if lost:
+        return None, f"the vehicle of {lost[0]} is no longer in the day"
+    for vid, start in setup.pinned_start_s.items():
+        oid = setup.pinned_first[vid]
+        if abs(start - old_start[oid]) > ON_SCHEDULE_S:
+            return None, f"{vid} reaches {oid} at {format_clock(start)}, not as planned"
+    matrices = {p: matrix_for(travel, p) for p in rest.profiles}
+    reasons = {u.order_id: u for u in plan.unplanned}
+    kept = plan_from_routes(
+        rest, matrices, remainder, solver_status="kept", reasons=reasons
+    )
+    for route in kept.routes:
+        if route_violations(rest, route):
+            return None, f"the rest of {route.vehicle_id}'s route no longer fits"
+        for visit in route.visits:
+            if abs(visit.start_s - old_start[visit.order_id]) > ON_SCHEDULE_S:
+                return None, (
+                    f"{visit.order_id} on {route.vehicle_id} starts at "
+                    f"{format_clock(visit.start_s)}, not as planned"
+                )
+    objective = round(plan_objective(rest, kept) * COST_SCALE)
+    return (
+        replace(
+            kept,
+            objective=objective,
+            stats={"objective_of_plan": 1.0, "searched": 0.0},
+            stop_reason="nothing changed: the old plan's remainder, no search",
+        ),
+        "",
+    )
+
+
+def _changes(
+    old: Plan,
+    new: Plan,
+    request: ReplanRequest,
+    known_starts: Mapping[str, int],
+) -> tuple[
+    tuple[OrderMove, ...], tuple[Retiming, ...], tuple[Unplanned, ...], dict[str, str]
+]:
+    """Moved, re-timed and dropped orders and the new orders planned."""
+    old_vehicle = {oid: r.vehicle_id for r in old.routes for oid in r.order_ids}
+    old_start = {v.order_id: v.start_s for r in old.routes for v in r.visits}
+    moved: list[OrderMove] = []
+    retimed: list[Retiming] = []
+    served: dict[str, str] = {}
+    for route in new.routes:
+        for visit in route.visits:
+            oid, vid = visit.order_id, route.vehicle_id
+            served[oid] = vid
+            if oid in old_vehicle and old_vehicle[oid] != vid:
+                moved.append(OrderMove(oid, old_vehicle[oid], vid))
+            if oid in old_start and abs(visit.start_s - old_start[oid]) > RETIMED_MIN_S:
+                retimed.append(Retiming(oid, vid, old_start[oid], visit.start_s))
+    for oid, start in known_starts.items():
+        if abs(start - old_start[oid]) > RETIMED_MIN_S:
+            retimed.append(Retiming(oid, old_vehicle[oid], old_start[oid], start))
+    dropped = tuple(u for u in new.unplanned if u.order_id in old_vehicle)
+    new_planned = {o.id: served[o.id] for o in request.new_orders if o.id in served}
+    return tuple(moved), tuple(retimed), dropped, new_planned

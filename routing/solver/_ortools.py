@@ -133,6 +133,14 @@ class RoutingSearch:
     ----------
     problem, matrices, allowed, options
         As for ``solve_routing``.
+    keep
+        Order id -> the vehicle it was on before (a re-plan's old plan); None:
+        no such preference.
+    move_cost
+        Money an order of ``keep`` costs when it is served by another vehicle
+        (>= 0; 0: moving is free). Priced on the arcs into the order's nodes:
+        one arc-cost matrix per (profile, rate, old vehicle), only when moves
+        are priced.
     """
 
     def __init__(
@@ -142,6 +150,8 @@ class RoutingSearch:
         allowed: Mapping[str, Sequence[int]],
         *,
         options: SolveOptions,
+        keep: Mapping[str, str] | None = None,
+        move_cost: float = 0.0,
     ) -> None:
         t0 = time.perf_counter()
         vehicles = problem.vehicles
@@ -199,19 +209,28 @@ class RoutingSearch:
             time_of[profile] = routing.RegisterTransitMatrix(travel_time.tolist())
 
         # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
+        # With priced moves, per (profile, rate, old vehicle): an arc into an order
+        # kept on another vehicle costs ``move_cost`` more (None: the vehicle had
+        # none of the kept orders, so every one of them costs the move).
         weights = problem.objective
-        cost_of: dict[tuple[str, float], int] = {}
+        moved_into = _move_columns(orders, order_at, keep, move_cost)
+        cost_of: dict[tuple[str, float, str | None], int] = {}
         typical_arc = 0.0
         for k, v in enumerate(vehicles):
             rate = v.cost_per_km * weights.distance
             if rate == 0 and v.cost_per_hour * weights.duration == 0:
                 rate = 1000.0 / COST_SCALE  # nothing priced: one unit per meter
-            key = (v.profile, rate)
+            owner = v.id if v.id in moved_into else None
+            key = (v.profile, rate, owner)
             if key not in cost_of:
                 arc = np.rint(dist_of[v.profile] * (rate * COST_SCALE / 1000.0)).astype(
                     np.int64
                 )
-                cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
+                if moved_into:
+                    priced = arc + moved_into[owner][None, :]
+                    cost_of[key] = routing.RegisterTransitMatrix(priced.tolist())
+                else:
+                    cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
                 if not typical_arc:
                     per_s = v.cost_per_hour * weights.duration * COST_SCALE / 3600.0
                     typical_arc = _typical_arc_cost(
@@ -629,6 +648,29 @@ def guided_local_search(search: RoutingSearch) -> None:
     params.local_search_metaheuristic = (  # type: ignore[attr-defined]
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
+
+
+def _move_columns(
+    orders: Sequence[Order],
+    order_at: Sequence[int],
+    keep: Mapping[str, str] | None,
+    move_cost: float,
+) -> dict[str | None, NDArray[np.int64]]:
+    """Extra cost of arriving at each node, per old vehicle: ``move_cost`` (in
+    objective units) at the nodes of orders kept on *another* vehicle. Key None:
+    a vehicle that had none of them. Empty when no move is priced."""
+    units = _penalty(move_cost)
+    kept = {k: keep[o.id] for k, o in enumerate(orders) if keep and o.id in keep}
+    if not units or not kept:
+        return {}
+    columns: dict[str | None, NDArray[np.int64]] = {}
+    for owner in [None, *sorted(set(kept.values()))]:
+        column = np.zeros(len(order_at), dtype=np.int64)
+        for node, k in enumerate(order_at):
+            if k in kept and kept[k] != owner:
+                column[node] = units
+        columns[owner] = column
+    return columns
 
 
 def _slot_nodes(

@@ -119,6 +119,9 @@ def _evaluator(
     matrices: Mapping[str, TravelMatrix],
     allowed: Mapping[str, Sequence[int]],
     options: SolveOptions,
+    *,
+    keep: Mapping[str, str] | None = None,
+    move_cost: float = 0.0,
 ) -> Callable[[Sequences], int | None]:
     """The full model's objective of given routes, in a model of its own: once
     a model has searched, OR-Tools 9.15 reads no more routes into it
@@ -126,7 +129,9 @@ def _evaluator(
     accepts)."""
 
     def objective_of(sequences: Sequences) -> int | None:
-        model = RoutingSearch(problem, matrices, allowed, options=options)
+        model = RoutingSearch(
+            problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
+        )
         return model.objective_of(sequences)
 
     return objective_of
@@ -148,6 +153,9 @@ def solve_portfolio(
     options: SolveOptions,
     deadline: float | None = None,
     on_progress: ProgressCallback | None = None,
+    initial: Mapping[str, Sequence[str]] | None = None,
+    keep: Mapping[str, str] | None = None,
+    move_cost: float = 0.0,
 ) -> PortfolioResult:
     """Warm starts from the engines, then OR-Tools in the full model.
 
@@ -164,17 +172,32 @@ def solve_portfolio(
         now + ``options.time_limit_s``).
     on_progress
         Called with (best objective so far, elapsed seconds).
+    initial
+        Routes to start from (a re-plan's current routes), read into the full
+        model like an engine's (label ``"current"``): the final search starts
+        from them, the engines' routes stay candidates for the caller.
+    keep, move_cost
+        Priced moves (``RoutingSearch``): an order of ``keep`` served by another
+        vehicle than its own costs ``move_cost``.
     """
     t0 = time.perf_counter()
     deadline = deadline if deadline is not None else t0 + options.time_limit_s
+    objective_of = _evaluator(
+        problem, matrices, allowed, options, keep=keep, move_cost=move_cost
+    )
     budget = max(0.05, deadline - t0)
     n_orders = len(allowed)
     if options.is_deterministic or not options.engines:
         why = "deterministic search" if options.is_deterministic else "disabled"
         alone = RoutingSearch(
-            problem, matrices, allowed, options=replace(options, time_limit_s=budget)
+            problem,
+            matrices,
+            allowed,
+            options=replace(options, time_limit_s=budget),
+            keep=keep,
+            move_cost=move_cost,
         )
-        raw = alone.search(time_limit_s=budget, on_progress=on_progress)
+        raw = _search_from(alone, initial, budget, on_progress, options)
         skipped = tuple(
             EngineRun(engine=name, outcome="skipped", reason=why)
             for name in options.engines
@@ -183,7 +206,7 @@ def solve_portfolio(
             raw,
             skipped,
             _stop_reason(raw, budget),
-            objective_of=_evaluator(problem, matrices, allowed, options),
+            objective_of=objective_of,
         )
 
     runs: dict[str, EngineRun] = {}
@@ -248,18 +271,24 @@ def solve_portfolio(
         results += _run_engines(
             here, problem, matrices, allowed, until=warm_until, errors=runs, t0=t0
         )
-    search = RoutingSearch(problem, matrices, allowed, options=options)
+    search = RoutingSearch(
+        problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
+    )
     if not jobs:
-        # No engine applies: OR-Tools' own iterated local search, all the time.
-        raw = search.search(
-            time_limit_s=max(0.05, deadline - time.perf_counter()),
-            on_progress=on_progress,
+        # No engine applies: OR-Tools' own iterated local search, all the time
+        # (or guided local search from the current routes, when given).
+        raw = _search_from(
+            search,
+            initial,
+            max(0.05, deadline - time.perf_counter()),
+            on_progress,
+            options,
         )
         return PortfolioResult(
             raw,
             _ordered(runs, options),
             _stop_reason(raw, budget),
-            objective_of=_evaluator(problem, matrices, allowed, options),
+            objective_of=objective_of,
         )
     for child in children:
         results += child.collect(errors=runs)
@@ -287,6 +316,10 @@ def solve_portfolio(
         if start is not None:
             starts.append((result.engine, start))
 
+    current = search.warm_start(initial) if initial else None
+    if current is not None:
+        starts.append(("current", current))
+
     # 3. Final word: OR-Tools from the best start, in the full objective.
     remaining = deadline - time.perf_counter()
     if not starts:  # every engine failed: OR-Tools alone for the rest
@@ -295,9 +328,17 @@ def solve_portfolio(
             raw,
             _ordered(runs, options),
             _stop_reason(raw, budget),
-            objective_of=_evaluator(problem, matrices, allowed, options),
+            objective_of=objective_of,
         )
     engine, best = min(starts, key=lambda es: es[1].objective)
+    if current is not None:
+        # The current routes are what the drivers have: the final search starts
+        # from them even when a fresh start looks cheaper (read with repairs, a
+        # late vehicle's current route drops what its delay no longer lets in,
+        # each at its full penalty); the engines' routes stay candidates. From
+        # PyVRP's start, a re-plan of the weekday at 09:03 dropped an order
+        # whose goods were on board: it no longer fit the reordered route.
+        engine, best = "current", current
     if engine in runs:
         runs[engine] = replace(runs[engine], outcome="warm_start")
     if on_progress is not None:
@@ -328,6 +369,7 @@ def solve_portfolio(
     stats = dict(raw.stats)
     stats.update(
         warm_start_objective=float(best.objective),
+        warm_start_is_current=float(engine == "current"),
         warm_start_repaired=float(len(best.dropped)),
         final_improvement=float(best.objective - raw.objective),
         warm_phase_s=float(share * budget),
@@ -338,8 +380,33 @@ def solve_portfolio(
         _ordered(runs, options),
         _stop_reason(raw, budget),
         tuple(candidates.values()),
-        objective_of=_evaluator(problem, matrices, allowed, options),
+        objective_of=objective_of,
     )
+
+
+def _search_from(
+    search: RoutingSearch,
+    initial: Mapping[str, Sequence[str]] | None,
+    time_limit_s: float,
+    on_progress: ProgressCallback | None,
+    options: SolveOptions,
+) -> RawSolution:
+    """One search in the model: from ``initial`` (read and repaired) if given,
+    else from the model's own construction. Iterated local search starts only
+    from its own construction in 9.15, so a start switches a non-deterministic
+    search to guided local search; the start is the answer if nothing beats it."""
+    start = search.warm_start(initial) if initial else None
+    if start is None:
+        return search.search(time_limit_s=time_limit_s, on_progress=on_progress)
+    if not options.is_deterministic:
+        guided_local_search(search)
+    raw = search.search(
+        time_limit_s=time_limit_s, initial=start, on_progress=on_progress
+    )
+    if not raw.has_solution or raw.objective > start.objective:
+        raw = search.solution_of(start)
+    stats = dict(raw.stats, current_objective=float(start.objective))
+    return replace(raw, stats=stats)
 
 
 def _stop_reason(raw: RawSolution, budget: float) -> str:

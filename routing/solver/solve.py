@@ -51,6 +51,9 @@ def solve(
     *,
     options: SolveOptions | None = None,
     on_progress: ProgressCallback | None = None,
+    initial: Mapping[str, Sequence[str]] | None = None,
+    keep: Mapping[str, str] | None = None,
+    move_cost: float = 0.0,
 ) -> Plan:
     """Plan the day: assign orders to vehicles, order the stops, time them.
 
@@ -66,6 +69,21 @@ def solve(
     on_progress
         Called with (best objective so far, elapsed seconds) at each solution the
         search accepts.
+    initial
+        ``{vehicle_id: order ids in visiting order}`` to start the search from
+        (e.g. a re-plan's current routes): read into the full model, repaired
+        where infeasible; the final search starts from them and the engines'
+        routes stay candidates. Unknown vehicles and orders outside the model
+        are ignored.
+    keep
+        Order id -> the vehicle it belongs on (a re-plan's old plan); with
+        ``move_cost`` > 0, serving it on another vehicle costs ``move_cost``.
+    move_cost
+        Money per order of ``keep`` served by another vehicle (>= 0). It is part
+        of ``plan.objective`` (the search minimises it), not of the routes'
+        costs: ``plan.objective / COST_SCALE`` is
+        ``timing.plan_objective(problem, plan)`` plus ``move_cost`` per moved
+        order.
 
     Returns
     -------
@@ -97,6 +115,9 @@ def solve(
             options=options,
             deadline=max(time.perf_counter() + 0.05, finish_by - reserve),
             on_progress=on_progress,
+            initial=initial,
+            keep=keep,
+            move_cost=move_cost,
         )
         raw, engines, stop_reason = result.raw, result.engines, result.stop_reason
         sequences, dropped = raw.sequences, raw.dropped
@@ -118,7 +139,11 @@ def solve(
         # and waiting).
         t_choose = time.perf_counter()
         chosen, routes, why = _best_checked(
-            problem, matrices, pre, [("ortools", sequences), *result.candidates]
+            problem,
+            matrices,
+            pre,
+            [("ortools", sequences), *result.candidates],
+            moves=(keep or {}, move_cost),
         )
         if chosen != "ortools":
             served = {oid for r in routes for oid in r.order_ids}
@@ -222,9 +247,12 @@ def _best_checked(
     matrices: Mapping[str, TravelMatrix],
     pre: Precheck,
     candidates: Sequence[tuple[str, Mapping[str, Sequence[str]]]],
+    *,
+    moves: tuple[Mapping[str, str], float] = ({}, 0.0),
 ) -> tuple[str, tuple[Route, ...], str]:
     """The candidate whose timed plan is best: no checker violation, then fewest
-    required orders left out, then lowest cost (optional orders' penalties in).
+    required orders left out, then lowest cost (optional orders' penalties and
+    ``moves``' cost per order off its kept vehicle in).
     The first candidate is the reference the returned text compares with."""
     scored = []
     for k, (label, sequences) in enumerate(candidates):
@@ -238,6 +266,14 @@ def _best_checked(
             for o in left
             if o.is_optional
         )
+        keep, move_cost = moves
+        if move_cost and keep:
+            cost += move_cost * sum(
+                1
+                for r in plan.routes
+                for oid in r.order_ids
+                if keep.get(oid, r.vehicle_id) != r.vehicle_id
+            )
         scored.append(((violations, required_left, cost, k), label, plan.routes))
     key, label, routes = min(scored, key=lambda s: (s[0][0] > 0, *s[0][1:]))
     first = scored[0][0]

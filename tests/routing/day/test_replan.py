@@ -10,13 +10,17 @@ the rest-of-day problem.
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 import pytest
 
 from routing.check import assert_plan_ok
 from routing.day.replan import (
     AT_DEPOT_SKILL,
+    RETIMED_MIN_S,
+    OrderMove,
     ReplanRequest,
     ReplanResult,
     VehicleState,
@@ -37,9 +41,11 @@ from routing.domain.model import (
     Vehicle,
 )
 from routing.domain.plan import Plan, PlanStatus, Unplanned, UnplannedCode, summarize
-from routing.domain.timing import build_route
-from routing.geo import Euclidean, build_travel
-from routing.solver import SolveOptions
+from routing.domain.timing import build_route, plan_objective
+from routing.domain.units import COST_SCALE
+from routing.formats import load_problem
+from routing.geo import Euclidean, TravelData, build_travel
+from routing.solver import SolveOptions, solve
 
 H = 3600
 M = 60
@@ -388,7 +394,8 @@ def test_cancelling_a_pickup_cancels_its_delivery() -> None:
     """Nothing to hand over without the pickup: both leave the day."""
     problem = _pair_day()
     plan = _morning(problem, {"V1": ["pp", "pd"], "V2": ["qp", "qd"]})
-    setup = replan_problem(problem, plan, ReplanRequest(states=(), cancelled=("qp",)))
+    request = ReplanRequest(states=(), cancelled=("qp",), now_s=8 * H)
+    setup = replan_problem(problem, plan, request)
     assert setup.cancelled == ("qp", "qd")
     assert {o.id for o in setup.problem.orders} == {"pp", "pd"}
 
@@ -518,8 +525,17 @@ def test_stranded_vehicle_is_reported() -> None:
             "states[0].on_board",
             "V1",
         ),
-        ({"states": (), "cancelled": ("nope",)}, "cancelled[0]", "nope"),
-        ({"states": (), "new_orders": (_order("e1", 5, 5),)}, "new_orders[0].id", "e1"),
+        (
+            {"states": (), "now_s": NOW, "cancelled": ("nope",)},
+            "cancelled[0]",
+            "nope",
+        ),
+        (
+            {"states": (), "now_s": NOW, "new_orders": (_order("e1", 5, 5),)},
+            "new_orders[0].id",
+            "e1",
+        ),
+        ({"states": (), "now_s": 8 * 86400}, "now_s", None),
         (
             {"states": (VehicleState(vehicle_id="V1", time_s=8 * 86400),)},
             "states[0].time_s",
@@ -569,3 +585,331 @@ def test_request_pickles() -> None:
     copy = pickle.loads(pickle.dumps(request))
     assert copy == request
     assert dict(copy.promises) == dict(request.promises)
+
+
+# ----------------------------------------------------------------------------------
+# Keeping the day (issue 11 point 3): one `now`, a start from the current routes,
+# priced moves, nothing changed -> the same plan, and the changes listed.
+
+WEEKDAY = Path(__file__).resolve().parents[3] / "scenarios" / "andorra_weekday.json"
+ELEVEN = 11 * H
+
+
+def _states_at(problem: Problem, plan: Plan, now_s: int) -> tuple[VehicleState, ...]:
+    """Each vehicle on the road exactly where the plan has it at ``now_s``: the
+    visits it has finished done, driving to the next one from the last place it
+    left (the depot: no position), at the time it left."""
+    states = []
+    for route in plan.routes:
+        if route.start_s >= now_s:
+            continue
+        done = [v for v in route.visits if v.departure_s <= now_s]
+        ids = tuple(v.order_id for v in done)
+        if len(done) == len(route.visits):
+            states.append(
+                VehicleState(vehicle_id=route.vehicle_id, time_s=now_s, done=ids)
+            )
+            continue
+        last = done[-1] if done else None
+        states.append(
+            VehicleState(
+                vehicle_id=route.vehicle_id,
+                time_s=last.departure_s if last else route.start_s,
+                position=problem.order(last.order_id).location if last else None,
+                done=ids,
+                heading_to=route.visits[len(done)].order_id,
+            )
+        )
+    return tuple(states)
+
+
+@pytest.fixture(scope="module")
+def weekday() -> tuple[Problem, TravelData, Plan]:
+    """The weekday scenario and its plan (deterministic, short)."""
+    problem = load_problem(WEEKDAY)
+    travel = build_travel(problem)
+    plan = solve(
+        problem, travel, options=SolveOptions(time_limit_s=2, is_deterministic=True)
+    )
+    assert_plan_ok(problem, plan, travel)
+    return problem, travel, plan
+
+
+@pytest.fixture(scope="module")
+def weekday_changed(
+    weekday: tuple[Problem, TravelData, Plan],
+) -> tuple[ReplanRequest, ReplanResult]:
+    """The weekday re-planned at 11:00, every vehicle on schedule and every ETA
+    promised, with one new order and one cancelled order (of a vehicle not yet
+    left)."""
+    problem, _, plan = weekday
+    later = next(r for r in plan.routes if r.start_s > ELEVEN)
+    new = replace(problem.order(later.order_ids[1]), id="new-1")
+    request = ReplanRequest(
+        states=_states_at(problem, plan, ELEVEN),
+        now_s=ELEVEN,
+        new_orders=(new,),
+        cancelled=(later.order_ids[0],),
+        promises=promises(problem, plan),
+    )
+    options = SolveOptions(time_limit_s=3, is_deterministic=True)
+    result = replan(problem, plan, request, travel_for=build_travel, options=options)
+    return request, _checked(result)
+
+
+def test_nothing_changed_returns_the_same_routes_and_times(
+    weekday: tuple[Problem, TravelData, Plan],
+) -> None:
+    """Re-planning the weekday at 11:00 with every vehicle where the plan has
+    it and nothing new: the same vehicles, the same orders in the same order,
+    the same service starts, without a search."""
+    problem, _, plan = weekday
+    request = ReplanRequest(states=_states_at(problem, plan, ELEVEN), now_s=ELEVEN)
+    result = _checked(
+        replan(problem, plan, request, travel_for=build_travel, options=FAST)
+    )
+    assert result.is_unchanged
+    assert "nothing changed" in result.reason
+    assert result.plan.stats["searched"] == 0.0
+    gone = {oid for done in result.done.values() for oid in done}
+    gone |= set(result.pinned_first.values())
+    expected = {
+        r.vehicle_id: [
+            (v.order_id, v.start_s) for v in r.visits if v.order_id not in gone
+        ]
+        for r in plan.routes
+    }
+    got = {
+        r.vehicle_id: [(v.order_id, v.start_s) for v in r.visits]
+        for r in result.plan.routes
+    }
+    assert got == {vid: visits for vid, visits in expected.items() if visits}
+    for vid, oid in result.pinned_first.items():
+        old = next(v for r in plan.routes for v in r.visits if v.order_id == oid)
+        assert result.pinned_start_s[vid] == old.start_s
+    assert not (result.moved or result.retimed or result.dropped or result.eta_changes)
+    assert plan_objective(result.problem, result.plan) == pytest.approx(
+        result.plan.objective / COST_SCALE, abs=1e-3
+    )
+
+
+def test_a_vehicle_behind_schedule_is_re_planned(
+    weekday: tuple[Problem, TravelData, Plan],
+) -> None:
+    """Control: a vehicle 20 minutes behind its plan is a change: the search
+    runs (from the current routes) and the reason names the vehicle."""
+    problem, _, plan = weekday
+    states = list(_states_at(problem, plan, ELEVEN))
+    k = next(i for i, s in enumerate(states) if s.heading_to)
+    states[k] = replace(states[k], time_s=states[k].time_s + 20 * M)
+    request = ReplanRequest(states=tuple(states), now_s=ELEVEN + 20 * M)
+    result = _checked(
+        replan(problem, plan, request, travel_for=build_travel, options=FAST)
+    )
+    assert not result.is_unchanged
+    assert states[k].vehicle_id in result.reason
+    assert "current_objective" in result.plan.stats  # it started from them
+
+
+def test_on_board_orders_are_neither_dropped_nor_moved(
+    weekday_changed: tuple[ReplanRequest, ReplanResult],
+) -> None:
+    """With a new and a cancelled order, every order whose goods are on board
+    of a vehicle on the road is planned, on that vehicle."""
+    _, result = weekday_changed
+    assert result.setup is not None
+    carried = {oid: vid for vid, ids in result.setup.on_board.items() for oid in ids}
+    assert carried
+    for oid, vid in carried.items():
+        assert _vehicle_of(result.plan, oid) == vid, oid
+
+
+def test_promised_orders_are_neither_dropped_nor_moved(
+    weekday_changed: tuple[ReplanRequest, ReplanResult],
+    weekday: tuple[Problem, TravelData, Plan],
+) -> None:
+    """Every promised order that still fits keeps its vehicle and its promise
+    (one new and one cancelled order); the new order is planned."""
+    request, result = weekday_changed
+    _, _, plan = weekday
+    assert not result.plan.unplanned
+    for oid in request.promises:
+        if oid in {o.id for o in result.problem.orders}:
+            assert _vehicle_of(result.plan, oid) == _vehicle_of(plan, oid), oid
+    assert not any(c.is_broken for c in result.eta_changes)
+    assert not result.moved and not result.dropped
+    assert set(result.new_planned) == {"new-1"}
+
+
+def test_plan_objective_is_the_routes_plus_the_moves(
+    weekday_changed: tuple[ReplanRequest, ReplanResult],
+) -> None:
+    """The solver's objective of the re-plan is the timed plan's objective plus
+    ``move_cost`` per moved order (the model's rounding aside)."""
+    _, result = weekday_changed
+    plan = result.plan
+    assert plan.stats.get("objective_of_plan") == 1.0
+    assert plan_objective(result.problem, plan) + result.move_cost_total == (
+        pytest.approx(plan.objective / COST_SCALE, abs=1e-3 + len(plan.routes) * 0.2)
+    )
+
+
+def _two_vans() -> Problem:
+    """V1 east, V2 west; x lies west but the morning plan gave it to V1."""
+    return Problem(
+        depots=(Depot(id="D", location=Point(0, 0)),),
+        vehicles=(_van("V1"), _van("V2")),
+        orders=(
+            _order("e1", 1000),
+            _order("x", -1000, 100),
+            _order("w1", -1000),
+            _order("w2", -1500),
+        ),
+    )
+
+
+@pytest.mark.parametrize(("move_cost", "is_moved"), [(0.0, True), (50.0, False)])
+def test_moving_an_order_costs_move_cost(move_cost: float, is_moved: bool) -> None:
+    """x saves about 2 km and 33 min (about 13) on V2: free to move, it moves;
+    at 50 per move nothing moves. Moves are listed and priced, and the
+    objective is the plan's plus the moves'."""
+    problem = _two_vans()
+    plan = _morning(problem, {"V1": ["e1", "x"], "V2": ["w1", "w2"]})
+    request = ReplanRequest(
+        states=(), now_s=8 * H, cancelled=("w2",), move_cost=move_cost
+    )
+    result = _checked(replan(problem, plan, request, travel_for=TRAVEL, options=FAST))
+    assert _vehicle_of(result.plan, "x") == ("V2" if is_moved else "V1")
+    if is_moved:  # free moves: one van may well take the lot
+        assert OrderMove("x", "V1", "V2") in result.moved
+    else:
+        assert result.moved == ()
+    assert result.move_cost_total == move_cost * len(result.moved)
+    assert ("x: moved from V1 to V2" in result.change_lines()) is is_moved
+    assert plan_objective(result.problem, result.plan) + result.move_cost_total == (
+        pytest.approx(
+            result.plan.objective / COST_SCALE, abs=0.2 * len(result.plan.routes)
+        )
+    )
+
+
+def test_no_vehicle_departs_before_now() -> None:
+    """At 09:30, V1 (listed, reported at 09:20 at the depot) and V2 (not listed,
+    shift from 09:00) both leave at 09:30 at the earliest."""
+    problem = _day()
+    plan = _day_plan(problem)
+    now = 9 * H + 30 * M
+    request = ReplanRequest(
+        states=(VehicleState(vehicle_id="V1", time_s=now - 10 * M),), now_s=now
+    )
+    result = _checked(replan(problem, plan, request, travel_for=TRAVEL, options=FAST))
+    assert {v.id for v in result.problem.vehicles} == {"V1", "V2"}
+    assert all(v.shift.start_s >= now for v in result.problem.vehicles)
+    assert {r.vehicle_id for r in result.plan.routes} == {"V1", "V2"}
+    assert all(r.start_s >= now for r in result.plan.routes)
+
+
+def test_unlisted_vehicles_on_the_weekday_leave_at_now(
+    weekday: tuple[Problem, TravelData, Plan],
+) -> None:
+    """Only one vehicle listed at 11:00: every other one, its shift begun at
+    08:00 or 10:00, departs at 11:00 at the earliest."""
+    problem, _, plan = weekday
+    state = next(s for s in _states_at(problem, plan, ELEVEN) if s.heading_to)
+    request = ReplanRequest(states=(replace(state, time_s=ELEVEN),))
+    assert request.now_s == ELEVEN  # the latest state's time
+    result = _checked(
+        replan(problem, plan, request, travel_for=build_travel, options=FAST)
+    )
+    assert all(r.start_s >= ELEVEN for r in result.plan.routes)
+
+
+def test_now_is_required_without_states_and_no_state_is_after_it() -> None:
+    """Without states ``now_s`` must be given; a state after it is an error."""
+    with pytest.raises(InvalidProblemError) as info:
+        ReplanRequest(states=())
+    assert info.value.path == "now_s"
+    with pytest.raises(InvalidProblemError) as info:
+        ReplanRequest(
+            states=(VehicleState(vehicle_id="V1", time_s=NOW + 1),), now_s=NOW
+        )
+    assert (info.value.path, info.value.entity_id) == ("states[0].time_s", "V1")
+
+
+def test_changes_list_moves_retimings_drops_and_new_orders_once(
+    day_result: tuple[Problem, Plan, ReplanResult],
+) -> None:
+    """The main day's re-plan: the new orders are listed with their vehicle,
+    re-timings by more than 5 minutes with old and new start, and no order is
+    listed twice or as both kept and dropped."""
+    _, plan, result = day_result
+    assert set(result.new_planned) == {"n_del", "n_pick"}
+    assert result.new_planned["n_del"] == "V2"
+    starts = {v.order_id: v.start_s for r in result.plan.routes for v in r.visits}
+    starts.update(
+        {oid: result.pinned_start_s[v] for v, oid in result.pinned_first.items()}
+    )
+    old = {v.order_id: v.start_s for r in plan.routes for v in r.visits}
+    assert {r.order_id for r in result.retimed} == {
+        oid
+        for oid in starts
+        if oid in old and abs(starts[oid] - old[oid]) > RETIMED_MIN_S
+    }
+    for r in result.retimed:
+        assert (r.old_start_s, r.new_start_s) == (old[r.order_id], starts[r.order_id])
+    assert not result.dropped
+    lines = result.change_lines()
+    assert len(lines) == len(result.moved) + len(result.retimed) + 2
+
+
+def test_a_dropped_order_gets_one_reason() -> None:
+    """An order of the old plan that no longer fits is listed as dropped once,
+    with the reason the new plan gives it, and is neither moved nor re-timed."""
+    problem = Problem(
+        depots=(Depot(id="D", location=Point(0, 0)),),
+        vehicles=(_van("V1"),),
+        orders=(_order("x", 3000), _order("y", 3500)),
+    )
+    plan = _morning(problem, {"V1": ["x", "y"]})
+    request = ReplanRequest(
+        states=(
+            VehicleState(
+                vehicle_id="V1",
+                time_s=17 * H + 50 * M,
+                position=Point(3000, 0),
+                done=("x",),
+            ),
+        )
+    )
+    result = _checked(replan(problem, plan, request, travel_for=TRAVEL, options=FAST))
+    assert [u.order_id for u in result.dropped] == ["y"]
+    assert result.dropped == result.plan.unplanned
+    assert not result.moved and not result.retimed
+    (line,) = [ln for ln in result.change_lines() if ln.startswith("y:")]
+    assert result.dropped[0].reason in line
+
+
+def test_one_vehicle_on_schedule_keeps_its_route(
+    weekday: tuple[Problem, TravelData, Plan],
+) -> None:
+    """The reported case: the first vehicle out, on schedule after two stops,
+    is the only one listed. Its remaining route is kept as it is (its goods are
+    on board) and no order of the old plan is dropped."""
+    problem, _, plan = weekday
+    route = min(plan.routes, key=lambda r: r.start_s)
+    second = route.visits[1]
+    state = VehicleState(
+        vehicle_id=route.vehicle_id,
+        time_s=second.departure_s,
+        position=problem.order(second.order_id).location,
+        done=route.order_ids[:2],
+        heading_to=route.order_ids[2],
+    )
+    request = ReplanRequest(states=(state,))
+    result = _checked(
+        replan(problem, plan, request, travel_for=build_travel, options=FAST)
+    )
+    kept = result.plan.route(route.vehicle_id)
+    assert kept is not None and kept.order_ids == route.order_ids[3:]
+    assert not result.dropped and not result.plan.unplanned
+    assert all(m.from_vehicle != route.vehicle_id for m in result.moved)
