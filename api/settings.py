@@ -42,7 +42,39 @@ class Settings(BaseSettings):
     max_wait_s: float = Field(default=30.0, ge=0, le=600)
     default_time_limit_s: float = Field(default=10.0, gt=0)
     max_time_limit_s: float = Field(default=300.0, gt=0)
-    max_orders: int = Field(default=2000, ge=1)
+    max_orders: int = Field(
+        default=2000,
+        ge=1,
+        description="Orders per request; a re-plan counts the plan's remaining "
+        "orders plus the new ones.",
+    )
+    max_depots: int = Field(default=100, ge=1, description="Depots per request.")
+    max_vehicles: int = Field(
+        default=500,
+        ge=1,
+        description="Vehicles per request (what-if: with a variant's added ones).",
+    )
+    max_locations: int = Field(
+        default=2100,
+        ge=2,
+        description="Travel-matrix rows per request: depots + orders (re-plans: "
+        "+ the vehicles' positions).",
+    )
+    max_matrix_cells: int = Field(
+        default=10_000_000,
+        ge=1,
+        description="Travel-matrix cells per request: locations² x speed "
+        "profiles, a geodesic cell counting 200 (api.limits.GEODESIC_CELL_COST). "
+        "10 million: 2,100 locations with 2 profiles (about 0.3 GB in a worker).",
+    )
+    validate_matrix_cells: int = Field(
+        default=250_000,
+        ge=0,
+        description="/v1/validate builds travel times in the service's process "
+        "only up to this many (weighted) cells (500 locations: ~10 ms); above, it "
+        "reports the findings that hold for any travel times "
+        "(travel_checked false).",
+    )
     max_variants: int = Field(default=8, ge=1)
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
     workers: int = Field(
