@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, store
-from api.db import Database
+from api.db import Database, check_database
 from api.jobs import JobRunner
 from api.routes import drivers, eta, health, jobs, plans, replan, validate, whatif
 from api.settings import Settings
@@ -41,7 +41,9 @@ planners compare what-if variants.
 - Creating a plan, re-planning and what-if wait up to `wait_s` seconds (query;
   default 2): finished in time, the answer is the result (201/200); otherwise
   `202` with a job to poll at `GET /v1/jobs/{id}` (progress: best cost so far,
-  elapsed seconds) and cancel with `POST /v1/jobs/{id}/cancel`.
+  elapsed seconds) and cancel with `POST /v1/jobs/{id}/cancel`. A job whose
+  worker process died (killed, crashed) also answers `202`: the job, `failed`
+  with `is_resumable` and `links.resume` (`POST /v1/jobs/{id}/resume`).
 - An order that cannot be served is not an error: the plan lists it unplanned,
   with a reason.
 - Plans and re-plans are drafts (`state`) until published with
@@ -254,6 +256,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.lifespans -= 1
             return
         app.state.lifespans = 1
+        # A missing SQLite file is refused (a mistyped path would otherwise
+        # start an empty service that says it is ready).
+        check_database(settings.url, create=settings.create_database)
         db = Database(settings.url)
         if settings.migrate_on_start:
             db.upgrade()

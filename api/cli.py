@@ -6,10 +6,22 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from api.auth import ROLES, create_key, revoke_key
-from api.db import Database
+from api.db import Database, check_database
 from api.settings import Settings
+
+
+def _open(args: argparse.Namespace, settings: Settings) -> Database:
+    """The database of the settings. A missing SQLite file is created only with
+    ``--create`` / ROUTING_CREATE_DATABASE, or when it is the default file (no
+    ROUTING_DATABASE_URL or ROUTING_DATABASE_PATH given: the first run of the
+    README); a configured path that does not exist is refused."""
+    is_default = not settings.model_fields_set & {"database_url", "database_path"}
+    create = settings.create_database or getattr(args, "create", False) or is_default
+    check_database(settings.url, create=create)
+    return Database(settings.url)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,18 +34,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    # One process owns the job queue: scale solves with ROUTING_WORKERS or Dask.
-    uvicorn.run(
-        create_app(settings),
+    _open(args, settings).dispose()
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        """uvicorn, and on SIGTERM/SIGINT the job runner stops taking jobs at
+        once: running jobs and open requests share one `stop_grace_s`."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            runner = getattr(app.state, "runner", None)
+            if runner is not None:
+                runner.begin_stop()
+            super().handle_exit(sig, frame)
+
+    # On SQLite one process owns the job queue (scale solves with ROUTING_WORKERS
+    # or Dask); on PostgreSQL any number of these share it.
+    config = uvicorn.Config(
+        app,
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=max(1, round(settings.stop_grace_s)),
     )
+    Server(config).run()
     return 0
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    db = Database(settings.url)
+    db = _open(args, settings)
     db.upgrade()
     sys.stdout.write(f"schema at revision {db.revision()}\n")
     db.dispose()
@@ -41,7 +69,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_key(args: argparse.Namespace, settings: Settings) -> int:
-    db = Database(settings.url)
+    db = _open(args, settings)
     db.upgrade()
     depots = args.depot or None
     key = create_key(
@@ -54,6 +82,7 @@ def _create_key(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _revoke_key(args: argparse.Namespace, settings: Settings) -> int:
+    check_database(settings.url, create=False)
     db = Database(settings.url)
     is_done = revoke_key(db, args.key_id)
     db.dispose()
@@ -61,6 +90,13 @@ def _revoke_key(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"no key with id {args.key_id!r}\n")
         return 1
     return 0
+
+
+CREATE_HELP = (
+    "create the SQLite file if it does not exist (as ROUTING_CREATE_DATABASE=true); "
+    "without it only the default routing-api.db is created"
+)
+"""Help of ``--create``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP service (uvicorn)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--create", action="store_true", help=CREATE_HELP)
     p.set_defaults(func=_serve)
     p = sub.add_parser("migrate", help="bring the database schema up to date")
+    p.add_argument("--create", action="store_true", help=CREATE_HELP)
     p.set_defaults(func=_migrate)
     p = sub.add_parser("create-key", help="create an API key and print it once")
     p.add_argument("role", choices=ROLES)
@@ -86,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="limit to this depot (repeatable); default: every depot",
     )
     p.add_argument("--vehicle", help="the driver's vehicle id (driver keys)")
+    p.add_argument("--create", action="store_true", help=CREATE_HELP)
     p.set_defaults(func=_create_key)
     p = sub.add_parser("revoke-key", help="revoke a key by its id (rk_<id>_...)")
     p.add_argument("key_id")

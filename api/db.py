@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,9 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    make_url,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import (
@@ -247,6 +252,59 @@ class ApiKeyRow(Base):
     is_revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class MissingDatabase(ValueError):
+    """The SQLite file the settings name does not exist (and creating it was not
+    asked for)."""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None: not SQLite, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_sqlite_file(path: Path) -> bool:
+    """Create an empty SQLite file readable by its owner only (0600); an empty
+    file is an empty database. Returns False when it existed already."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
+def check_database(url: str, *, create: bool) -> None:
+    """Refuse a SQLite URL whose file is missing, unless ``create``: then
+    create it (0600). Other databases are checked when connecting.
+
+    Raises
+    ------
+    MissingDatabase
+        The file does not exist and ``create`` is False, or its folder is
+        missing.
+    """
+    path = sqlite_file(url)
+    if path is None or path.exists():
+        return
+    if not path.parent.is_dir():
+        raise MissingDatabase(
+            f"database folder {str(path.parent)!r} does not exist (database {url})"
+        )
+    if not create:
+        raise MissingDatabase(
+            f"database file {str(path)!r} does not exist; check ROUTING_DATABASE_URL "
+            "/ ROUTING_DATABASE_PATH, or create it: `routing-api migrate --create` "
+            "or ROUTING_CREATE_DATABASE=true"
+        )
+    create_sqlite_file(path)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
 
@@ -255,6 +313,11 @@ def make_engine(url: str) -> Engine:
     instead of failing with "database is locked".
     """
     if url.startswith("sqlite"):
+        path = sqlite_file(url)
+        if path is not None and path.parent.is_dir():
+            # Plans hold customers' addresses: whoever creates the file, it is
+            # the owner's only (SQLite gives -wal and -shm the file's mode).
+            create_sqlite_file(path)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}
         )
@@ -301,17 +364,31 @@ class Database:
             command.upgrade(config, "head")
 
     def revision(self) -> str | None:
-        """The schema's current Alembic revision (None for an empty database)."""
-        from alembic.runtime.migration import MigrationContext
+        """The schema's current Alembic revision (None for an empty database).
 
+        Read from ``alembic_version`` directly: Alembic's MigrationContext logs
+        two lines per call, and readiness asks on every probe.
+        """
         with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            row = connection.execute(
+                text("SELECT version_num FROM alembic_version")
+            ).first()
+            return None if row is None else str(row[0])
+
+    def is_missing(self) -> bool:
+        """Whether this is a SQLite database whose file is gone (moved or
+        deleted under a running service)."""
+        path = sqlite_file(self.url)
+        return path is not None and not path.exists()
 
     def dispose(self) -> None:
         """Close the pooled connections."""
         self.engine.dispose()
 
 
+@functools.cache
 def head_revision() -> str | None:
     """The newest migration in ``api/migrations/versions``."""
     from alembic.script import ScriptDirectory

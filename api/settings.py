@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(
         default=True, description="Run `alembic upgrade head` when the app starts."
     )
+    create_database: bool = Field(
+        default=False,
+        description="Create the SQLite file when it does not exist (mode 0600). "
+        "Otherwise a missing file is refused at start: a mistyped path must not "
+        "start an empty service. `routing-api` creates the default file itself.",
+    )
     wait_s: float = Field(
         default=2.0,
         ge=0,
@@ -114,6 +120,27 @@ class Settings(BaseSettings):
         "re-run ('rerun') or marked failed and resumable ('fail').",
     )
     max_attempts: int = Field(default=3, ge=1)
+    stop_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="On stop (SIGTERM): how long running jobs may go on before "
+        "they are killed and queued again; the process exits by then.",
+    )
+    lease_s: float = Field(
+        default=30.0,
+        ge=0.5,
+        le=3600,
+        description="A running job's lease, renewed by its server's heartbeat; "
+        "a job whose lease lapsed (its server is gone) is re-queued.",
+    )
+    poll_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="How often servers sharing a PostgreSQL queue look for jobs, "
+        "cancels and results of other servers.",
+    )
     timezone: str = Field(
         default="UTC", description="Zone of 'today' for drivers' plans."
     )

@@ -397,6 +397,15 @@ def accepted(job: JobRow) -> JSONResponse:
     )
 
 
+def is_pending(job: JobRow) -> bool:
+    """Whether a create request answers with the job (202) rather than a result
+    or an error: still queued or running, or failed and resumable (its worker
+    died; the client resumes it), never a 500 for a job that can go on."""
+    return job.state in ("queued", "running") or (
+        job.state == "failed" and job.is_resumable
+    )
+
+
 def job_failure(job: JobRow, *, path_prefix: str = "") -> ApiError:
     """The error of a job that ended without a result, as the request's answer."""
     if job.state == "cancelled":
@@ -433,7 +442,7 @@ def answer_plan_job(
         job_row = session.get(JobRow, job_id)
         plan_row = session.get(PlanRow, plan_id)
         assert job_row is not None and plan_row is not None
-        if state is None or job_row.state in ("queued", "running"):
+        if state is None or is_pending(job_row):
             return accepted(job_row)
         if job_row.state != "succeeded":
             raise job_failure(job_row, path_prefix=path_prefix)

@@ -11,6 +11,9 @@ also ``steps_done``, ``steps_total``), then one ``{"type": "result", ...}`` or
 ``{"type": "error", "code", "message", "path", "entity_id"}``. Anything else the
 engine prints goes to stderr.
 
+Dying with the server: the service starts this process in a process group of
+its own with ``PR_SET_PDEATHSIG`` = SIGHUP (`api.jobs`); SIGHUP kills the group.
+
 Stopping: SIGTERM asks a plan or re-plan to stop. When the engine can stop on
 request (its ``solve``/``replan`` takes ``should_stop``, see `can_stop`), the
 search ends and the result (``"stopped": true``) carries the best plan found so
@@ -85,11 +88,14 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     return {"code": "internal", "message": f"{type(exc).__name__}: {exc}", "path": ""}
 
 
-def _options(raw: Mapping[str, Any]) -> Any:
+def _options(raw: Mapping[str, Any], *, spent_s: float = 0.0) -> Any:
+    """The job's solve options; ``spent_s`` (building the travel matrix) is taken
+    off its time limit (at least `domain.MIN_SOLVE_S` is left to search)."""
     from routing.solver import SolveOptions
 
+    limit_s = float(raw.get("time_limit_s", 10.0))
     return SolveOptions(
-        time_limit_s=float(raw.get("time_limit_s", 10.0)),
+        time_limit_s=max(domain.MIN_SOLVE_S, limit_s - spent_s),
         is_deterministic=bool(raw.get("is_deterministic", False)),
         workers=raw.get("workers"),
     )
@@ -125,15 +131,17 @@ def run_solve(job: Mapping[str, Any], emit: Emit, stop: StopRequest) -> dict[str
     from routing.geo.providers import build_travel
     from routing.solver import solve
 
+    started = time.monotonic()
     problem = problem_from_dict(job["problem"])
-    travel = build_travel(problem)
+    travel = build_travel(problem)  # counted in the job's time limit
+    options = _options(job["options"], spent_s=time.monotonic() - started)
     extra: dict[str, Any] = {}
     if domain.accepts(solve, "should_stop"):
         extra["should_stop"] = stop
     plan = solve(
         problem,
         travel,
-        options=_options(job["options"]),
+        options=options,
         on_progress=_Throttle(emit),
         **extra,
     )
@@ -261,8 +269,16 @@ def execute(
     emit({"type": "result", **result})
 
 
+def _end_group(*_: object) -> None:
+    """The server died (its ``PR_SET_PDEATHSIG``): end this job's whole process
+    group, engine children and what-if pools included, this process last."""
+    os.killpg(0, signal.SIGKILL)
+
+
 def main() -> None:
     """Entry point of a job process: stdin JSON in, JSON lines out."""
+    # First: the service's job runner asks for SIGHUP when the service dies.
+    signal.signal(signal.SIGHUP, _end_group)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # The protocol owns the real stdout; anything printed goes to stderr.
     out: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")

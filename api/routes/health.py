@@ -6,9 +6,9 @@ import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from api.db import head_revision
+from api.db import JobRow, head_revision
 from api.deps import DbDep, RunnerDep
 from api.schemas import Health
 
@@ -31,20 +31,32 @@ async def health() -> Health:
     responses={503: {"model": Health, "description": "Not ready."}},
 )
 def ready(db: DbDep, runner: RunnerDep) -> Health | JSONResponse:
-    """200 when the database answers, its schema is at the newest migration and
-    the job runner is alive; 503 otherwise, saying which check failed."""
+    """200 when the database answers (a SQLite file still where it was), its
+    schema is at the newest migration, the jobs table can be read and the job
+    runner is alive (not stopping); 503 otherwise, saying which check failed."""
     checks: dict[str, object] = {}
-    try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-        current, head = db.revision(), head_revision()
-        checks["schema"] = "ok" if current == head else f"at {current}, head {head}"
-    except Exception as exc:
-        logger.warning("readiness: database check failed: %s", exc)
-        checks["database"] = "unavailable"
+    if db.is_missing():
+        # A new connection would create an empty file: do not even try.
+        logger.warning("readiness: the database file is gone")
+        checks["database"] = "missing file"
+    else:
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = db.revision(), head_revision()
+            checks["schema"] = "ok" if current == head else f"at {current}, head {head}"
+            if checks["schema"] == "ok":
+                with db.engine.connect() as connection:
+                    connection.execute(select(JobRow.id).limit(1)).all()
+        except Exception as exc:
+            logger.warning("readiness: database check failed: %s", exc)
+            checks["database"] = "unavailable"
     checks["job_runner"] = "ok" if runner.is_alive else "stopped"
-    checks["jobs"] = runner.load
+    try:
+        checks["jobs"] = runner.load
+    except Exception:
+        checks["jobs"] = None
     is_ready = all(checks[k] == "ok" for k in ("database", "job_runner")) and (
         checks.get("schema") == "ok"
     )

@@ -80,7 +80,7 @@ def compare_variants(
     with db.session() as session:
         job_row = session.get(JobRow, job.id)
         assert job_row is not None
-        if state is None or job_row.state in ("queued", "running"):
+        if state is None or store.is_pending(job_row):
             return store.accepted(job_row)
         if job_row.state != "succeeded" or job_row.result is None:
             raise store.job_failure(job_row, path_prefix="problem")

@@ -53,6 +53,8 @@ def test_settings(url: str, **overrides: Any) -> Settings:
         "queue_size": 4,
         "retry_after_s": 7,
         "warm_worker": False,  # short-lived test services: no spare to pay for
+        "create_database": True,  # tests start on new files
+        "stop_grace_s": 0.0,  # a stop kills running jobs at once (tests of it opt in)
     }
     values.update(overrides)
     return Settings(**values)

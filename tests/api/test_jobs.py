@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,18 +101,43 @@ def test_cancel_a_queued_job_before_it_starts(make_service: MakeService) -> None
     assert poll(client, second["id"], h)["attempts"] == 0
 
 
-def test_a_killed_worker_fails_resumable_and_resume_finishes_it(
+def _kill_first_job_process(app: FastAPI) -> threading.Thread:
+    """A thread that SIGKILLs the process group of the first job that runs."""
+
+    def kill() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            procs = list(app.state.runner._procs.values())
+            if procs:
+                os.killpg(procs[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_killed_worker_answers_the_waiting_client_with_a_resumable_job(
     make_service: MakeService,
 ) -> None:
-    """A job whose process dies (killed from outside) is not lost: it is failed
-    and resumable, and resuming it produces the plan."""
+    """A create call waiting (`wait_s`) on a job whose process is killed gets 202
+    with the job failed, resumable (code `interrupted`, the signal named, a resume
+    link), never a 500; resuming it produces the plan, a second resume is 409."""
     app, client, h = make_service()
-    job = _start(client, h, time_limit_s=1.2)
-    os.killpg(_running_pid(app, job["id"]), signal.SIGKILL)
-    failed = poll(client, job["id"], h)
-    assert failed["state"] == "failed" and failed["is_resumable"] is True
-    assert failed["error"]["code"] == "internal"
-    assert failed["links"]["resume"] == f"/v1/jobs/{job['id']}/resume"
+    killer = _kill_first_job_process(app)
+    r = client.post(
+        "/v1/plans?wait_s=20",
+        json={"problem": tutorial(), "time_limit_s": 3},
+        headers=h,
+    )
+    killer.join()
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["state"] == "failed" and job["is_resumable"] is True
+    assert job["error"]["code"] == "interrupted"
+    assert "signal 9" in job["error"]["message"]
+    assert job["links"]["resume"] == f"/v1/jobs/{job['id']}/resume"
     r = client.post(f"/v1/jobs/{job['id']}/resume", headers=h)
     assert r.status_code == 202 and r.json()["state"] in ("queued", "running")
     done = poll(client, job["id"], h)
@@ -120,6 +146,27 @@ def test_a_killed_worker_fails_resumable_and_resume_finishes_it(
     assert plan["status"] == "solved"
     r = client.post(f"/v1/jobs/{job['id']}/resume", headers=h)
     assert r.status_code == 409
+
+
+def test_a_killed_whatif_worker_answers_with_a_resumable_job(
+    make_service: MakeService,
+) -> None:
+    """The same for a what-if comparison waiting on a killed process: 202, the
+    job failed and resumable."""
+    app, client, h = make_service()
+    killer = _kill_first_job_process(app)
+    r = client.post(
+        "/v1/whatif?wait_s=20",
+        json={
+            "problem": tutorial(),
+            "time_limit_s": 2,
+            "variants": [{"name": "slots +1h", "widen_slots_s": 3600}],
+        },
+        headers=h,
+    )
+    killer.join()
+    assert r.status_code == 202, r.text
+    assert r.json()["state"] == "failed" and r.json()["is_resumable"] is True
 
 
 def test_jobs_are_scoped(make_service: MakeService) -> None:
@@ -209,11 +256,12 @@ def test_cancel_keeps_the_engines_best_plan(make_service: MakeService) -> None:
     import json
 
     day = json.loads(
-        (Path(__file__).resolve().parents[2] / "scenarios" / "andorra_weekday.json")
-        .read_text()
+        (
+            Path(__file__).resolve().parents[2] / "scenarios" / "andorra_weekday.json"
+        ).read_text()
     )
     day["date"] = tutorial()["date"]
-    app, client, h = make_service(max_orders=200, max_time_limit_s=60.0)
+    _app, client, h = make_service(max_orders=200, max_time_limit_s=60.0)
     r = client.post(
         "/v1/plans?wait_s=0", json={"problem": day, "time_limit_s": 60}, headers=h
     )

@@ -38,6 +38,8 @@ def _server(
         "ROUTING_DEFAULT_TIME_LIMIT_S": "1",
         "ROUTING_MAX_TIME_LIMIT_S": "5",
         "ROUTING_LOG_LEVEL": "WARNING",
+        "ROUTING_LEASE_S": "2",  # a killed server's jobs run again 2 s later
+        "ROUTING_STOP_GRACE_S": "2",
     }
     env.pop("ROUTING_DATABASE_URL", None)
     proc = subprocess.Popen(
