@@ -1138,6 +1138,8 @@ def replan(
     *,
     travel_for: Callable[[Problem], TravelData],
     options: SolveOptions | None = None,
+    on_progress: Callable[[int, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ReplanResult:
     """Re-plan the rest of the day.
 
@@ -1158,6 +1160,9 @@ def replan(
         the road.
     options
         Search settings (default ``SolveOptions()``).
+    on_progress, should_stop
+        Passed to `routing.solver.solve`: the search's best objective so far,
+        and a cancel that keeps the best plan found so far.
 
     Returns
     -------
@@ -1221,6 +1226,8 @@ def replan(
             initial=remainder,
             keep=keep if request.move_cost else None,
             move_cost=request.move_cost,
+            on_progress=on_progress,
+            should_stop=should_stop,
         )
         reason = (
             f"re-planned ({why_not}): searched from the current routes, moving an "

@@ -419,11 +419,21 @@ def _later_departures(
         policy = problem.policy(order)
         unwaited = base.arrivals[k] - waited  # arrival had nobody waited before
         waited += base.starts[k] - base.arrivals[k]
-        candidates.add(waited)
+        # A break taken while waiting moves with the arrival: only the rest of
+        # the waiting absorbs a later departure.
+        on_break = sum(
+            b.end_s - b.start_s
+            for b in base.breaks
+            if base.start_s <= b.start_s and b.end_s <= base.starts[k]
+        )
+        for absorbed in {waited, max(0, waited - on_break)}:
+            candidates.add(absorbed)
+            # Where the stop reaches its slot's end: the most a hard slot
+            # allows, where a soft one starts to cost lateness.
+            candidates.add(absorbed + policy.slack_s(base.starts[k]))
         slot = policy.slot_at(base.starts[k])
         if policy.is_soft and policy.lateness_cost_per_hour * weights.lateness < hour:
             has_option = True
-            candidates.add(waited + policy.slack_s(base.starts[k]))
         for window in policy.windows[slot + 1 :]:
             has_option = True
             candidates.add(window.start_s - unwaited)

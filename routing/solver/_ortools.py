@@ -388,6 +388,9 @@ class RoutingSearch:
         self._best: int | None = None
         self._t_search = self._t_best = time.perf_counter()
         self._stopped_converged = False
+        self.should_stop: Callable[[], bool] | None = None
+        """Asked at every accepted solution; True ends the search (a cancel)."""
+        self._stopped_on_request = False
         routing.AddAtSolutionCallback(self._at_solution)
         # Closed with a limit of one solution: reading routes (warm_start) runs a
         # search for the dimension values that otherwise goes on, without
@@ -417,6 +420,13 @@ class RoutingSearch:
             self.routing.solver().FinishCurrentSearch()
         if self._on_progress is not None:
             self._on_progress(self._best, now - self._t_search)
+        if (
+            self.should_stop is not None
+            and not self._stopped_on_request
+            and self.should_stop()
+        ):
+            self._stopped_on_request = True
+            self.routing.solver().FinishCurrentSearch()
 
     def _route_indices(self, sequences: Mapping[str, Sequence[str]]) -> list[list[int]]:
         """Routing indices per vehicle, orders outside the model left out; an
@@ -562,6 +572,7 @@ class RoutingSearch:
         self._n_solutions = 0
         self._best = None
         self._stopped_converged = False
+        self._stopped_on_request = False
         self._t_search = self._t_best = time.perf_counter()
         t_search = self._t_search
         if initial is not None:
@@ -571,9 +582,14 @@ class RoutingSearch:
             if assignment is None:
                 # The search could not move; the warm start is the answer.
                 assignment = initial.assignment
-        elif _uses_ils(options):
+        elif _uses_ils(options) and self.should_stop is None:
             assignment = routing.SolveWithIteratedLocalSearch(params)
         else:
+            if _uses_ils(options):
+                # A search that may be cancelled: iterated local search in 9.15
+                # ignores FinishCurrentSearch (and search limits added from
+                # Python), guided local search stops at the next solution.
+                guided_local_search(self)
             assignment = routing.SolveWithParameters(params)
         n_solutions = self._n_solutions
         search_s = time.perf_counter() - t_search
@@ -603,6 +619,8 @@ class RoutingSearch:
             status = "time_limit" if search_s >= 0.98 * time_limit_s else "success"
         if self._stopped_converged:
             status = "converged"
+        if self._stopped_on_request:
+            status = "stopped"
         return self._raw_from(assignment, status, stats)
 
     def solution_of(self, start: WarmStart) -> RawSolution:

@@ -153,6 +153,7 @@ def solve_portfolio(
     options: SolveOptions,
     deadline: float | None = None,
     on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
     initial: Mapping[str, Sequence[str]] | None = None,
     keep: Mapping[str, str] | None = None,
     move_cost: float = 0.0,
@@ -179,6 +180,10 @@ def solve_portfolio(
     keep, move_cost
         Priced moves (``RoutingSearch``): an order of ``keep`` served by another
         vehicle than its own costs ``move_cost``.
+    should_stop
+        Asked between phases, by OR-Tools at every solution and by PyVRP at
+        every iteration; True ends the search with the best plan so far (a
+        cancel). Engines in child processes are stopped.
     """
     t0 = time.perf_counter()
     deadline = deadline if deadline is not None else t0 + options.time_limit_s
@@ -197,6 +202,7 @@ def solve_portfolio(
             keep=keep,
             move_cost=move_cost,
         )
+        alone.should_stop = should_stop
         raw = _search_from(alone, initial, budget, on_progress, options)
         skipped = tuple(
             EngineRun(engine=name, outcome="skipped", reason=why)
@@ -269,11 +275,20 @@ def solve_portfolio(
     results: list[EngineResult] = []
     if here:
         results += _run_engines(
-            here, problem, matrices, allowed, until=warm_until, errors=runs, t0=t0
+            here,
+            problem,
+            matrices,
+            allowed,
+            until=warm_until,
+            errors=runs,
+            t0=t0,
+            should_stop=should_stop,
         )
     search = RoutingSearch(
         problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
     )
+    search.should_stop = should_stop
+    is_stopped = should_stop is not None and should_stop()
     if not jobs:
         # No engine applies: OR-Tools' own iterated local search, all the time
         # (or guided local search from the current routes, when given).
@@ -291,6 +306,9 @@ def solve_portfolio(
             objective_of=objective_of,
         )
     for child in children:
+        if should_stop is not None and should_stop():
+            child.stop()
+            is_stopped = True
         results += child.collect(errors=runs)
 
     # 2. Read every candidate into the full model; keep the cheapest.
@@ -343,7 +361,9 @@ def solve_portfolio(
         runs[engine] = replace(runs[engine], outcome="warm_start")
     if on_progress is not None:
         on_progress(best.objective, time.perf_counter() - t0)
-    if exact and n_orders > POLISH_MAX_ORDERS:
+    if is_stopped or (should_stop is not None and should_stop()):
+        raw = replace(search.solution_of(best), status="stopped")
+    elif exact and n_orders > POLISH_MAX_ORDERS:
         # OR-Tools has read and confirmed PyVRP's routes in the full model; its
         # guided local search is not run: it overran its time limit there.
         raw = search.solution_of(best)
@@ -416,6 +436,8 @@ def _stop_reason(raw: RawSolution, budget: float) -> str:
         return "converged: no better plan for the patience period"
     if raw.status in ("time_limit", "local_optimum_not_reached"):
         return "time limit reached"
+    if raw.status == "stopped":
+        return "stopped on request: the best plan found so far"
     if raw.status == "warm_start":
         return "the best warm start, read and confirmed in the full model, is the plan"
     if raw.stats.get("search_s", 0.0) < 0.9 * budget:
@@ -447,6 +469,7 @@ def _run_engines(
     until: float,
     errors: dict[str, EngineRun],
     t0: float,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[EngineResult]:
     """Run engines one after another, sharing the time left until ``until``;
     ``t0`` is when the solve started (stats ``started_s``: how long after it
@@ -458,10 +481,18 @@ def _run_engines(
         if share < 0.05:
             errors[name] = EngineRun(name, "skipped", "no time left")
             continue
+        if should_stop is not None and should_stop():
+            errors[name] = EngineRun(name, "skipped", "stopped on request")
+            continue
         t = time.perf_counter()
         try:
             result = get_engine(name).solve(
-                problem, matrices, allowed, time_limit_s=share, seed=seed
+                problem,
+                matrices,
+                allowed,
+                time_limit_s=share,
+                seed=seed,
+                should_stop=should_stop,
             )
         except Exception as exc:  # an engine failure never sinks the solve
             logger.warning("engine %s failed: %s", name, exc)
@@ -517,6 +548,11 @@ class _Child:
             stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
+
+    def stop(self) -> None:
+        """End the child now (a cancel): what it wrote so far is lost."""
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.kill()
 
     def collect(self, *, errors: dict[str, EngineRun]) -> list[EngineResult]:
         """Wait for the child (killing it past its budget) and read its results."""

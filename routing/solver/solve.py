@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from routing.domain.errors import MatrixError
@@ -41,6 +41,9 @@ routes and explain unplanned orders (the plan is due by the limit + 1 s)."""
 FINISH_RESERVE_SHARE = 0.05
 """... but never more than this share of a short time limit."""
 
+STOPPED_FINISH_S = 0.5
+"""After a stop on request, timing, insertion and explanation get this long."""
+
 EXPLAIN_GRACE_S = 0.8
 """The explanation of unplanned orders may run this far past the time limit."""
 
@@ -51,6 +54,7 @@ def solve(
     *,
     options: SolveOptions | None = None,
     on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
     initial: Mapping[str, Sequence[str]] | None = None,
     keep: Mapping[str, str] | None = None,
     move_cost: float = 0.0,
@@ -69,6 +73,11 @@ def solve(
     on_progress
         Called with (best objective so far, elapsed seconds) at each solution the
         search accepts.
+    should_stop
+        Polled during the search (a cancel): once it returns True the search
+        ends and the best plan found so far is finished (timed, orders that fit
+        inserted, the rest explained) within about a second, with
+        ``stop_reason`` saying it was stopped on request.
     initial
         ``{vehicle_id: order ids in visiting order}`` to start the search from
         (e.g. a re-plan's current routes): read into the full model, repaired
@@ -115,10 +124,14 @@ def solve(
             options=options,
             deadline=max(time.perf_counter() + 0.05, finish_by - reserve),
             on_progress=on_progress,
+            should_stop=should_stop,
             initial=initial,
             keep=keep,
             move_cost=move_cost,
         )
+        if should_stop is not None and should_stop():
+            # Finish the best plan so far quickly rather than at the time limit.
+            finish_by = min(finish_by, time.perf_counter() + STOPPED_FINISH_S)
         raw, engines, stop_reason = result.raw, result.engines, result.stop_reason
         sequences, dropped = raw.sequences, raw.dropped
         solver_status, objective, has_solution = (

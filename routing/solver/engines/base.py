@@ -9,7 +9,7 @@ starting assignment, repairs what the relaxation broke and has the final word;
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -93,6 +93,7 @@ class Engine(Protocol):
         *,
         time_limit_s: float,
         seed: int = 0,
+        should_stop: Callable[[], bool] | None = None,
     ) -> EngineResult:
         """Search for at most ``time_limit_s`` seconds and return routes.
 
@@ -112,5 +113,8 @@ class Engine(Protocol):
             Wall-clock budget in seconds (> 0); the engine returns by then.
         seed
             Random seed, for reproducible runs.
+        should_stop
+            Polled where the engine can stop early (a cancel): True returns the
+            best routes so far. An engine that cannot poll ends at its budget.
         """
         ...

@@ -76,7 +76,7 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any, cast
@@ -247,6 +247,7 @@ class PyVRPEngine:
         *,
         time_limit_s: float,
         seed: int = 0,
+        should_stop: Callable[[], bool] | None = None,
     ) -> EngineResult:
         """Search with PyVRP for at most ``time_limit_s`` seconds; return routes.
 
@@ -311,7 +312,9 @@ class PyVRPEngine:
             NO_IMPROVEMENT_SHARE * time_limit_s,
             NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2,
         )
-        best, iterations, status = _search(conv, deadline, seed, patience, patience_s)
+        best, iterations, status = _search(
+            conv, deadline, seed, patience, patience_s, should_stop=should_stop
+        )
         search_s = time.perf_counter() - t_search
 
         t_extract = time.perf_counter()
@@ -835,8 +838,24 @@ class _Converged:
         return self._since >= self._iterations and now - self._t_best >= self._seconds
 
 
+class _Requested:
+    """Stopping criterion: the caller asked to stop (a cancel)."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        self._should_stop = should_stop
+
+    def __call__(self, best_cost: float) -> bool:
+        return self._should_stop()
+
+
 def _search(
-    conv: _Conversion, deadline: float, seed: int, patience: int, patience_s: float
+    conv: _Conversion,
+    deadline: float,
+    seed: int,
+    patience: int,
+    patience_s: float,
+    *,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[Solution, int, str]:
     """PyVRP's ``solve()`` with our penalty range and stopping rule.
 
@@ -868,7 +887,13 @@ def _search(
         )
         algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
         result = algo.run(
-            MultipleCriteria([until, _Converged(patience, patience_s)]),
+            MultipleCriteria(
+                [
+                    until,
+                    _Converged(patience, patience_s),
+                    *([_Requested(should_stop)] if should_stop else []),
+                ]
+            ),
             collect_stats=False,
         )
     status = "time_limit" if until.is_reached else "no_improvement"

@@ -25,7 +25,7 @@ import importlib
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -221,6 +221,7 @@ class VroomEngine:
         *,
         time_limit_s: float,
         seed: int = 0,
+        should_stop: Callable[[], bool] | None = None,  # VROOM cannot poll
     ) -> EngineResult:
         """Run VROOM for at most ``time_limit_s`` seconds and return its routes.
 

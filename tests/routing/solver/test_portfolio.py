@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,26 @@ def test_child_engines_start_at_once_and_report_it() -> None:
     for name in ("pyvrp", "vroom"):
         assert runs[name].outcome in ("warm_start", "ran", "plan"), runs[name]
         assert 0 < runs[name].started_s < 4.0  # child start-up, with CI slack
+
+
+@pytest.mark.parametrize("engines", [("pyvrp", "vroom"), ()])
+def test_should_stop_ends_the_search_with_the_best_plan_so_far(
+    engines: tuple[str, ...],
+) -> None:
+    """A cancel (``should_stop`` turning True after one second) ends a 60 s solve
+    within seconds, with a checked plan and a stop reason saying so, whether
+    the engines or OR-Tools alone are searching."""
+    problem = load_problem(REPO / "scenarios" / "andorra_weekday.json")
+    travel = build_travel(problem)
+    t0 = time.perf_counter()
+    plan = solve(
+        problem,
+        travel,
+        options=SolveOptions(time_limit_s=60, engines=engines),
+        should_stop=lambda: time.perf_counter() - t0 > 1.0,
+    )
+    wall_s = time.perf_counter() - t0
+    assert wall_s < 10, wall_s
+    assert plan.routes
+    assert "stopped on request" in plan.stop_reason
+    assert check_plan(problem, plan, travel) == []

