@@ -7,8 +7,11 @@ engine's ETA, stop-list, re-plan or what-if modules.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import inspect
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import ModuleType
@@ -73,6 +76,74 @@ def solves_reporting(module: ModuleType, on_progress: ProgressFn) -> Iterator[No
         yield
     finally:
         setattr(module, "solve", original)  # noqa: B010
+
+
+MIN_SOLVE_S = 0.2
+"""Search time a solve gets when building its travel matrix used up its job's
+``time_limit_s``: enough for a first solution. The request limits
+(`api.limits`) keep the matrix itself well inside a time limit."""
+
+
+def time_left(deadline: float) -> float:
+    """Seconds until ``deadline`` (``time.monotonic()``), at least `MIN_SOLVE_S`."""
+    return max(MIN_SOLVE_S, deadline - time.monotonic())
+
+
+_NEXT_SOLVE = threading.local()
+"""The deadline for the next ``solve()`` of this thread (`solves_within`)."""
+
+
+def solves_within(module: ModuleType, deadline: float) -> None:
+    """Make the next ``solve()`` call of ``module`` in this thread end its search
+    by ``deadline``: its ``options.time_limit_s`` becomes the time left.
+
+    This is how a job's ``time_limit_s`` covers its travel matrix and its
+    search: the engine's ``replan`` and what-if ``solve_variant`` build the
+    matrix and then solve with the options they were given, so the time spent
+    on the matrix is taken off the search here. The module's ``solve`` is
+    wrapped once per process (a thread-local deadline: Dask runs what-if
+    variants in threads), and the wrapper only acts on a deadline set by this
+    thread, once.
+    """
+    _NEXT_SOLVE.deadline = deadline
+    current = getattr(module, "solve")  # noqa: B009 (any module with a solve)
+    if getattr(current, "is_within_deadline", False):
+        return
+
+    def solve(*args: Any, **kwargs: Any) -> Any:
+        deadline = getattr(_NEXT_SOLVE, "deadline", None)
+        options = kwargs.get("options")
+        if deadline is not None and options is not None:
+            _NEXT_SOLVE.deadline = None
+            kwargs["options"] = dataclasses.replace(
+                options, time_limit_s=time_left(deadline)
+            )
+        return current(*args, **kwargs)
+
+    solve.is_within_deadline = True  # type: ignore[attr-defined]
+    setattr(module, "solve", solve)  # noqa: B010
+
+
+class TravelWithin:
+    """What-if's ``travel_for``: builds a variant's travel data, and leaves its
+    search the rest of ``time_limit_s`` (`solves_within`).
+
+    Picklable (module level, one float), so that it ships to process pools and
+    Dask workers with the variants; the matrix is built there, never in the
+    service's process.
+    """
+
+    def __init__(self, time_limit_s: float) -> None:
+        self.time_limit_s = time_limit_s
+
+    def __call__(self, problem: Problem) -> Any:
+        from routing.day import whatif as whatif_module
+        from routing.geo.providers import build_travel
+
+        deadline = time.monotonic() + self.time_limit_s
+        travel = build_travel(problem)
+        solves_within(whatif_module, deadline)
+        return travel
 
 
 def load(problem: Mapping[str, Any], plan: Mapping[str, Any]) -> tuple[Problem, Plan]:
@@ -413,6 +484,8 @@ def run_replan(
     from routing.formats import plan_to_dict, problem_to_dict
     from routing.geo.providers import build_travel
 
+    # The job's time limit covers its travel matrices and its search.
+    deadline = time.monotonic() + float(options.time_limit_s)
     replan = replan_module.replan
     problem, request = replan_request(job["problem"], job["request"], job["promises"])
     plan = plan_from_dict(job["plan"])
@@ -425,6 +498,7 @@ def run_replan(
             extra["on_progress"] = on_progress
         else:
             reporting = solves_reporting(replan_module, on_progress)
+    solves_within(replan_module, deadline)
     try:
         with reporting:
             result = replan(
@@ -501,11 +575,11 @@ def run_whatif(
 ) -> dict[str, Any]:
     """Solve the day and its variants (``map_fn`` runs them); the KPI rows, base
     first, and the same as a Markdown table."""
-    from routing.geo.providers import build_travel
-
     problem = problem_from_dict(job["problem"])
     variants = variants_of(problem, list(job["variants"]))
+    # Each solve's time limit covers its travel matrix, built where it runs.
+    travel_for = TravelWithin(float(options.time_limit_s))
     rows = compare(
-        problem, variants, travel_for=build_travel, options=options, map_fn=map_fn
+        problem, variants, travel_for=travel_for, options=options, map_fn=map_fn
     )
     return {"rows": rows, "markdown": markdown_table(rows)}

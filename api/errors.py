@@ -27,7 +27,7 @@ carry reasons (HTTP 200/201).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -155,10 +155,24 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _json_error(exc: RequestValidationError, error: Mapping[str, Any]) -> str:
+    """A JSON syntax error as text with line and column (FastAPI gives the
+    character offset as the error's ``loc``; it is not a field)."""
+    loc = error.get("loc", ())
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else 0
+    doc = exc.body if isinstance(exc.body, str) else ""
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - doc.rfind("\n", 0, pos)
+    reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+    return f"the body is not valid JSON: line {line}, column {column}: {reason}"
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    if first.get("type") == "json_invalid":
+        return _response(422, body("invalid_input", _json_error(exc, first), "body"))
     path = loc_path(first.get("loc", ()))
     message = str(first.get("msg", "invalid request"))
     if path:

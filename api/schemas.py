@@ -8,11 +8,20 @@ the entity of any error; the schema here only says "an object".
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, overload
+from typing import Annotated, Any, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+)
 
 from api.db import JobRow, PlanRow
+from routing.domain.model import MAX_MONEY
 
 Problem = dict[str, Any]
 
@@ -35,13 +44,14 @@ class SolveSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit_s: float | None = Field(
+    time_limit_s: StrictFloat | None = Field(
         None,
         gt=0,
+        allow_inf_nan=False,
         description="Search time in seconds (default: the service's; at most its "
         "max_time_limit_s).",
     )
-    deterministic: bool = Field(
+    deterministic: StrictBool = Field(
         False, description="Reproducible search: stops at the first local optimum."
     )
 
@@ -200,8 +210,10 @@ class NoticeRequest(BaseModel):
     when: Literal["evening", "morning"] = Field(
         "evening", description="Sent the evening before, or the morning of the day."
     )
-    width_s: int = Field(1800, ge=0, le=86400, description="Promised range width.")
-    call_ahead_s: int = Field(
+    width_s: StrictInt = Field(
+        1800, ge=0, le=86400, description="Promised range width."
+    )
+    call_ahead_s: StrictInt = Field(
         1800, ge=0, le=86400, description="The driver calls this long before."
     )
 
@@ -351,16 +363,27 @@ def plan_out(
     )
 
 
+Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite number, not a boolean (the engine checks the range)."""
+
+
+def _not_bool(value: object) -> object:
+    """Booleans are not numbers here (``true`` is not 1 second)."""
+    if isinstance(value, bool):
+        raise ValueError('expected "HH:MM" text or integer seconds, got a boolean')
+    return value
+
+
 class VehicleStateIn(BaseModel):
     """Where one vehicle stands now."""
 
     model_config = ConfigDict(extra="forbid")
 
     vehicle_id: str = Field(min_length=1, max_length=200)
-    time: str | int = Field(
+    time: Annotated[str | int, BeforeValidator(_not_bool)] = Field(
         description='Now: "HH:MM" or seconds since midnight of the planning day.'
     )
-    position: dict[str, float] | None = Field(
+    position: dict[str, Coordinate] | None = Field(
         None,
         description='{"lat", "lon"} (or {"x", "y"}); none: at its start depot.',
     )
@@ -370,11 +393,11 @@ class VehicleStateIn(BaseModel):
     heading_to: str | None = Field(
         None, description="The stop the driver is driving to: it stays first."
     )
-    on_board: list[int] | None = Field(
+    on_board: list[StrictInt] | None = Field(
         None,
         description="What is on board, per quantity (default: from the plan).",
     )
-    breaks_done: int | None = Field(None, ge=0)
+    breaks_done: StrictInt | None = Field(None, ge=0)
 
 
 class ReplanCreate(SolveSettings):
@@ -391,9 +414,11 @@ class ReplanCreate(SolveSettings):
     cancelled: list[str] = Field(
         default_factory=list, description="Ids of orders cancelled since."
     )
-    promise_cost_per_hour: float | None = Field(
+    promise_cost_per_hour: StrictFloat | None = Field(
         None,
         ge=0,
+        le=MAX_MONEY,
+        allow_inf_nan=False,
         description="Money per hour a promised ETA is overrun (default 60).",
     )
 
@@ -404,11 +429,17 @@ class VariantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    add_vehicles: int = Field(0, ge=0, le=1000, description="Clones per vehicle kind.")
+    add_vehicles: StrictInt = Field(
+        0, ge=0, le=1000, description="Clones per vehicle kind."
+    )
     remove_vehicles: list[str] = Field(default_factory=list)
     close_depots: list[str] = Field(default_factory=list)
-    widen_slots_s: int = Field(0, ge=0, le=86400, description="Added to slot ends.")
-    extend_shifts_s: int = Field(0, ge=0, le=86400, description="Added to shifts.")
+    widen_slots_s: StrictInt = Field(
+        0, ge=0, le=86400, description="Added to slot ends."
+    )
+    extend_shifts_s: StrictInt = Field(
+        0, ge=0, le=86400, description="Added to shifts."
+    )
 
 
 class WhatifCreate(SolveSettings):

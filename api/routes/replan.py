@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api import domain, store
+from api import domain, limits, store
 from api.auth import Dispatcher
 from api.db import PlanRow, new_id, now
 from api.deps import DbDep, RunnerDep, SettingsDep
@@ -13,9 +16,43 @@ from api.errors import ApiError
 from api.jobs import latest_promises
 from api.routes.plans import WaitQuery
 from api.schemas import ErrorResponse, JobOut, PlanOut, ReplanCreate
+from api.settings import Settings
 from routing.domain.errors import InvalidProblemError
 
 router = APIRouter(prefix="/v1/plans/{plan_id}/replan", tags=["replan"])
+
+
+def _check_size(base: dict[str, Any], body: ReplanCreate, settings: Settings) -> None:
+    """413 when the re-planned day is beyond the limits: its orders are the
+    plan's remaining ones (the lineage's, minus those served or cancelled, also
+    in this request) plus the new ones, and each vehicle state with a position
+    adds a start location. A chain of re-plans cannot grow a plan past
+    ``max_orders``."""
+    gone = set(body.cancelled)
+    for state in body.states:
+        gone.update(state.done)
+    remaining = sum(
+        1
+        for o in base.get("orders", [])
+        if not (isinstance(o, dict) and o.get("id") in gone)
+    )
+    total = remaining + len(body.new_orders)
+    if total > settings.max_orders:
+        raise ApiError(
+            413,
+            "too_large",
+            f"{remaining} orders left in the plan + {len(body.new_orders)} new = "
+            f"{total}; this service plans at most {settings.max_orders} per plan",
+            path="new_orders",
+        )
+    size = limits.size_of({**base, "orders": [None] * total})
+    positions = sum(1 for s in body.states if s.position is not None)
+    limits.check_size(
+        dataclasses.replace(size, extra_locations=positions),
+        settings,
+        field="",
+        orders_path="new_orders",
+    )
 
 
 @router.post(
@@ -51,8 +88,14 @@ def replan_plan(
         exclude={"time_limit_s", "deterministic"}, exclude_none=True
     )
     store.check_text(request, "")
-    if len(body.new_orders) > settings.max_orders:
-        raise ApiError(413, "too_large", "too many new orders", path="new_orders")
+    if len(body.new_orders) > settings.max_orders:  # before reading the plan
+        raise ApiError(
+            413,
+            "too_large",
+            f"{len(body.new_orders)} new orders; this service plans at most "
+            f"{settings.max_orders} per request",
+            path="new_orders",
+        )
     with db.session() as session:
         parent = store.visible_plan(session, plan_id, principal)
         parent_plan = store.solved(parent)
@@ -62,6 +105,7 @@ def replan_plan(
         promised = latest_promises(session, parent.lineage_id)
         depots = store.depots_of(session, parent.id)
         lineage_id, day, name = parent.lineage_id, parent.day, parent.name
+    _check_size(base, body, settings)
     try:
         domain.check_replan(base, parent_plan, request, promised)
     except InvalidProblemError as exc:

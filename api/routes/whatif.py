@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api import domain, store
+from api import domain, limits, store
 from api.auth import Reader
 from api.db import JobRow
 from api.deps import DbDep, RunnerDep, SettingsDep
@@ -51,6 +51,7 @@ def compare_variants(
             path="variants",
         )
     variants = [v.model_dump() for v in body.variants]
+    limits.check_variants(limits.size_of(body.problem), variants, settings)
     store.check_text(variants, "variants")
     try:
         domain.variants_of(problem, variants)

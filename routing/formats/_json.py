@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from routing.domain.model import (
     Point,
     TimeWindow,
 )
-from routing.domain.units import parse_time_s
+from routing.domain.units import MAX_HORIZON_S, parse_time_s
 
 _LATLON_KEYS = ("lat", "lon")
 _XY_KEYS = ("x", "y")
@@ -36,6 +37,20 @@ _WIRE_NAMES = {
 }
 """Model attribute -> scenario key, for re-raising the model's errors with a path
 that names what the user wrote."""
+
+MAX_PLANAR = 1e7
+"""Largest planar coordinate (absolute value): distances stay below 3e7 units, and
+times the Euclidean ``scale`` (at most 1000) far inside int64."""
+
+_COORDINATE_BOUNDS = {"lat": 90.0, "lon": 180.0, "x": MAX_PLANAR, "y": MAX_PLANAR}
+"""Largest absolute value of each coordinate key."""
+
+MAX_ID_LENGTH = 200
+"""Longest id of a depot, vehicle, order, tier or pair, in characters. Every
+database column of the service that stores such an id (``api/db.py``: a plan's
+depots, promised orders, a driver key's vehicle) holds 200 characters: an id the
+reader accepts can be stored, promised and looked up on SQLite and PostgreSQL
+alike, and no other id can reach a plan."""
 
 # --------------------------------------------------------------------------- JSON
 
@@ -220,6 +235,28 @@ def _name(value: object, path: str, entity_id: str | None) -> str:
     return text
 
 
+def _id_problem(text: str) -> str | None:
+    """Why ``text`` is not a usable id (see `MAX_ID_LENGTH`), or None."""
+    if not text.strip():
+        return "expected a non-empty id"
+    if len(text) > MAX_ID_LENGTH:
+        return f"id is {len(text)} characters long; at most {MAX_ID_LENGTH}"
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            return f"id contains the control character {char!r}"
+    return None
+
+
+def _id(value: object, path: str, entity_id: str | None) -> str:
+    """An entity id: 1 to `MAX_ID_LENGTH` characters, not only blanks, no
+    control characters (tab, newline, NUL, DEL...)."""
+    text = _string(value, path, entity_id)
+    problem = _id_problem(text)
+    if problem:
+        _fail(problem, path, entity_id)
+    return text
+
+
 def _boolean(value: object, path: str, entity_id: str | None) -> bool:
     if not isinstance(value, bool):
         _fail(f"expected true or false, {_got(value)}", path, entity_id)
@@ -233,26 +270,57 @@ def _integer(value: object, path: str, entity_id: str | None) -> int:
     return value
 
 
-def _number(value: object, path: str, entity_id: str | None) -> float:
-    """A finite JSON number as float (NaN, Infinity and booleans are rejected)."""
+def _number(
+    value: object,
+    path: str,
+    entity_id: str | None,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    is_low_open: bool = False,
+) -> float:
+    """A finite JSON number as float (NaN, Infinity and booleans are rejected),
+    within ``[low, high]`` when given (``(low, high]`` with ``is_low_open``)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         _fail(f"expected a number, {_got(value)}", path, entity_id)
     try:
         number = float(value)
     except OverflowError:
-        _fail(f"number is too large: {value}", path, entity_id)
+        _fail(f"number is too large: {_got(value)}", path, entity_id)
     if not math.isfinite(number):
         _fail(f"expected a finite number, got {value!r}", path, entity_id)
+    too_low = low is not None and (number <= low if is_low_open else number < low)
+    too_high = high is not None and number > high
+    if too_low or too_high:
+        lo = "(-inf" if low is None else ("(" if is_low_open else "[") + _num(low)
+        hi = "inf)" if high is None else _num(high) + "]"
+        _fail(f"must be within {lo}, {hi}, got {_num(number)}", path, entity_id)
     return number
 
 
+def _num(value: float) -> str:
+    """A number for a message: integers in full (2147483647), else ``%g``."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}"
+
+
 def _time(value: object, path: str, entity_id: str | None) -> int:
-    """A time or duration: ``"HH:MM[:SS]"`` text or seconds (``units.parse_time_s``)."""
+    """A time or duration: ``"HH:MM[:SS]"`` text or seconds (``units.parse_time_s``),
+    at most `MAX_HORIZON_S` (a week: every time lies in the horizon, and no
+    duration can be longer)."""
     if isinstance(value, bool) or (
         isinstance(value, float) and not math.isfinite(value)
     ):
         _fail(f'expected a time as "HH:MM" or seconds, {_got(value)}', path, entity_id)
-    return parse_time_s(value, path=path, entity_id=entity_id)
+    seconds = parse_time_s(value, path=path, entity_id=entity_id)
+    if seconds > MAX_HORIZON_S:
+        _fail(
+            f"time must be within [0, {MAX_HORIZON_S}] s (a week), {_got(value)}",
+            path,
+            entity_id,
+        )
+    return seconds
 
 
 def _window(value: object, path: str, entity_id: str | None) -> TimeWindow:
@@ -306,7 +374,13 @@ def _place(value: object, path: str, entity_id: str | None) -> Place:
     keys = _LATLON_KEYS if is_geo else _XY_KEYS
     _check_keys(obj, keys, path, entity_id)
     a, b = (
-        _number(_required(obj, k, path, entity_id), _join(path, k), entity_id)
+        _number(
+            _required(obj, k, path, entity_id),
+            _join(path, k),
+            entity_id,
+            low=-_COORDINATE_BOUNDS[k],
+            high=_COORDINATE_BOUNDS[k],
+        )
         for k in keys
     )
     try:
@@ -326,7 +400,8 @@ def _entity(
     if not isinstance(value, Mapping):
         _fail(f"expected an object, {_got(value)}", path, None)
     raw_id = value.get("id")
-    eid = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
+    # An id that breaks the id rule names nothing (and may be megabytes long).
+    eid = raw_id if isinstance(raw_id, str) and not _id_problem(raw_id) else None
     obj = _object(value, path, eid)
     _check_keys(obj, known, path, eid)
     return obj, eid

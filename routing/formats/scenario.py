@@ -42,6 +42,7 @@ from routing.formats._json import (
     _entity,
     _entity_errors,
     _fail,
+    _id,
     _integer,
     _join,
     _name,
@@ -121,6 +122,25 @@ DEFAULT_QUANTITIES: tuple[str, ...] = ("units",)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+MAX_DISTANCE_KM = 2_000_000.0
+"""Largest ``max_distance_km``: in meters it stays below 2**31 (the model's bound on
+route limits), and it is 50 times round the Earth, so nothing real is refused."""
+
+DETOUR_FACTOR_RANGE = (1.0, 10.0)
+"""``travel.detour_factor``: roads are never shorter than the straight line, and
+published circuity factors stay below 2; 10 leaves room for mountain ferries."""
+
+SPEED_KMH_RANGE = (1.0, 300.0)
+"""``travel.speeds_kmh`` values: a walking courier to a high-speed train. Below 1
+km/h, durations of long legs leave any horizon (and float64 -> int64)."""
+
+MAX_EUCLIDEAN_SCALE = 1000.0
+"""``travel.scale`` (> 0): benchmark conventions use 1, 10 or 100."""
+
+MAX_MATRIX_VALUE = 2**31 - 1
+"""Largest entry of an explicit ``travel.profiles`` matrix (meters or seconds):
+sums over a route stay far inside int64."""
+
 # Plan keys: the fields read back, then the human-readable additions (ignored on
 
 # --------------------------------------------------------------- scenario -> model
@@ -128,7 +148,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _depot_from(value: object, path: str, horizon: TimeWindow) -> Depot:
     obj, eid = _entity(value, path, _DEPOT_KEYS)
-    depot_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    depot_id = _id(_required(obj, "id", path, eid), f"{path}.id", eid)
     location = _place(_required(obj, "location", path, eid), f"{path}.location", eid)
     opening = horizon
     if "opening" in obj:
@@ -142,7 +162,7 @@ def _vehicle_from(
     value: object, path: str, horizon: TimeWindow, quantities: int
 ) -> Vehicle:
     obj, eid = _entity(value, path, _VEHICLE_KEYS)
-    vehicle_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    vehicle_id = _id(_required(obj, "id", path, eid), f"{path}.id", eid)
     start_depot = _string(
         _required(obj, "start_depot", path, eid), f"{path}.start_depot", eid
     )
@@ -168,9 +188,13 @@ def _vehicle_from(
         max_stops = _integer(obj["max_stops"], f"{path}.max_stops", eid)
     max_distance_m = None
     if obj.get("max_distance_km") is not None:
-        km = _number(obj["max_distance_km"], f"{path}.max_distance_km", eid)
-        if km < 0:
-            _fail(f"must be >= 0 km, got {km:g}", f"{path}.max_distance_km", eid)
+        km = _number(
+            obj["max_distance_km"],
+            f"{path}.max_distance_km",
+            eid,
+            low=0.0,
+            high=MAX_DISTANCE_KM,
+        )
         max_distance_m = round(km * 1000)
     skills = _skills(obj.get("skills", []), f"{path}.skills", eid)
     kind = _string(obj.get("kind", "van"), f"{path}.kind", eid)
@@ -215,7 +239,7 @@ def _break_from(value: object, path: str, vehicle_id: str | None) -> Break:
 
 def _order_from(value: object, path: str, quantities: int) -> Order:
     obj, eid = _entity(value, path, _ORDER_KEYS)
-    order_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    order_id = _id(_required(obj, "id", path, eid), f"{path}.id", eid)
     location = _place(_required(obj, "location", path, eid), f"{path}.location", eid)
     service_s = _time(obj.get("service", 0), f"{path}.service", eid)
     windows = tuple(
@@ -274,7 +298,7 @@ def _order_from(value: object, path: str, quantities: int) -> Order:
 
 def _tier_from(value: object, path: str) -> Tier:
     obj, eid = _entity(value, path, _TIER_KEYS)
-    tier_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    tier_id = _id(_required(obj, "id", path, eid), f"{path}.id", eid)
     max_lateness_s = 0
     if "max_lateness" in obj:
         max_lateness_s = _time(obj["max_lateness"], f"{path}.max_lateness", eid)
@@ -293,7 +317,7 @@ def _tier_from(value: object, path: str) -> Tier:
 
 def _pair_from(value: object, path: str) -> Pair:
     obj, eid = _entity(value, path, _PAIR_KEYS)
-    pair_id = _string(_required(obj, "id", path, eid), f"{path}.id", eid)
+    pair_id = _id(_required(obj, "id", path, eid), f"{path}.id", eid)
     pickup, delivery = (
         _name(_required(obj, key, path, eid), f"{path}.{key}", eid)
         for key in ("pickup", "delivery")
@@ -314,6 +338,55 @@ def _check_no_repeated_keys(value: object, path: str) -> None:
     elif isinstance(value, list | tuple):
         for k, item in enumerate(value):
             _check_no_repeated_keys(item, f"{path}[{k}]")
+
+
+def _check_travel_numbers(travel: Mapping[str, object]) -> None:
+    """Type and range of every number in a ``travel`` block.
+
+    The block's shape (provider names, known keys) is the travel provider's to
+    check (``routing.geo.provider_from_settings``); its numbers are checked here,
+    so that no provider ever sees an infinite detour or a speed of 1e-300 km/h.
+    """
+    if "detour_factor" in travel:
+        low, high = DETOUR_FACTOR_RANGE
+        _number(
+            travel["detour_factor"], "travel.detour_factor", None, low=low, high=high
+        )
+    speeds = travel.get("speeds_kmh")
+    if isinstance(speeds, Mapping):
+        low, high = SPEED_KMH_RANGE
+        for name, kmh in speeds.items():
+            _number(kmh, f"travel.speeds_kmh.{name}", None, low=low, high=high)
+    if "scale" in travel:
+        _number(
+            travel["scale"],
+            "travel.scale",
+            None,
+            low=0.0,
+            high=MAX_EUCLIDEAN_SCALE,
+            is_low_open=True,
+        )
+    profiles = travel.get("profiles")
+    if not isinstance(profiles, Mapping):
+        return
+    for name, entry in profiles.items():
+        if not isinstance(entry, Mapping):
+            continue
+        for key in ("distances_m", "durations_s"):
+            rows = entry.get(key)
+            if not isinstance(rows, list | tuple):
+                continue
+            for i, row in enumerate(rows):
+                if not isinstance(row, list | tuple):
+                    continue
+                for j, value in enumerate(row):
+                    _number(
+                        value,
+                        f"travel.profiles.{name}.{key}[{i}][{j}]",
+                        None,
+                        low=0.0,
+                        high=MAX_MATRIX_VALUE,
+                    )
 
 
 def _check_one_coordinate_kind(
@@ -375,6 +448,7 @@ def _problem_from(value: object) -> Problem:
     if "travel" in top:
         travel = _object(top["travel"], "travel", None)
         _check_no_repeated_keys(travel, "travel")
+        _check_travel_numbers(travel)
     objective = Objective()
     if "objective" in top:
         block = _object(top["objective"], "objective", None)
