@@ -352,7 +352,7 @@ def base_problem(
 
 def _api_path(path: str) -> str:
     """Engine paths of a request to the API's field names."""
-    return path.replace(".time_s", ".time")
+    return path.replace(".time_s", ".time").replace("now_s", "now")
 
 
 def _place(value: Mapping[str, Any] | None, path: str, vid: str) -> Place | None:
@@ -434,15 +434,24 @@ def replan_request(
     extra: dict[str, Any] = {}
     if body.get("promise_cost_per_hour") is not None:
         extra["promise_cost_per_hour"] = body["promise_cost_per_hour"]
-    request = ReplanRequest(
-        states=states,
-        new_orders=new,
-        cancelled=tuple(body.get("cancelled") or ()),
-        promises={
-            oid: promise_from_dict(p) for oid, p in promised.items() if oid in known
-        },
-        **extra,
-    )
+    if body.get("move_cost") is not None:
+        extra["move_cost"] = body["move_cost"]
+    if body.get("now") is not None:
+        extra["now_s"] = parse_time_s(body["now"], path="now")
+    try:
+        request = ReplanRequest(
+            states=states,
+            new_orders=new,
+            cancelled=tuple(body.get("cancelled") or ()),
+            promises={
+                oid: promise_from_dict(p) for oid, p in promised.items() if oid in known
+            },
+            **extra,
+        )
+    except InvalidProblemError as exc:
+        raise InvalidProblemError(
+            exc.message, path=_api_path(exc.path), entity_id=exc.entity_id
+        ) from None
     return problem, request
 
 
@@ -543,6 +552,34 @@ def run_replan(
             "off_duty": off_duty,
             "cancelled": cancelled,
             "chain": chain,
+            "now_s": request.now,
+            "is_unchanged": result.is_unchanged,
+            "reason": result.reason,
+            "move_cost_total": result.move_cost_total,
+            "moved": [
+                {
+                    "order_id": m.order_id,
+                    "from_vehicle": m.from_vehicle,
+                    "to_vehicle": m.to_vehicle,
+                }
+                for m in result.moved
+            ],
+            "retimed": [
+                {
+                    "order_id": r.order_id,
+                    "vehicle_id": r.vehicle_id,
+                    "old_start_s": r.old_start_s,
+                    "new_start_s": r.new_start_s,
+                    "moved_s": r.new_start_s - r.old_start_s,
+                }
+                for r in result.retimed
+            ],
+            "dropped": [
+                {"order_id": u.order_id, "code": u.code.value, "reason": u.reason}
+                for u in result.dropped
+            ],
+            "new_planned": dict(result.new_planned),
+            "changes": result.change_lines(),
         },
         "violations": violations,
     }

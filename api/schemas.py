@@ -421,6 +421,20 @@ class ReplanCreate(SolveSettings):
         allow_inf_nan=False,
         description="Money per hour a promised ETA is overrun (default 60).",
     )
+    now: Annotated[str | int, BeforeValidator(_not_bool)] | None = Field(
+        None,
+        description="The moment of the re-plan for the whole fleet (clock text or "
+        "seconds): no vehicle leaves before it. Default: the latest `states[].time`; "
+        "required when no state is given.",
+    )
+    move_cost: StrictFloat | None = Field(
+        None,
+        ge=0,
+        le=MAX_MONEY,
+        allow_inf_nan=False,
+        description="Money charged per order moved to another vehicle than the "
+        "one it was planned on (default 20; 0: moves are free).",
+    )
 
 
 class VariantIn(BaseModel):

@@ -173,18 +173,25 @@ def test_invalid_states_are_422_naming_field_and_entity(service: Service) -> Non
             "states[0].time",
             "van-1",
         ),
-        ({"new_orders": [{**NEW_ORDER, "id": "o-01"}]}, "new_orders[0].id", "o-01"),
         (
-            {"new_orders": [{**NEW_ORDER, "delivery": [1]}]},
+            {"now": "09:00", "new_orders": [{**NEW_ORDER, "id": "o-01"}]},
+            "new_orders[0].id",
+            "o-01",
+        ),
+        (
+            {"now": "09:00", "new_orders": [{**NEW_ORDER, "delivery": [1]}]},
             "new_orders[0].delivery",
             "o-new",
         ),
-        ({"cancelled": ["o-77"]}, "cancelled[0]", "o-77"),
+        ({"now": "09:00", "cancelled": ["o-77"]}, "cancelled[0]", "o-77"),
+        ({"cancelled": ["o-01"]}, "now", None),  # one now for the fleet: required
+        ({"now": "nine"}, "now", None),
     ]
     for body, path, entity in cases:
         r = service.client.post(f"/v1/plans/{plan_id}/replan", json=body, headers=h)
         assert r.status_code == 422, (body, r.text)
-        assert r.json()["path"] == path and r.json()["entity_id"] == entity, r.json()
+        assert r.json()["path"] == path, r.json()
+        assert r.json().get("entity_id") == entity, r.json()
     r = service.client.post(
         f"/v1/plans/{plan_id}/replan", json={}, headers=service.headers("planner")
     )
@@ -201,7 +208,7 @@ def test_replan_job_reports_progress(service: Service) -> None:
     h = service.headers("dispatcher")
     r = service.client.post(
         f"/v1/plans/{service.plan['id']}/replan?wait_s=0",
-        json={"new_orders": [NEW_ORDER], "time_limit_s": 1.5},
+        json={"now": "09:00", "new_orders": [NEW_ORDER], "time_limit_s": 1.5},
         headers=h,
     )
     assert r.status_code == 202, r.text
