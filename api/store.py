@@ -188,10 +188,19 @@ def visible_plan(session: Session, plan_id: str, principal: Principal) -> PlanRo
 
     Raises ApiError 404 when there is none, or it is outside the key's depots.
     """
-    row = session.get(PlanRow, plan_id)
+    row = get_plan(session, plan_id)
     if row is None or not principal.covers(depots(session, row)):
         raise not_found("plan", plan_id)
     return row
+
+
+def get_plan(session: Session, plan_id: str) -> PlanRow | None:
+    """A plan row by id, its JSON bodies loaded only when first touched."""
+    return session.get(
+        PlanRow,
+        plan_id,
+        options=[defer(getattr(PlanRow, name)) for name in BODIES],
+    )
 
 
 def solved(row: PlanRow) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -117,11 +119,70 @@ def _vehicle_known(session: Session, row: PlanRow, vehicle_id: str) -> bool:
     return root is not None and vehicle_id in domain.vehicle_ids(root.problem)
 
 
+StopListKey = tuple[str, str, str, str, str, float | None, int | None, bool]
+CACHE_SIZE = 1024
+"""Stop lists kept rendered (a few kB each): a day's drivers, several formats."""
+
+
+class _StopListCache:
+    """Rendered stop lists, by plan, vehicle, format and what the list depends
+    on: a plan's routes and problem are written once, when its job ends (a
+    resumed job writes a new status or cost; publishing changes the state), so
+    a list stays valid for as long as its key matches. Rendering one is the
+    bulk of a driver's request (reading the day's problem and plan: ~15 ms for
+    120 orders), and 100 drivers ask for theirs at the same morning minute."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[StopListKey, tuple[Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: StopListKey) -> tuple[Any, str] | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: StopListKey, value: tuple[Any, str]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_LISTS = _StopListCache(CACHE_SIZE)
+
+
 def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Response:
-    """The vehicle's stop list in a plan; a vehicle of the plan without a route
-    (emptied by a re-plan, not needed) gets an empty list with a message."""
-    plan = store.solved(row)
+    """The vehicle's stop list in a plan (rendered once per plan version); a
+    vehicle of the plan without a route (emptied by a re-plan, not needed) gets
+    an empty list with a message."""
     state = plan_state(row)
+    key: StopListKey = (
+        row.id,
+        vehicle_id,
+        fmt,
+        state,
+        row.status,
+        row.cost,
+        row.unplanned,
+        bool(row.is_stopped_early),
+    )
+    cached = _LISTS.get(key)
+    if cached is None:
+        cached = _stop_list(session, row, vehicle_id, fmt, state)
+        _LISTS.put(key, cached)
+    return _response(row, vehicle_id, fmt, state, *cached)
+
+
+def _stop_list(
+    session: Session, row: PlanRow, vehicle_id: str, fmt: str, state: str
+) -> tuple[Any, str]:
+    """The rendered list (JSON dict, CSV or HTML text) and the message of an
+    empty one ("" otherwise)."""
+    plan = store.solved(row)
     try:
         out = domain.stop_list_of(
             row.problem,
@@ -146,6 +207,14 @@ def _render(session: Session, row: PlanRow, vehicle_id: str, fmt: str) -> Respon
             root = session.get(PlanRow, row.lineage_id)
             problem = root.problem if root is not None else problem
         out = domain.empty_stop_list(problem, vehicle_id, fmt, message=message)
+    return out, message
+
+
+def _response(
+    row: PlanRow, vehicle_id: str, fmt: str, state: str, out: Any, message: str
+) -> Response:
+    """The HTTP answer of a rendered list: the format's media type, the plan's id
+    and state in headers, a safe download name."""
     headers = {"X-Plan-Id": row.id, "X-Plan-State": state}
     if message:
         headers["X-Route-Message"] = header_text(message)
@@ -185,7 +254,7 @@ def _driver_plan(
     ``not_published`` (a draft), 410 ``superseded`` (replaced by a later plan:
     the message names it).
     """
-    row = session.get(PlanRow, plan_id)
+    row = store.get_plan(session, plan_id)
     if (
         row is None
         or store.plan_day(row) != store.today(settings)
