@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors, store
 from api.db import Database, check_database
 from api.jobs import JobRunner
+from api.retention import RetentionSweeper
 from api.routes import drivers, eta, health, jobs, plans, replan, validate, whatif
 from api.settings import Settings
 
@@ -266,11 +267,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = db
         app.state.runner = runner
         runner.start()
+        sweeper = RetentionSweeper(db, settings)  # ROUTING_RETENTION_DAYS
+        sweeper.start()
         logger.info("routing service ready (%s)", db.engine.url.render_as_string())
         try:
             yield
         finally:
             app.state.lifespans = 0
+            sweeper.stop()
             runner.stop()
             db.dispose()
 

@@ -218,6 +218,16 @@ class NoticeRequest(BaseModel):
     )
 
 
+class PlanDeleted(BaseModel):
+    """What deleting a plan removed: the plan and the re-plans made from it,
+    with their jobs and the promises (notices) given to customers from them."""
+
+    deleted: list[str] = Field(description="Plan ids: the plan, then its re-plans.")
+    plans: int
+    jobs: int
+    promises: int
+
+
 class PromiseOut(BaseModel):
     """An arrival range and call-ahead time, seconds and clock text."""
 

@@ -144,6 +144,14 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="UTC", description="Zone of 'today' for drivers' plans."
     )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Delete plans (with their jobs and customers' promises) whose "
+        "day is more than this many days before today, at start-up and every "
+        "retention_sweep_s; None (the default): keep everything.",
+    )
+    retention_sweep_s: float = Field(default=3600.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("timezone")

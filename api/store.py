@@ -310,6 +310,100 @@ def publish(db: Database, plan_id: str, principal: Principal) -> PlanOut:
         return plan_out_of(session, row, job_of(session, row.id))
 
 
+ACTIVE_JOB_STATES = ("queued", "running")
+"""Job states of a plan that cannot be deleted (cancel the job first)."""
+
+
+def with_replans(session: Session, plan_ids: Sequence[str]) -> list[str]:
+    """The plans and every re-plan made from them (their children, theirs...)."""
+    found = list(dict.fromkeys(plan_ids))
+    frontier = list(found)
+    while frontier:
+        children = session.scalars(
+            select(PlanRow.id).where(PlanRow.parent_id.in_(frontier))
+        ).all()
+        frontier = [c for c in children if c not in found]
+        found += frontier
+    return found
+
+
+def delete_plans(session: Session, plan_ids: Sequence[str]) -> dict[str, int]:
+    """Delete plans with everything that holds their customers' data: their
+    jobs (requests hold the problem), promises (notices sent), depot rows.
+
+    The caller passes whole re-plan chains (`with_replans`) and has checked
+    that no job of them is queued or running. Counts of deleted rows by table.
+    """
+    from sqlalchemy import delete
+
+    from api.db import PromiseRow
+
+    ids = list(plan_ids)
+    if not ids:
+        return {"plans": 0, "jobs": 0, "promises": 0}
+    counts = {}
+    for name, statement in (
+        ("promises", delete(PromiseRow).where(PromiseRow.plan_id.in_(ids))),
+        ("jobs", delete(JobRow).where(JobRow.plan_id.in_(ids))),
+        ("depots", delete(PlanDepotRow).where(PlanDepotRow.plan_id.in_(ids))),
+        ("plans", delete(PlanRow).where(PlanRow.id.in_(ids))),
+    ):
+        result = session.execute(
+            statement, execution_options={"synchronize_session": False}
+        )
+        counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    counts.pop("depots")
+    return counts
+
+
+def active_jobs(session: Session, plan_ids: Sequence[str]) -> list[JobRow]:
+    """The queued or running jobs of these plans."""
+    return list(
+        session.scalars(
+            select(JobRow).where(
+                JobRow.plan_id.in_(list(plan_ids)),
+                JobRow.state.in_(ACTIVE_JOB_STATES),
+            )
+        ).all()
+    )
+
+
+def delete_plan(db: Database, plan_id: str, principal: Principal) -> dict[str, Any]:
+    """Delete a plan the key may see and the re-plans made from it.
+
+    Raises
+    ------
+    ApiError
+        404 for a plan the key may not see; 403 when a re-plan of it is outside
+        the key's depots; 409 ``conflict`` while a job of one of them is queued
+        or running (cancel it first: ``POST /v1/jobs/{id}/cancel``).
+    """
+    with _PUBLISHING, db.session() as session:
+        row = visible_plan(session, plan_id, principal)
+        ids = with_replans(session, [row.id])
+        for other in ids[1:]:
+            other_row = get_plan(session, other)
+            if other_row is not None and not principal.covers(
+                depots(session, other_row)
+            ):
+                raise forbidden(
+                    f"plan {plan_id!r} has re-plan {other!r}, whose depots this "
+                    "key does not cover"
+                )
+        running = active_jobs(session, ids)
+        if running:
+            job = running[0]
+            raise ApiError(
+                409,
+                "conflict",
+                f"plan {job.plan_id!r} has a {job.state} job {job.id!r}: cancel it "
+                f"(POST /v1/jobs/{job.id}/cancel) before deleting the plan",
+                path="plan_id",
+            )
+        counts = delete_plans(session, ids)
+        return {"deleted": ids, **counts}
+
+
 def check_scope(principal: Principal, depots: Sequence[str]) -> None:
     """403 unless the key covers every depot of a problem."""
     if not principal.covers(depots):

@@ -1,5 +1,5 @@
 """Plans: create from a problem (answered at once or as a job), fetch, list,
-publish."""
+publish, delete."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from api import store
 from api.auth import Dispatcher, Reader
 from api.db import PlanDepotRow, PlanRow
 from api.deps import DbDep, RunnerDep, SettingsDep
-from api.schemas import ErrorResponse, JobOut, PlanCreate, PlanOut, PlanSummary
+from api.schemas import (
+    ErrorResponse,
+    JobOut,
+    PlanCreate,
+    PlanDeleted,
+    PlanOut,
+    PlanSummary,
+)
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -177,3 +184,30 @@ def publish_plan(plan_id: str, principal: Dispatcher, db: DbDep) -> PlanOut:
     published plan again changes nothing; a superseded plan can be published
     again (going back to it)."""
     return store.publish(db, plan_id, principal)
+
+
+@router.delete(
+    "/{plan_id}",
+    response_model=PlanDeleted,
+    summary="Delete a plan and its customer data",
+    responses={
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        409: {
+            "model": ErrorResponse,
+            "description": "conflict: a job of the plan (or of a re-plan of it) "
+            "is queued or running; cancel it first.",
+        },
+    },
+)
+def delete_plan(plan_id: str, principal: Dispatcher, db: DbDep) -> PlanDeleted:
+    """Delete a plan for good, with every re-plan made from it, their jobs
+    (whose requests hold the problem) and the promises of the notices sent
+    from them: nothing of its customers' addresses stays in the service.
+    Refused with 409 while a job of one of them is queued or running (cancel
+    it first, ``POST /v1/jobs/{id}/cancel``), so that no job writes a deleted
+    plan. A deleted published plan leaves its day unpublished (drivers: 404
+    ``not_published``); the plan it had superseded stays superseded until
+    published again. Plans older than the service's retention
+    (``ROUTING_RETENTION_DAYS``) are deleted the same way by a sweep."""
+    return PlanDeleted(**store.delete_plan(db, plan_id, principal))

@@ -259,3 +259,140 @@ def test_only_finished_plans_with_routes_can_be_published(
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     r = client.post("/v1/plans/nope/publish", headers=h)
     assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def _rows(app: Any, table: str, plan_ids: list[str]) -> int:
+    """Rows of ``table`` that belong to these plans (``plan_id``, or ``id`` for
+    plans)."""
+    from sqlalchemy import text
+
+    column = "id" if table == "plans" else "plan_id"
+    marks = ", ".join(f":p{k}" for k in range(len(plan_ids)))
+    with app.state.db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(f"SELECT COUNT(*) FROM {table} WHERE {column} IN ({marks})"),
+                {f"p{k}": p for k, p in enumerate(plan_ids)},
+            ).scalar_one()
+        )
+
+
+def test_delete_removes_a_plan_its_replans_jobs_and_promises(
+    fresh_url: str, make_service: Any
+) -> None:
+    """DELETE (dispatcher) removes the plan, the re-plans made from it, their
+    jobs, promises and depot rows; a planner gets 403, another depot's key and
+    a second DELETE 404; drivers then see nothing published (SQLite,
+    PostgreSQL)."""
+    from api.auth import create_key
+
+    app, client, h = make_service(url=fresh_url)
+    plan = _plan_of_service(client, h)
+    publish_plan(client, plan["id"], h)
+    order_id = plan["plan"]["routes"][0]["visits"][0]["order_id"]
+    r = client.post(
+        f"/v1/plans/{plan['id']}/orders/{order_id}/notice", json={}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"/v1/plans/{plan['id']}/replan",
+        json={
+            "cancelled": [order_id],
+            "now": 7 * 3600,
+            "time_limit_s": 1,
+            "deterministic": True,
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    child = r.json()
+    ids = [plan["id"], child["id"]]
+    assert _rows(app, "promises", ids) == 1 and _rows(app, "jobs", ids) == 2
+    planner = {"X-API-Key": create_key(app.state.db, "planner")}
+    other = {"X-API-Key": create_key(app.state.db, "dispatcher", depots=["AND-XX"])}
+    r = client.delete(f"/v1/plans/{plan['id']}", headers=planner)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = client.delete(f"/v1/plans/{plan['id']}", headers=other)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = client.delete(f"/v1/plans/{plan['id']}", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"deleted": ids, "plans": 2, "jobs": 2, "promises": 1}
+    for table in ("plans", "jobs", "promises", "plan_depots"):
+        assert _rows(app, table, ids) == 0, table
+    assert client.get(f"/v1/plans/{plan['id']}", headers=h).status_code == 404
+    assert client.get(f"/v1/plans/{child['id']}", headers=h).status_code == 404
+    r = client.delete(f"/v1/plans/{plan['id']}", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    driver = {"X-API-Key": create_key(app.state.db, "driver", vehicle_id="van-1")}
+    r = client.get("/v1/driver/stops", headers=driver)
+    assert r.status_code == 404 and r.json()["code"] == "not_published"
+
+
+def test_delete_refuses_a_plan_whose_job_runs(make_service: Any) -> None:
+    """A plan still solving is 409 conflict (cancel first); once its job is
+    cancelled it can be deleted."""
+    _app, client, h = make_service()
+    r = client.post(
+        "/v1/plans?wait_s=0",
+        json={"problem": tutorial(), "time_limit_s": 4},
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    job = r.json()
+    r = client.delete(f"/v1/plans/{job['plan_id']}", headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
+    assert "/cancel" in r.json()["message"]
+    client.post(f"/v1/jobs/{job['id']}/cancel", headers=h)
+    poll(client, job["id"], h)
+    r = client.delete(f"/v1/plans/{job['plan_id']}", headers=h)
+    assert r.status_code == 200 and r.json()["deleted"] == [job["plan_id"]]
+    assert client.get(f"/v1/jobs/{job['id']}", headers=h).status_code == 404
+
+
+def test_retention_deletes_plans_of_old_days(make_service: Any) -> None:
+    """With ROUTING_RETENTION_DAYS the sweep deletes plans whose day is older
+    (with their jobs) and keeps the others; a service started with the setting
+    sweeps at start-up; without it nothing is deleted."""
+    from api.retention import sweep
+    from tests.api.conftest import test_settings
+
+    app, client, h = make_service()
+    old = _plan_of_service(client, h, day="2020-01-01")
+    recent = _plan_of_service(client, h)
+    url = app.state.settings.url
+    assert sweep(app.state.db, test_settings(url)) == {}
+    counts = sweep(app.state.db, test_settings(url, retention_days=3650))
+    assert counts["plans"] == 0
+    old2 = _plan_of_service(client, h, day="2021-06-01")
+    counts = sweep(app.state.db, test_settings(url, retention_days=30))
+    assert counts == {"plans": 2, "jobs": 2, "promises": 0}
+    for gone in (old, old2):
+        assert client.get(f"/v1/plans/{gone['id']}", headers=h).status_code == 404
+    assert client.get(f"/v1/plans/{recent['id']}", headers=h).status_code == 200
+    old3 = _plan_of_service(client, h, day="2020-05-05")
+    _app2, client2, h2 = make_service(retention_days=30)
+    assert client2.get(f"/v1/plans/{old3['id']}", headers=h2).status_code == 404
+    assert client2.get(f"/v1/plans/{recent['id']}", headers=h2).status_code == 200
+
+
+def _plan_of_service(
+    client: TestClient, headers: dict[str, str], *, day: str | None = None
+) -> dict[str, Any]:
+    """A new solved draft plan of the tutorial (of ``day``, default today)."""
+    problem = tutorial(date=day) if day else tutorial()
+    r = client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def publish_plan(
+    client: TestClient, plan_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    """Publish a plan on a private service."""
+    r = client.post(f"/v1/plans/{plan_id}/publish", headers=headers)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
