@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors, store
+from api import contract, errors, store
 from api.db import Database, check_database
 from api.jobs import JobRunner
 from api.retention import RetentionSweeper
@@ -57,17 +57,20 @@ Every error is `{"code", "message", "path"}` (+ `"entity_id"` when known):
 
 | HTTP | `code` | when |
 | --- | --- | --- |
+| 400 | `bad_request` | the body cannot be read (e.g. not UTF-8) |
 | 401 | `unauthorized` | missing or unknown API key |
 | 403 | `forbidden` | the key's role or depots do not allow it |
 | 404 | `not_found` | no such plan, job, vehicle or order for this key |
 | 404 | `not_published` | drivers: no plan of today published yet, or a draft |
+| 405 | `method_not_allowed` | the path does not take this method |
 | 409 | `not_published` | notice from a draft; ETA of a day with nothing published |
 | 409 | `superseded` | notice from a plan a later published plan replaced |
 | 410 | `superseded` | drivers: a plan a later published plan replaced |
 | 409 | `not_publishable` | publish a plan without routes (solving, failed, ...) |
-| 409 | `conflict` | job already ended; plan not solved yet |
+| 409 | `conflict` | job already ended; plan not solved yet; delete while solving |
 | 409 | `not_planned` | the order has no ETA: it is not planned |
 | 413 | `too_large` | body above the size limit; too many orders or variants |
+| 415 | `unsupported_media_type` | a body that is not `application/json` |
 | 422 | `invalid_input` | `path` names the field, `entity_id` the order (or depot...) |
 | 422 | `routing_error` | travel data cannot be built |
 | 429 | `queue_full` | the job queue is full: retry after `Retry-After` seconds |
@@ -204,7 +207,7 @@ def _examples() -> dict[str, dict[str, Any]]:
     }
 
 
-def _install_openapi(app: FastAPI) -> None:
+def _install_openapi(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
@@ -214,6 +217,7 @@ def _install_openapi(app: FastAPI) -> None:
             description=app.description,
             routes=app.routes,
         )
+        contract.install(schema, max_orders=settings.max_orders)
         examples = _examples()
         for (path, method), name in _EXAMPLE_OPERATIONS.items():
             operation = schema.get("paths", {}).get(path, {}).get(method)
@@ -227,11 +231,72 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+DOCS_ASSETS = "/docs/assets"
+"""Where Swagger UI and ReDoc are served from: the files of the fastapi-offline
+package (Swagger UI 5, ReDoc), so that /docs works without internet."""
+
+
+def _install_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` pages whose scripts, styles and
+    icon are served by the service itself, not a CDN."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} - API reference",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            oauth2_redirect_url=None,
+            # No badge from the public validator service (an outside request).
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} - API reference",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def _safe_parameters(request: Request) -> None:
     """422 for path or query values no database can store (NUL, lone surrogate),
     the same on every backend."""
     for name, value in [*request.path_params.items(), *request.query_params.items()]:
         store.check_text(value, name)
+
+
+def _json_bodies(request: Request) -> None:
+    """415 for a body that says it is not JSON (every body of the API is JSON),
+    instead of a 422 about a missing object."""
+    declared = request.headers.get("content-type")
+    has_body = request.headers.get("content-length", "0") not in ("", "0") or (
+        "transfer-encoding" in request.headers
+    )
+    if declared is None or not has_body:
+        return
+    media = declared.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise errors.ApiError(
+            415,
+            "unsupported_media_type",
+            f"the body is {media or 'of no type'}; send application/json",
+            path="body",
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -283,12 +348,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(_safe_parameters)],
+        dependencies=[Depends(_safe_parameters), Depends(_json_bodies)],
+        docs_url=None,  # served from local assets: _install_docs
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
     for module in (health, plans, jobs, drivers, eta, replan, whatif, validate):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    _install_openapi(app)
+    _install_openapi(app, settings)
+    _install_docs(app)
     return app

@@ -5,16 +5,19 @@
 | request body or parameter fails its schema (pydantic) | 422 | ``invalid_input`` |
 | `InvalidProblemError` (path and entity id of the problem) | 422 | ``invalid_input`` |
 | `MatrixError`, other `RoutingError` | 422 | ``routing_error`` |
+| body that cannot be read (not UTF-8) | 400 | ``bad_request`` |
 | missing or unknown API key | 401 | ``unauthorized`` |
 | key's role or scope does not allow it | 403 | ``forbidden`` |
 | no such plan, job, vehicle, order (or not visible to the key) | 404 | ``not_found`` |
-| job already finished, plan not solved yet | 409 | ``conflict`` |
+| method the path does not take | 405 | ``method_not_allowed`` |
+| job finished, plan not solved yet, delete while solving | 409 | ``conflict`` |
 | publishing a plan without routes | 409 | ``not_publishable`` |
 | nothing of the day published; a draft (drivers) | 404 | ``not_published`` |
 | notice from a draft; ETA, nothing published | 409 | ``not_published`` |
 | a plan replaced by a later published one (drivers) | 410 | ``superseded`` |
 | notice from a replaced plan | 409 | ``superseded`` |
 | body larger than ``max_body_bytes``, too many orders | 413 | ``too_large`` |
+| a body that is not ``application/json`` | 415 | ``unsupported_media_type`` |
 | job queue full (``Retry-After`` header) | 429 | ``queue_full`` |
 | text the database cannot store (NUL, lone surrogate) | 422 | ``invalid_input`` |
 | database unavailable | 503 | ``unavailable`` |

@@ -4,12 +4,22 @@ error, and every error has the one format. Bounded so that CI stays fast."""
 
 from __future__ import annotations
 
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.api.conftest import Service, tutorial
 
@@ -46,6 +56,103 @@ def test_no_server_errors(case: Any, service: Service) -> None:
     if 400 <= response.status_code < 500:
         body = response.json()
         assert {"code", "message", "path"} <= set(body), body
+
+
+POSITIVE = r"^(GET /v1/.*|POST /v1/validate)$"
+"""Operations fuzzed with valid (schema-conforming) inputs: every read and
+validate (typed problems: the Scenario schema). Creating plans, re-plans and
+what-if would only fill the job queue; deleting would delete the shared plan."""
+
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+"""What every answer is checked for: no 5xx, a documented status, the
+documented media type, a body matching its schema."""
+
+
+@pytest.fixture
+def positive_schema(service: Service) -> Any:
+    """The OpenAPI document, generating valid (positive) requests only."""
+    if service.settings.url.startswith("postgresql"):
+        pytest.skip("fuzzed on SQLite")
+    schema = schemathesis.openapi.from_asgi("/openapi.json", service.app)
+    schema.config.generation.update(modes=["positive"])
+    return schema
+
+
+positive = schemathesis.pytest.from_fixture("positive_schema").include(
+    name_regex=POSITIVE
+)
+
+
+_CASES: Counter[tuple[str, int]] = Counter()
+"""Cases run by the positive fuzz tests, by operation and status."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fuzz_record() -> Iterator[None]:
+    """With ROUTING_FUZZ_RECORD=FILE, write the cases run (by operation and
+    status) as Markdown when the module ends: the committed run record."""
+    yield
+    target = os.environ.get("ROUTING_FUZZ_RECORD")
+    if not target or not _CASES:
+        return
+    operations = sorted({op for op, _ in _CASES})
+    lines = [
+        "| operation | cases | statuses | 5xx |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for op in operations:
+        statuses = {code: n for (o, code), n in _CASES.items() if o == op}
+        shown = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+        errors = sum(n for code, n in statuses.items() if code >= 500)
+        lines.append(f"| `{op}` | {sum(statuses.values())} | {shown} | {errors} |")
+    total = sum(_CASES.values())
+    errors = sum(n for (_, code), n in _CASES.items() if code >= 500)
+    lines.append(f"| all | {total} | | {errors} |")
+    Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _conforms(case: Any, service: Service) -> None:
+    response = case.call_and_validate(
+        headers=service.headers("dispatcher"), checks=CONFORMANCE
+    )
+    _CASES[(f"{case.method} {case.path}", response.status_code)] += 1
+    if case.path == "/v1/ready":
+        assert response.status_code in (200, 503)
+
+
+@positive.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_valid_requests_conform_to_the_openapi_document(
+    case: Any, service: Service
+) -> None:
+    """Schema-valid requests (problems built from the Scenario schema) get no
+    5xx, only documented statuses and media types, and bodies that match their
+    schemas (a short run; the long one is marked slow)."""
+    _conforms(case, service)
+
+
+@pytest.mark.slow
+@positive.parametrize()
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_valid_requests_conform_long_run(case: Any, service: Service) -> None:
+    """The same as the short run, 200 examples per operation (run with -m slow;
+    its record: tests/api/FUZZ.md)."""
+    _conforms(case, service)
 
 
 JSON = st.recursive(
