@@ -144,14 +144,14 @@ def test_valid_requests_conform_to_the_openapi_document(
 @pytest.mark.slow
 @positive.parametrize()
 @settings(
-    max_examples=200,
+    max_examples=1000,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
 def test_valid_requests_conform_long_run(case: Any, service: Service) -> None:
-    """The same as the short run, 200 examples per operation (run with -m slow;
-    its record: tests/api/FUZZ.md)."""
+    """The same as the short run, 1,000 examples per operation (run with -m slow;
+    its record: benchmarks/results/service-fuzz.md)."""
     _conforms(case, service)
 
 
