@@ -293,8 +293,17 @@ def build_route(
     best_key = _timing_key(problem, vehicle, orders, base, best)
     for departure in candidates:
         timeline = _timed(
-            problem, matrix, vehicle, orders, rows, departure, latest_departure
+            problem,
+            matrix,
+            vehicle,
+            orders,
+            rows,
+            departure,
+            latest_departure,
+            is_thorough=False,
         )
+        if _overrun(problem, vehicle, orders, timeline) > best_key[0]:
+            continue  # breaks a rule the best timing keeps
         route = _route_from(problem, matrix, vehicle, orders, rows, timeline)
         key = _timing_key(problem, vehicle, orders, timeline, route)
         if key < best_key:
@@ -310,17 +319,25 @@ def _timed(
     rows: Sequence[int],
     earliest_start_s: int,
     latest_departure: int,
+    *,
+    is_thorough: bool = True,
 ) -> _Timeline:
     """The timing of the sequence when leaving at ``earliest_start_s`` at the
     earliest: earliest service starts, breaks and ride limits respected where
-    the sequence allows, then the departure delayed to absorb waiting."""
+    the sequence allows, then the departure delayed to absorb waiting.
+    ``is_thorough=False`` keeps the greedy break placement even when it breaks
+    a rule (for candidate departures: the earliest one is searched in full)."""
     not_before: dict[int, int] = {}
     forced: dict[int, int] = {}
     timeline = _simulate(
         problem, matrix, vehicle, orders, rows, earliest_start_s, not_before
     )
     for _ in range(MAX_RIDE_PASSES):
-        if vehicle.breaks and _overrun(problem, vehicle, orders, timeline):
+        if (
+            is_thorough
+            and vehicle.breaks
+            and _overrun(problem, vehicle, orders, timeline)
+        ):
             timeline, forced = _best_break_gaps(
                 problem,
                 matrix,
@@ -405,16 +422,16 @@ def _later_departures(
     without waiting. Its cheapest timing is at the earliest departure or at
     one of these points; these are the candidates (the solver's objective
     prices the same timing, so the plan and the objective agree). Only tried
-    when waiting could be saved: there is waiting, and a later slot or a
-    lateness cheaper than the driver's hour could use it.
+    when there is waiting to save; past all of it only a later slot can pay.
+    (The departure delay of `_timed` alone tries the largest delay only, and
+    keeps none when that one moves a break or the end: a hard day's van then
+    waited 39 min at its third stop.)
     """
     if base.total_wait() == 0:
         return []
-    weights = problem.objective
-    hour = vehicle.cost_per_hour * weights.duration
     candidates: set[int] = set()
+    jumps: set[int] = set()  # departures reaching a later slot as it opens
     waited = 0  # W_k
-    has_option = False  # some stop could use a later departure
     for k, order in enumerate(orders):
         policy = problem.policy(order)
         unwaited = base.arrivals[k] - waited  # arrival had nobody waited before
@@ -431,14 +448,11 @@ def _later_departures(
             # Where the stop reaches its slot's end: the most a hard slot
             # allows, where a soft one starts to cost lateness.
             candidates.add(absorbed + policy.slack_s(base.starts[k]))
-        slot = policy.slot_at(base.starts[k])
-        if policy.is_soft and policy.lateness_cost_per_hour * weights.lateness < hour:
-            has_option = True
-        for window in policy.windows[slot + 1 :]:
-            has_option = True
-            candidates.add(window.start_s - unwaited)
-    if not has_option:
-        return []
+        for window in policy.windows[policy.slot_at(base.starts[k]) + 1 :]:
+            jumps.add(window.start_s - unwaited)
+    # Past all the waiting a later departure only moves the route (or makes
+    # it late): only a later slot can still pay off there.
+    candidates = {d for d in candidates if d <= base.total_wait()} | jumps
     return sorted(
         base.start_s + d
         for d in candidates
