@@ -396,3 +396,101 @@ def publish_plan(
     r = client.post(f"/v1/plans/{plan_id}/publish", headers=headers)
     assert r.status_code == 200, r.text
     return dict(r.json())
+
+
+def test_list_and_driver_lookup_read_no_plan_bodies(make_service: Any) -> None:
+    """GET /v1/plans reads plans in one query, whatever their number, and never
+    their JSON bodies; a driver's list reads the body of its one plan once,
+    then (rendered) none; GET of one plan reads its bodies (issue 12 point 8)."""
+    import re
+
+    from sqlalchemy import event
+
+    app, client, h = make_service()
+    plans = [_plan_of_service(client, h) for _ in range(3)]
+    publish_plan(client, plans[0]["id"], h)
+    from api.auth import create_key
+
+    driver = {"X-API-Key": create_key(app.state.db, "driver", vehicle_id="van-1")}
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    bodies = re.compile(r"plans\.(problem|plan|eta_changes|replan)\b")
+
+    def reads(path: str, headers: dict[str, str]) -> list[str]:
+        statements.clear()
+        event.listen(app.state.db.engine, "before_cursor_execute", record)
+        try:
+            r = client.get(path, headers=headers)
+        finally:
+            event.remove(app.state.db.engine, "before_cursor_execute", record)
+        assert r.status_code == 200, r.text
+        return [s for s in statements if re.search(r"\bplans\b", s)]
+
+    listed = reads("/v1/plans?limit=50", h)
+    assert len(listed) == 1 and not bodies.search(listed[0]), listed
+    first = reads("/v1/driver/stops", driver)
+    assert sum(bool(bodies.search(s)) for s in first) == 1, first
+    again = reads("/v1/driver/stops", driver)
+    assert not any(bodies.search(s) for s in again), again
+    one = reads(f"/v1/plans/{plans[1]['id']}", h)
+    assert any(bodies.search(s) for s in one)
+
+
+def test_upgrade_to_0004_backfills_the_summary_columns(fresh_url: str) -> None:
+    """A plan and its re-plan stored at revision 0003 get depot ids, vehicle ids
+    (the re-plan's with its lineage's) and the stop reason when migrating to
+    0004 (SQLite, PostgreSQL)."""
+    import json as json_
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from api.db import Database, PlanRow, alembic_config
+
+    db = Database(fresh_url)
+    try:
+        problem = tutorial()
+        child_problem = {**problem, "vehicles": problem["vehicles"][:1]}
+        with db.engine.begin() as connection:
+            config = alembic_config(fresh_url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003")
+            insert = text(
+                "INSERT INTO plans (id, created_at, name, status, kind, lineage_id, "
+                "parent_id, problem, plan, orders, is_stopped_early) VALUES (:id, "
+                "CURRENT_TIMESTAMP, 'old', 'solved', :kind, 'p1', :parent, "
+                ":problem, :plan, 12, false)"
+            )
+            connection.execute(
+                insert,
+                {
+                    "id": "p1",
+                    "kind": "solve",
+                    "parent": None,
+                    "problem": json_.dumps(problem),
+                    "plan": json_.dumps({"search": {"stop_reason": "time limit"}}),
+                },
+            )
+            connection.execute(
+                insert,
+                {
+                    "id": "p2",
+                    "kind": "replan",
+                    "parent": "p1",
+                    "problem": json_.dumps(child_problem),
+                    "plan": json_.dumps({}),
+                },
+            )
+        db.upgrade()
+        with db.session() as session:
+            first, child = session.get(PlanRow, "p1"), session.get(PlanRow, "p2")
+            assert first is not None and child is not None
+            assert first.depot_ids == ["AND-SC"] and child.depot_ids == ["AND-SC"]
+            assert first.vehicle_ids == ["van-1", "van-2"]
+            assert child.vehicle_ids == ["van-1", "van-2"]  # its lineage's too
+            assert first.stop_reason == "time limit" and child.stop_reason is None
+    finally:
+        db.dispose()
