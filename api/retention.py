@@ -7,7 +7,7 @@ import logging
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from api import store
 from api.db import Database, JobRow, PlanRow
@@ -58,13 +58,14 @@ def sweep(db: Database, settings: Settings) -> dict[str, int]:
             keep.update(frontier)
         counts = store.delete_plans(session, [i for i in ids if i not in keep])
         whatif = session.execute(
-            JobRow.__table__.delete().where(
+            delete(JobRow).where(
                 JobRow.plan_id.is_(None),
                 JobRow.created_at < since,
                 JobRow.state.not_in(store.ACTIVE_JOB_STATES),
-            )
+            ),
+            execution_options={"synchronize_session": False},
         )
-        counts["jobs"] += int(whatif.rowcount or 0)
+        counts["jobs"] += int(getattr(whatif, "rowcount", 0) or 0)
     if counts["plans"] or counts["jobs"]:
         logger.info("retention (days before %s): deleted %s", first, counts)
     return counts

@@ -351,7 +351,7 @@ def delete_plans(session: Session, plan_ids: Sequence[str]) -> dict[str, int]:
         result = session.execute(
             statement, execution_options={"synchronize_session": False}
         )
-        counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        counts[name] = int(getattr(result, "rowcount", 0) or 0)
     counts.pop("depots")
     return counts
 
