@@ -429,7 +429,7 @@ def solve_portfolio(
     )
 
 
-HARD_SHARE = 0.4
+HARD_SHARE = 0.8
 """Share of the final search's time spent in the all-hard model on soft days."""
 
 
