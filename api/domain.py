@@ -12,8 +12,7 @@ import html
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -54,28 +53,6 @@ def accepts(fn: Callable[..., Any], name: str) -> bool:
         return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
-
-
-@contextmanager
-def solves_reporting(module: ModuleType, on_progress: ProgressFn) -> Iterator[None]:
-    """Give ``on_progress`` to the ``solve()`` calls of an engine module.
-
-    ``routing.day.replan.replan`` takes no progress callback (yet: asked for in
-    issue 11), but its search is ``solve()``, which does. Until ``replan`` takes
-    one, the job process (one job per process, so nothing else is affected)
-    wraps the module's ``solve`` for the duration of the job.
-    """
-    original = getattr(module, "solve")  # noqa: B009 (any module with a solve)
-
-    def solve(*args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("on_progress", on_progress)
-        return original(*args, **kwargs)
-
-    setattr(module, "solve", solve)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(module, "solve", original)  # noqa: B010
 
 
 MIN_SOLVE_S = 0.2
@@ -486,7 +463,6 @@ def run_replan(
     ``on_progress`` gets the search's best objective and elapsed time;
     ``should_stop`` is passed on when the engine's ``replan`` takes it.
     """
-    from contextlib import nullcontext
 
     from routing.check import check_plan
     from routing.day import replan as replan_module
@@ -498,26 +474,17 @@ def run_replan(
     replan = replan_module.replan
     problem, request = replan_request(job["problem"], job["request"], job["promises"])
     plan = plan_from_dict(job["plan"])
-    extra: dict[str, Any] = {}
-    if should_stop is not None and accepts(replan, "should_stop"):
-        extra["should_stop"] = should_stop
-    reporting: Any = nullcontext()
-    if on_progress is not None:
-        if accepts(replan, "on_progress"):
-            extra["on_progress"] = on_progress
-        else:
-            reporting = solves_reporting(replan_module, on_progress)
     solves_within(replan_module, deadline)
     try:
-        with reporting:
-            result = replan(
-                problem,
-                plan,
-                request,
-                travel_for=build_travel,
-                options=options,
-                **extra,
-            )
+        result = replan(
+            problem,
+            plan,
+            request,
+            travel_for=build_travel,
+            options=options,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
     except InvalidProblemError as exc:
         raise InvalidProblemError(
             exc.message, path=_api_path(exc.path), entity_id=exc.entity_id
