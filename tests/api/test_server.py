@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -28,10 +29,10 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(
-    db_path: Path, port: int
+    db_path: Path, port: int, **extra_env: str
 ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """`routing-api serve` on 127.0.0.1:port until the block ends (or it is
-    killed inside it)."""
+    killed inside it); ``extra_env`` adds ROUTING_* variables."""
     env = {
         **os.environ,
         "ROUTING_DATABASE_PATH": str(db_path),
@@ -40,6 +41,7 @@ def _server(
         "ROUTING_LOG_LEVEL": "WARNING",
         "ROUTING_LEASE_S": "2",  # a killed server's jobs run again 2 s later
         "ROUTING_STOP_GRACE_S": "2",
+        **extra_env,
     }
     env.pop("ROUTING_DATABASE_URL", None)
     proc = subprocess.Popen(
@@ -176,3 +178,66 @@ def test_real_server_end_to_end_and_restart(tmp_path: Path) -> None:
         assert job["state"] == "succeeded" and job["attempts"] == 2
         plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
         assert plan["status"] == "solved"
+
+
+def job_processes(server_pid: int) -> list[int]:
+    """Pids of the server's job processes (``api.worker``, warm spare included)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == server_pid and b"api.worker" in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_killed_server_takes_its_job_processes_with_it(tmp_path: Path) -> None:
+    """kill -9 of the server mid-job ends its job processes within 2 s: a what-if
+    solving its base day writes nothing for seconds, so it would solve on unseen
+    (no broken pipe to end it) and run a second time beside its re-run."""
+    db_path = tmp_path / "server.sqlite3"
+    db = Database(f"sqlite:///{db_path}")
+    db.upgrade()
+    h = {"X-API-Key": create_key(db, "dispatcher")}
+    db.dispose()
+    with _server(db_path, _free_port()) as (client, server):
+        day = json.loads((REPO / "scenarios" / "andorra_weekday.json").read_text())
+        day["date"] = tutorial()["date"]
+        r = client.post(
+            "/v1/whatif?wait_s=0",
+            json={
+                "problem": day,
+                "time_limit_s": 5,
+                "variants": [{"name": "slots +1h", "widen_slots_s": 3600}],
+            },
+            headers=h,
+        )
+        job_id = r.json()["id"]
+        deadline = time.monotonic() + 20
+        while client.get(f"/v1/jobs/{job_id}", headers=h).json()["state"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)  # the job process has read its job
+        workers = job_processes(server.pid)
+        assert workers, "no job process found"
+        server.kill()
+        server.wait()
+        deadline = time.monotonic() + 2
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if alive(pid)], "job processes outlived"
