@@ -45,10 +45,10 @@ runs the job: one line per run of a job."""
 def test_two_servers_share_the_queue_and_run_every_job_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two servers (one worker each) on one PostgreSQL database, every job
-    submitted to the first, before and after the second starts: every job
-    succeeds and ran exactly once (one worker run, attempts 1), and the second
-    server took jobs submitted to the first."""
+    """Two servers (one worker each) on one PostgreSQL database, jobs submitted
+    to the first before the second starts, then to both in turn: every job
+    succeeds and ran exactly once (one worker run, attempts 1), and both servers
+    ran jobs."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"the shared queue needs PostgreSQL ({PG_ENV})")
@@ -94,7 +94,7 @@ def test_two_servers_share_the_queue_and_run_every_job_once(
         h = {"X-API-Key": create_key(services[0][0].state.db, "dispatcher")}
         jobs = [submit(services[0][1], k) for k in range(4)]
         start("B")  # its start must not run A's queued or running jobs again
-        jobs += [submit(services[0][1], k) for k in range(4, 10)]
+        jobs += [submit(services[k % 2][1], k) for k in range(4, 10)]
         for k, job_id in enumerate(jobs):
             done = poll(services[(k + 1) % 2][1], job_id, h)
             assert done["state"] == "succeeded" and done["attempts"] == 1, done
