@@ -50,7 +50,12 @@ if str(REPO_ROOT) not in sys.path:  # scenarios/ is a folder of the checkout
     sys.path.insert(0, str(REPO_ROOT))
 
 from routing.check import check_plan  # noqa: E402
-from routing.domain.model import Objective, Problem  # noqa: E402
+from routing.domain.model import (  # noqa: E402
+    Objective,
+    Problem,
+    has_soft_slots,
+    with_hard_slots,
+)
 from routing.domain.plan import (  # noqa: E402
     Plan,
     Unplanned,
@@ -175,23 +180,11 @@ def city_days(
     ]
 
 
-def has_soft_slots(problem: Problem) -> bool:
-    """Whether some order may be served after its slot."""
-    return any(problem.policy(o).max_lateness_s > 0 for o in problem.orders)
-
-
 def hard_problem(problem: Problem) -> Problem:
-    """The day with every slot hard: max lateness 0 on every tier and order.
-
-    Lateness costs, priorities and everything else stay; a plan of this problem is
-    feasible for the original one (its slots only widen), which is what the
-    soft-vs-hard comparison relies on.
-    """
+    """The day with every slot hard (`routing.domain.model.with_hard_slots`),
+    named so in reports."""
     return dataclasses.replace(
-        problem,
-        name=f"{problem.name} [hard slots]",
-        tiers=tuple(dataclasses.replace(t, max_lateness_s=0) for t in problem.tiers),
-        orders=tuple(dataclasses.replace(o, max_lateness_s=0) for o in problem.orders),
+        with_hard_slots(problem), name=f"{problem.name} [hard slots]"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from itertools import pairwise
 from numbers import Real
 from types import MappingProxyType
@@ -973,3 +973,24 @@ def _check_window_in_horizon(
             path=path,
             entity_id=entity,
         )
+
+
+def has_soft_slots(problem: Problem) -> bool:
+    """Whether some order of the day may be served after its slot."""
+    return any(
+        problem.policy(o).is_soft and problem.policy(o).has_slot for o in problem.orders
+    )
+
+
+def with_hard_slots(problem: Problem) -> Problem:
+    """The same day with every slot hard: max lateness 0 on every tier and
+    order. Lateness costs, priorities and the rest stay; a plan of this day is
+    feasible in the original one (its slots only widen)."""
+    return replace(
+        problem,
+        tiers=tuple(replace(t, max_lateness_s=0) for t in problem.tiers),
+        orders=tuple(
+            replace(o, max_lateness_s=0) if o.max_lateness_s else o
+            for o in problem.orders
+        ),
+    )

@@ -286,11 +286,13 @@ def build_route(
     )
     best = _route_from(problem, matrix, vehicle, orders, rows, base)
     candidates = _later_departures(
-        problem, vehicle, orders, base, earliest_start_s, latest_departure
+        problem, orders, base, earliest_start_s, latest_departure
     )
     if not candidates:
         return best
-    best_key = _timing_key(problem, vehicle, orders, base, best)
+    best_key = _timing_key(
+        problem, vehicle, _overrun(problem, vehicle, orders, base), base, best
+    )
     for departure in candidates:
         timeline = _timed(
             problem,
@@ -302,10 +304,11 @@ def build_route(
             latest_departure,
             is_thorough=False,
         )
-        if _overrun(problem, vehicle, orders, timeline) > best_key[0]:
+        overrun = _overrun(problem, vehicle, orders, timeline)
+        if overrun > best_key[0]:
             continue  # breaks a rule the best timing keeps
         route = _route_from(problem, matrix, vehicle, orders, rows, timeline)
-        key = _timing_key(problem, vehicle, orders, timeline, route)
+        key = _timing_key(problem, vehicle, overrun, timeline, route)
         if key < best_key:
             best, best_key = route, key
     return best
@@ -367,8 +370,7 @@ def _timed(
     # forward time slack): stop k moves by max(0, delay - waiting before k). The
     # delayed timeline is kept only if it ends no later and is no later anywhere.
     waited = 0
-    limit = sum(s - a for s, a in zip(timeline.starts, timeline.arrivals, strict=True))
-    max_delay = limit
+    limit = max_delay = timeline.total_wait()
     for k, order in enumerate(orders):
         waited += timeline.starts[k] - timeline.arrivals[k]
         limit = min(limit, waited + _slack(problem, order, timeline.starts[k]))
@@ -406,7 +408,6 @@ def _timed(
 
 def _later_departures(
     problem: Problem,
-    vehicle: Vehicle,
     orders: Sequence[Order],
     base: _Timeline,
     earliest_s: int,
@@ -427,7 +428,8 @@ def _later_departures(
     keeps none when that one moves a break or the end: a hard day's van then
     waited 39 min at its third stop.)
     """
-    if base.total_wait() == 0:
+    total_wait = base.total_wait()
+    if total_wait == 0:
         return []
     candidates: set[int] = set()
     jumps: set[int] = set()  # departures reaching a later slot as it opens
@@ -452,7 +454,7 @@ def _later_departures(
             jumps.add(window.start_s - unwaited)
     # Past all the waiting a later departure only moves the route (or makes
     # it late): only a later slot can still pay off there.
-    candidates = {d for d in candidates if d <= base.total_wait()} | jumps
+    candidates = {d for d in candidates if d <= total_wait} | jumps
     return sorted(
         base.start_s + d
         for d in candidates
@@ -463,14 +465,15 @@ def _later_departures(
 def _timing_key(
     problem: Problem,
     vehicle: Vehicle,
-    orders: Sequence[Order],
+    overrun: int,
     timeline: _Timeline,
     route: Route,
 ) -> tuple[int, float, int]:
     """Order of preference between timings of one sequence: within the rules
-    first (least overrun), then cheapest in the objective, then earliest end."""
+    first (least ``overrun``, `_overrun`), then cheapest in the objective, then
+    earliest end."""
     return (
-        _overrun(problem, vehicle, orders, timeline),
+        overrun,
         round(timing_cost(problem, vehicle, route), 6),
         timeline.end_s,
     )

@@ -83,34 +83,6 @@ def _penalty(value: float) -> int:
     return round(value * COST_SCALE)
 
 
-def solve_routing(
-    problem: Problem,
-    matrices: Mapping[str, TravelMatrix],
-    allowed: Mapping[str, Sequence[int]],
-    *,
-    options: SolveOptions,
-    on_progress: ProgressCallback | None = None,
-) -> RawSolution:
-    """Build the OR-Tools model for the orders in ``allowed`` and search.
-
-    Parameters
-    ----------
-    problem
-        The problem.
-    matrices
-        Travel data per speed profile, rows following ``problem.locations``.
-    allowed
-        For each order to plan, the positions of the vehicles that may serve it;
-        orders absent here are not in the model.
-    options
-        Search settings.
-    on_progress
-        Optional callback at each accepted solution, with the best objective so far.
-    """
-    search = RoutingSearch(problem, matrices, allowed, options=options)
-    return search.search(time_limit_s=options.time_limit_s, on_progress=on_progress)
-
-
 @dataclass(slots=True)
 class WarmStart:
     """Routes read into the full model: an assignment OR-Tools can search from.
@@ -131,8 +103,15 @@ class RoutingSearch:
 
     Parameters
     ----------
-    problem, matrices, allowed, options
-        As for ``solve_routing``.
+    problem
+        The problem.
+    matrices
+        Travel data per speed profile, rows following ``problem.locations``.
+    allowed
+        For each order to plan, the positions of the vehicles that may serve it;
+        orders absent here are not in the model.
+    options
+        Search settings.
     keep
         Order id -> the vehicle it was on before (a re-plan's old plan); None:
         no such preference.

@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from routing.domain.model import Problem
+from routing.domain.model import Problem, has_soft_slots, with_hard_slots
 from routing.domain.plan import EngineRun
 from routing.geo.matrix import TravelMatrix
 from routing.solver._ortools import (
@@ -369,7 +369,7 @@ def solve_portfolio(
         raw = search.solution_of(best)
     else:
         hard_routes: Sequences | None = None
-        if current is None and _has_soft_slots(problem) and remaining > 1.0:
+        if current is None and has_soft_slots(problem) and remaining > 1.0:
             # Soft slots are a relaxation of hard ones, yet from the same start
             # the search in the soft model inserted fewer orders than the same
             # search with every slot hard (delivery day, 20 s: 116 vs 120 of
@@ -433,19 +433,6 @@ HARD_SHARE = 0.8
 """Share of the final search's time spent in the all-hard model on soft days."""
 
 
-def _has_soft_slots(problem: Problem) -> bool:
-    return any(problem.policy(o).is_soft and o.windows for o in problem.orders)
-
-
-def _hardened(problem: Problem) -> Problem:
-    """The same day with every slot hard (no lateness allowed)."""
-    tiers = tuple(replace(t, max_lateness_s=0) for t in problem.tiers)
-    orders = tuple(
-        replace(o, max_lateness_s=0) if o.max_lateness_s else o for o in problem.orders
-    )
-    return replace(problem, tiers=tiers, orders=orders)
-
-
 def _hard_phase(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],
@@ -459,7 +446,7 @@ def _hard_phase(
 ) -> tuple[Sequences | None, WarmStart]:
     """Guided local search in the all-hard model from ``best``'s routes; returns
     its routes and the better start for the soft model (``best`` or them)."""
-    hard = RoutingSearch(_hardened(problem), matrices, allowed, options=options)
+    hard = RoutingSearch(with_hard_slots(problem), matrices, allowed, options=options)
     hard.should_stop = should_stop
     start = hard.warm_start(search.solution_of(best).sequences)
     if start is None:

@@ -212,10 +212,10 @@ def solve(
         t_objective = time.perf_counter()
         final = {r.vehicle_id: list(r.order_ids) for r in routes}
         if final == {v: list(s) for v, s in raw.sequences.items() if s}:
-            evaluated: int | None = raw.objective  # OR-Tools' own final routes
+            # OR-Tools' own final routes: their objective is known, no model
+            # needs building to read them.
+            evaluated: int | None = raw.objective
         elif result.objective_of is not None:
-            # (Reading back the search's own last solution fails in OR-Tools
-            # 9.15, hence the case above.)
             evaluated = result.objective_of(final)
         else:
             evaluated = None

@@ -190,16 +190,10 @@ def test_plan_cost_is_the_solver_objective_on_the_all_hard_delivery_day() -> Non
     lateness to trade): the departure is delayed as far as the waiting allows
     even where the largest delay would move a break (a van waited 39 min at its
     third stop, 15.5 above the objective)."""
-    import dataclasses
+    from routing.domain.model import with_hard_slots
 
-    day = load_problem(ROOT / "scenarios" / "andorra_delivery_day.json")
-    problem = dataclasses.replace(
-        day,
-        tiers=tuple(dataclasses.replace(t, max_lateness_s=0) for t in day.tiers),
-        orders=tuple(
-            dataclasses.replace(o, max_lateness_s=0) if o.max_lateness_s else o
-            for o in day.orders
-        ),
+    problem = with_hard_slots(
+        load_problem(ROOT / "scenarios" / "andorra_delivery_day.json")
     )
     travel = build_travel(problem)
     plan = solve(problem, travel, options=SolveOptions(time_limit_s=3))

@@ -3,7 +3,6 @@ each engine did, the search stops when converged, soft slots never lose to hard.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
-from routing.domain.model import Problem
+from routing.domain.model import Problem, with_hard_slots
 from routing.domain.plan import Plan
 from routing.domain.timing import build_routes
 from routing.formats import load_problem, problem_from_dict
@@ -37,16 +36,6 @@ def _generated_day(n_orders: int, seed: int) -> Problem:
         sys.path.pop(0)
     data = json.loads(json.dumps(generate.city_day(n_orders, seed)))
     return problem_from_dict(data)
-
-
-def _hard(problem: Problem) -> Problem:
-    """The same day with every slot hard (no lateness allowed)."""
-    tiers = tuple(dataclasses.replace(t, max_lateness_s=0) for t in problem.tiers)
-    orders = tuple(
-        dataclasses.replace(o, max_lateness_s=0) if o.max_lateness_s else o
-        for o in problem.orders
-    )
-    return dataclasses.replace(problem, tiers=tiers, orders=orders)
 
 
 def _cost_in(problem: Problem, plan: Plan) -> tuple[int, float]:
@@ -120,7 +109,7 @@ def test_soft_slots_never_worse_than_hard(seed: int) -> None:
     orders and costs no more (under the soft objective) than the plan of the same
     day with every slot hard, re-timed in the soft day."""
     soft = _generated_day(40, seed)
-    hard = _hard(soft)
+    hard = with_hard_slots(soft)
     assert soft != hard
     options = SolveOptions(time_limit_s=4, workers=1)
     soft_plan = solve(soft, build_travel(soft), options=options)
