@@ -7,16 +7,12 @@ engine's ETA, stop-list, re-plan or what-if modules.
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import inspect
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
-from types import ModuleType
 from typing import Any
 
-from routing.day.replan import ReplanRequest, VehicleState, check_request
+from routing.day.replan import ReplanRequest, VehicleState, check_request, replan
 from routing.day.whatif import (
     BASE_NAME,
     Variant,
@@ -53,74 +49,6 @@ def accepts(fn: Callable[..., Any], name: str) -> bool:
         return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
-
-
-MIN_SOLVE_S = 0.2
-"""Search time a solve gets when building its travel matrix used up its job's
-``time_limit_s``: enough for a first solution. The request limits
-(`api.limits`) keep the matrix itself well inside a time limit."""
-
-
-def time_left(deadline: float) -> float:
-    """Seconds until ``deadline`` (``time.monotonic()``), at least `MIN_SOLVE_S`."""
-    return max(MIN_SOLVE_S, deadline - time.monotonic())
-
-
-_NEXT_SOLVE = threading.local()
-"""The deadline for the next ``solve()`` of this thread (`solves_within`)."""
-
-
-def solves_within(module: ModuleType, deadline: float) -> None:
-    """Make the next ``solve()`` call of ``module`` in this thread end its search
-    by ``deadline``: its ``options.time_limit_s`` becomes the time left.
-
-    This is how a job's ``time_limit_s`` covers its travel matrix and its
-    search: the engine's ``replan`` and what-if ``solve_variant`` build the
-    matrix and then solve with the options they were given, so the time spent
-    on the matrix is taken off the search here. The module's ``solve`` is
-    wrapped once per process (a thread-local deadline: Dask runs what-if
-    variants in threads), and the wrapper only acts on a deadline set by this
-    thread, once.
-    """
-    _NEXT_SOLVE.deadline = deadline
-    current = getattr(module, "solve")  # noqa: B009 (any module with a solve)
-    if getattr(current, "is_within_deadline", False):
-        return
-
-    def solve(*args: Any, **kwargs: Any) -> Any:
-        deadline = getattr(_NEXT_SOLVE, "deadline", None)
-        options = kwargs.get("options")
-        if deadline is not None and options is not None:
-            _NEXT_SOLVE.deadline = None
-            kwargs["options"] = dataclasses.replace(
-                options, time_limit_s=time_left(deadline)
-            )
-        return current(*args, **kwargs)
-
-    solve.is_within_deadline = True  # type: ignore[attr-defined]
-    setattr(module, "solve", solve)  # noqa: B010
-
-
-class TravelWithin:
-    """What-if's ``travel_for``: builds a variant's travel data, and leaves its
-    search the rest of ``time_limit_s`` (`solves_within`).
-
-    Picklable (module level, one float), so that it ships to process pools and
-    Dask workers with the variants; the matrix is built there, never in the
-    service's process.
-    """
-
-    def __init__(self, time_limit_s: float) -> None:
-        self.time_limit_s = time_limit_s
-
-    def __call__(self, problem: Problem) -> Any:
-        from routing.day import whatif as whatif_module
-        from routing.geo.providers import build_travel
-
-        deadline = time.monotonic() + self.time_limit_s
-        travel = build_travel(problem)
-        solves_within(whatif_module, deadline)
-        return travel
 
 
 def load(problem: Mapping[str, Any], plan: Mapping[str, Any]) -> tuple[Problem, Plan]:
@@ -465,16 +393,11 @@ def run_replan(
     """
 
     from routing.check import check_plan
-    from routing.day import replan as replan_module
     from routing.formats import plan_to_dict, problem_to_dict
     from routing.geo.providers import build_travel
 
-    # The job's time limit covers its travel matrices and its search.
-    deadline = time.monotonic() + float(options.time_limit_s)
-    replan = replan_module.replan
     problem, request = replan_request(job["problem"], job["request"], job["promises"])
     plan = plan_from_dict(job["plan"])
-    solves_within(replan_module, deadline)
     try:
         result = replan(
             problem,
@@ -581,9 +504,11 @@ def run_whatif(
     first, and the same as a Markdown table."""
     problem = problem_from_dict(job["problem"])
     variants = variants_of(problem, list(job["variants"]))
-    # Each solve's time limit covers its travel matrix, built where it runs.
-    travel_for = TravelWithin(float(options.time_limit_s))
+    from routing.geo.providers import build_travel
+
+    # Each variant's travel matrix is built where it runs, inside its time
+    # limit (`routing.day.whatif.solve_variant`).
     rows = compare(
-        problem, variants, travel_for=travel_for, options=options, map_fn=map_fn
+        problem, variants, travel_for=build_travel, options=options, map_fn=map_fn
     )
     return {"rows": rows, "markdown": markdown_table(rows)}

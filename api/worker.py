@@ -90,15 +90,16 @@ def error_body(exc: BaseException) -> dict[str, Any]:
 
 def _options(raw: Mapping[str, Any], *, spent_s: float = 0.0) -> Any:
     """The job's solve options; ``spent_s`` (building the travel matrix) is taken
-    off its time limit (at least `domain.MIN_SOLVE_S` is left to search)."""
+    off its time limit (`routing.solver.options.remaining`)."""
     from routing.solver import SolveOptions
+    from routing.solver.options import remaining
 
-    limit_s = float(raw.get("time_limit_s", 10.0))
-    return SolveOptions(
-        time_limit_s=max(domain.MIN_SOLVE_S, limit_s - spent_s),
+    options = SolveOptions(
+        time_limit_s=float(raw.get("time_limit_s", 10.0)),
         is_deterministic=bool(raw.get("is_deterministic", False)),
         workers=raw.get("workers"),
     )
+    return remaining(options, 0.0, spent_s)
 
 
 class _Throttle:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -57,7 +58,7 @@ from routing.domain.plan import Plan, Route, Unplanned
 from routing.domain.timing import plan_from_routes, plan_objective, route_violations
 from routing.domain.units import COST_SCALE, format_clock
 from routing.geo.matrix import TravelData, matrix_for
-from routing.solver.options import SolveOptions
+from routing.solver.options import SolveOptions, remaining
 from routing.solver.solve import solve
 
 logger = logging.getLogger(__name__)
@@ -1190,6 +1191,7 @@ def replan(
     MatrixError
         If ``travel_for`` fails.
     """
+    started_s = time.perf_counter()  # the time limit covers the matrices
     check_request(problem, plan, request)
     travel_s_to = _travel_to_next(problem, request, travel_for)
     setup = replan_problem(problem, plan, request, travel_s_to=travel_s_to)
@@ -1222,7 +1224,9 @@ def replan(
         new_plan = solve(
             rest,
             travel,
-            options=options,
+            options=remaining(
+                options or SolveOptions(), started_s, time.perf_counter()
+            ),
             initial=remainder,
             keep=keep if request.move_cost else None,
             move_cost=request.move_cost,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 FIRST_SOLUTION_STRATEGIES = (
     "automatic",
@@ -119,3 +119,16 @@ class SolveOptions:
         if self.workers is not None:
             return self.workers
         return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
+
+
+MIN_SEARCH_S = 0.2
+"""Search time a solve keeps when preparing it (travel matrices) used up its
+time limit: enough for a first solution."""
+
+
+def remaining(options: SolveOptions, started_s: float, now_s: float) -> SolveOptions:
+    """``options`` with the time limit reduced by the time spent since
+    ``started_s`` (``time.perf_counter()`` values), at least `MIN_SEARCH_S`:
+    a re-plan's or variant's time limit covers its travel matrices too."""
+    left = options.time_limit_s - (now_s - started_s)
+    return replace(options, time_limit_s=max(MIN_SEARCH_S, left))
