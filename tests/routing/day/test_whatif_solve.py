@@ -346,3 +346,38 @@ def test_compare_on_a_process_pool() -> None:
             map_fn=pool.map,
         )
     assert [r["orders_unplanned"] for r in rows] == [2, 0]
+
+
+def _slow_travel(problem: Problem) -> object:
+    """Travel data that takes a second to build (module level: picklable)."""
+    import time
+
+    time.sleep(1.0)
+    return TRAVEL(problem)
+
+
+def test_a_variants_time_limit_covers_its_travel_matrix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A variant whose travel data takes 1 s to build, with a 1.5 s limit,
+    gives its search only the rest (about 0.5 s), not the whole limit again."""
+    import routing.day.whatif as whatif_module
+    from routing.day.whatif import variant_to_dict
+    from routing.formats import problem_to_dict
+
+    limits: list[float] = []
+
+    def recording_solve(*args: object, **kwargs: object) -> object:
+        limits.append(kwargs["options"].time_limit_s)  # type: ignore[attr-defined]
+        return solve(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(whatif_module, "solve", recording_solve)
+    row = solve_variant(
+        problem_to_dict(_tight_slots()),
+        variant_to_dict(Variant(name="plain")),
+        {"time_limit_s": 1.5},
+        travel_for=_slow_travel,
+    )
+    assert row["violations"] == 0
+    (limit,) = limits
+    assert 0.2 <= limit <= 0.55
