@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,7 +26,13 @@ from routing.formats import load_problem
 from routing.geo.matrix import TravelMatrix
 from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
-from routing.solver.engines.pyvrp_engine import PyVRPEngine
+from routing.solver.engines.pyvrp_engine import (
+    CONFIRMING_RUNS,
+    PyVRPEngine,
+    _Converged,
+    _convert,
+    _search,
+)
 from routing.solver.precheck import precheck
 
 pytest.importorskip("pyvrp", reason="pyvrp is not installed")
@@ -111,6 +118,8 @@ def test_tutorial_round_trip_is_valid_and_quick() -> None:
         check_plan(problem, _plan(problem, matrices, result.sequences), matrices) == []
     )
     assert result.status == "no_improvement"
+    # Converged: independent runs (fresh starts, other seeds) found the same best.
+    assert result.stats["runs"] >= CONFIRMING_RUNS
     assert result.elapsed_s < 2.5
     assert {"convert_s", "search_s", "extract_s"} <= result.stats.keys()
     assert ENGINE.support(problem).is_exact
@@ -242,6 +251,30 @@ def test_overbooked_required_orders_give_feasible_routes() -> None:
     assert len(served) == 5 and "vip" in served
     plan = _plan(problem, matrices, result.sequences)
     assert check_plan(problem, plan, matrices) == []
+    # The required-client run found nothing feasible; the optional-client
+    # runs that followed did (no stops removed afterwards).
+    assert result.stats["runs"] >= 2
+    assert result.stats["pyvrp_feasible"] == 1.0
+    assert not result.status.endswith("+repaired")
+
+
+def test_required_clients_when_every_order_is_required() -> None:
+    """A day of required orders is converted to required PyVRP clients (and
+    groups for several windows) at PyVRP's own penalty range; with an optional
+    order, every order is an optional client with a prize."""
+    windows = (TimeWindow(0, 100), TimeWindow(300, 400))
+    orders = [_order("a", 10, 0), _order("b", 0, 10, windows=windows)]
+    problem = _problem(orders, [_van()])
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    required = _convert(problem, matrices, allowed, required=True)
+    assert [c.required for c in required.data.clients()] == [True, False, False]
+    assert [g.required for g in required.data.groups()] == [True]
+    assert all(c.prize == 0 for c in required.data.clients())
+    prized = _convert(problem, matrices, allowed)
+    assert not any(c.required for c in prized.data.clients())
+    assert all(c.prize > 0 for c in prized.data.clients())
+    assert required.penalties[2] < prized.penalties[2]
 
 
 def test_skills_and_max_stops_are_respected() -> None:
@@ -311,3 +344,58 @@ def test_repair_makes_an_infeasible_route_feasible() -> None:
     ((vehicle_type, kept),) = _repair(conv.data, [(0, route)])
     assert Route(conv.data, kept, vehicle_type).is_feasible()
     assert len(kept) == 2
+
+
+def test_converged_stops_on_a_stall_or_on_reaching_the_target() -> None:
+    """A run stops after its idle iterations, or at once when it finds the
+    earlier runs' best cost again, but not when it goes below it."""
+    idle = _Converged(iterations=3, seconds=0.0)
+    assert [idle(c) for c in (10.0, 10.0, 10.0, 10.0)] == [False, False, False, True]
+    confirm = _Converged(iterations=100, seconds=0.0, target=7.0)
+    assert not confirm(9.0)
+    assert confirm(7.0) and confirm.has_matched
+    beat = _Converged(iterations=100, seconds=0.0, target=7.0)
+    assert not beat(6.0) and not beat(5.0) and not beat.has_matched
+
+
+def _random_problem(n: int, seed: int) -> Problem:
+    rng = np.random.default_rng(seed)
+    orders = []
+    for k in range(n):
+        start = int(rng.integers(0, 600))
+        orders.append(
+            _order(
+                f"o{k}",
+                float(rng.integers(-100, 100)),
+                float(rng.integers(-100, 100)),
+                windows=(TimeWindow(start, start + int(rng.integers(60, 400))),),
+                service_s=10,
+            )
+        )
+    vans = [_van(f"V{k}", capacity=(8,)) for k in range(8)]
+    return _problem(orders, vans, horizon=TimeWindow(0, 2_000))
+
+
+def test_restarts_keep_the_best_of_all_runs() -> None:
+    """A stalled run is followed by fresh runs (other seeds) within the deadline,
+    and the search returns a solution at least as good as its first run's
+    alone (the first run is the same: same seed, same iteration rule)."""
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    conv = _convert(problem, matrices, allowed)
+    deadline = time.perf_counter() + 30.0
+    first, _, _, runs, _ = _search(conv, deadline, 5, 50, 0.0, max_runs=1)
+    assert runs == 1
+    restarted, _, _, runs, status = _search(conv, deadline, 5, 50, 0.0, max_runs=8)
+    assert runs >= 2
+    assert _cost(restarted) <= _cost(first)
+    # Far from the deadline, the search ends early only when runs agree.
+    assert runs == 8 or status == "no_improvement"
+
+
+def _cost(solution: object) -> float:
+    from pyvrp import CostEvaluator
+
+    evaluator = CostEvaluator([10**6], 10**6, 10**6)
+    return float(evaluator.cost(solution))  # type: ignore[arg-type]
