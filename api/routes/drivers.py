@@ -282,7 +282,7 @@ def _driver_plan(
 
 
 @router.get(
-    "/v1/plans/{plan_id}/vehicles/{vehicle_id}/stops",
+    "/v1/plans/{plan_id}/vehicles/{vehicle_id:path}/stops",
     summary="A vehicle's stop list",
     response_class=Response,
     responses=_STOP_RESPONSES,

@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from routing.domain.errors import InvalidProblemError
 
-router = APIRouter(prefix="/v1/plans/{plan_id}/orders/{order_id}", tags=["eta"])
+router = APIRouter(prefix="/v1/plans/{plan_id}/orders/{order_id:path}", tags=["eta"])
 
 _RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse},

@@ -125,3 +125,41 @@ def test_eta_links_see_only_the_published_plan(republish_after: Service) -> None
         f"/v1/plans/{other_day['id']}/orders/{order_id}/eta", headers=h
     )
     assert r.status_code == 409 and r.json()["code"] == "not_published"
+
+
+def test_ids_with_slash_and_percent_are_addressable(service: Service) -> None:
+    """Order and vehicle ids are free text (``ORD/2026/7``, ``50%``): encoded in
+    the URL path (``%2F``, ``%25``) they reach their stop list and ETA."""
+    from urllib.parse import quote
+
+    h = service.headers("dispatcher")
+    problem = tutorial()
+    problem["date"] = "2031-01-03"  # a day of its own: published for this test
+    problem["orders"][0]["id"] = "ORD/2026/7"
+    problem["orders"][1]["id"] = "50%off"
+    problem["vehicles"][0]["id"] = "van/1"
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": problem, "time_limit_s": 1, "deterministic": True},
+        headers=h,
+    )
+    assert r.status_code in (200, 201), r.text
+    plan = r.json()
+    service.publish(plan["id"])
+    served = {v["order_id"] for r in plan["plan"]["routes"] for v in r["visits"]}
+    for order_id in {"ORD/2026/7", "50%off"} & served:
+        r = service.client.get(
+            f"/v1/plans/{plan['id']}/orders/{quote(order_id, safe='')}/eta",
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["order_id"] == order_id
+    r = service.client.get(
+        f"/v1/plans/{plan['id']}/vehicles/{quote('van/1', safe='')}/stops",
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["vehicle_id"] == "van/1"
+    stops = [s["order_id"] for s in r.json()["stops"]]
+    assert stops == [v["order_id"] for v in visits(plan, "van/1")]
+    assert served & {"ORD/2026/7", "50%off"}  # the test addressed something
