@@ -146,10 +146,16 @@ def _free_port() -> int:
 
 
 def start_server(
-    url: str, port: int, log: Path, *, root: Path = REPO_ROOT
+    url: str,
+    port: int,
+    log: Path,
+    *,
+    root: Path = REPO_ROOT,
+    app: Sequence[str] = ("api.app:create_app", "--factory"),
 ) -> subprocess.Popen[bytes]:
     """uvicorn on 127.0.0.1:port with the database, the service code of the
-    checkout ``root`` (another one: not migrated); waits for /v1/health."""
+    checkout ``root`` (another one: not migrated); waits for /v1/health.
+    ``app``: uvicorn's app arguments (`floor` serves ``benchmarks._floor_app``)."""
     import httpx
 
     env = {
@@ -166,8 +172,7 @@ def start_server(
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
-                "--factory",
+                *app,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -308,6 +313,9 @@ def run(args: argparse.Namespace) -> str:
         server.wait(timeout=30)
         if schema:
             _drop_pg_schema(args.postgres, schema)
+    if args.floor:
+        results[FLOOR] = floor(work, args)
+        print(FLOOR, {k: round(v, 1) for k, v in results[FLOOR].items()})
     lines = [
         f"# Service reads: {args.concurrency} concurrent requests, {backend}",
         "",
@@ -337,12 +345,52 @@ def run(args: argparse.Namespace) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in results.items():
+        label = name if name == FLOOR else f"`{name}`"
         lines.append(
-            f"| `{name}` | {r['single_ms']:.1f} | {r['p50_ms']:.0f} | "
+            f"| {label} | {r['single_ms']:.1f} | {r['p50_ms']:.0f} | "
             f"{r['p95_ms']:.0f} | {r['max_ms']:.0f} | {r['ratio']:.1f} | "
             f"{int(r['requests'])} |"
         )
+    if FLOOR in results:
+        lines += [
+            "",
+            "The floor row is the same client against a server that does nothing "
+            "(`benchmarks/_floor_app.py`: raw ASGI, a constant 13-byte body, the "
+            "same uvicorn settings): no routing, key check, database or JSON. Its "
+            "p95 / single is what this machine's client and HTTP server cost "
+            "alone when 100 requests arrive at once on 2 cores; a read can "
+            "approach it, not go below it.",
+        ]
     return "\n".join(lines) + "\n"
+
+
+FLOOR = "floor: a server that does nothing"
+
+
+def floor(work: Path, args: argparse.Namespace) -> dict[str, float]:
+    """The read protocol against `benchmarks._floor_app` (same client, same
+    uvicorn settings): the latency the machine adds before any service code."""
+    port = _free_port()
+    server = start_server(
+        "sqlite://",
+        port,
+        work / "floor.log",
+        app=("benchmarks._floor_app:app",),
+    )
+    try:
+        return asyncio.run(
+            measure(
+                f"http://127.0.0.1:{port}",
+                "/v1/plans",
+                ["floor"],
+                single=args.single,
+                rounds=args.rounds,
+                n=args.concurrency,
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _commit(root: Path) -> str:
@@ -383,6 +431,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="serve with the api/ of another checkout (e.g. a git worktree of an "
         "older commit, to compare); the database is filled by this one",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the floor: the same reads against a server that does nothing",
     )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
