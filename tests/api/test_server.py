@@ -9,16 +9,25 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import select
 
 from api.auth import create_key
-from api.db import Database
-from tests.api.conftest import REPO, tutorial
+from api.db import Database, JobRow
+from tests.api.conftest import (
+    PG_ENV,
+    REPO,
+    _drop_pg_schema,
+    _pg_schema_url,
+    tutorial,
+)
 
 
 def _free_port() -> int:
@@ -29,13 +38,15 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(
-    db_path: Path, port: int, **extra_env: str
+    db_path: Path | str, port: int, **extra_env: str
 ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """`routing-api serve` on 127.0.0.1:port until the block ends (or it is
-    killed inside it); ``extra_env`` adds ROUTING_* variables."""
+    killed inside it); ``db_path``: a SQLite file or a database URL;
+    ``extra_env`` adds ROUTING_* variables."""
+    is_url = isinstance(db_path, str) and "://" in db_path
     env = {
         **os.environ,
-        "ROUTING_DATABASE_PATH": str(db_path),
+        "ROUTING_DATABASE_PATH": "" if is_url else str(db_path),
         "ROUTING_DEFAULT_TIME_LIMIT_S": "1",
         "ROUTING_MAX_TIME_LIMIT_S": "5",
         "ROUTING_LOG_LEVEL": "WARNING",
@@ -44,6 +55,9 @@ def _server(
         **extra_env,
     }
     env.pop("ROUTING_DATABASE_URL", None)
+    if is_url:
+        env.pop("ROUTING_DATABASE_PATH")
+        env["ROUTING_DATABASE_URL"] = str(db_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         cwd=REPO,
@@ -241,3 +255,49 @@ def test_a_killed_server_takes_its_job_processes_with_it(tmp_path: Path) -> None
         while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not [pid for pid in workers if alive(pid)], "job processes outlived"
+
+
+def test_two_uvicorn_servers_share_one_postgresql_queue(tmp_path: Path) -> None:
+    """Two real servers (`routing-api serve`, separate processes) on one
+    PostgreSQL database: jobs submitted to both in turn, each polled through the
+    other server, all succeed on their first attempt, and both servers ran some
+    (``claimed_by`` names the server that ran a job)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"the shared queue needs PostgreSQL ({PG_ENV})")
+    schema = f"api_test_{uuid.uuid4().hex[:10]}"
+    url = _pg_schema_url(base, schema)
+    try:
+        db = Database(url)
+        db.upgrade()
+        h = {"X-API-Key": create_key(db, "dispatcher")}
+        ports = [_free_port(), _free_port()]
+        with (
+            _server(url, ports[0], ROUTING_WORKERS="1") as (a, _),
+            _server(url, ports[1], ROUTING_WORKERS="1") as (b, _),
+        ):
+            clients = [a, b]
+            jobs = []
+            for k in range(8):
+                r = clients[k % 2].post(
+                    "/v1/plans?wait_s=0",
+                    json={
+                        "problem": tutorial(name=f"job-{k}"),
+                        "time_limit_s": 1,
+                        "deterministic": True,
+                    },
+                    headers=h,
+                )
+                assert r.status_code == 202, r.text
+                jobs.append(r.json()["id"])
+            for k, job_id in enumerate(jobs):
+                job = _poll(clients[(k + 1) % 2], job_id, h)
+                assert job["state"] == "succeeded" and job["attempts"] == 1, job
+        with db.session() as session:
+            rows = session.scalars(select(JobRow).where(JobRow.id.in_(jobs))).all()
+            assert len(rows) == 8 and all(r.attempts == 1 for r in rows)
+            ran_by = {r.claimed_by for r in rows}
+        assert None not in ran_by and len(ran_by) == 2, ran_by
+        db.dispose()
+    finally:
+        _drop_pg_schema(base, schema)
