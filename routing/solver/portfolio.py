@@ -283,6 +283,7 @@ def solve_portfolio(
             errors=runs,
             t0=t0,
             should_stop=should_stop,
+            on_progress=on_progress,
         )
     search = RoutingSearch(
         problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
@@ -531,11 +532,22 @@ def _run_engines(
     errors: dict[str, EngineRun],
     t0: float,
     should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> list[EngineResult]:
     """Run engines one after another, sharing the time left until ``until``;
     ``t0`` is when the solve started (stats ``started_s``: how long after it
-    each engine began to search)."""
+    each engine began to search). ``on_progress`` gets each engine's new best
+    costs as it finds them (its own objective: on a relaxed model, an estimate
+    until the full model's search reports), so that a caller sees progress
+    during the warm starts, which take most of the time limit."""
     results = []
+    reported = [float("inf")]
+
+    def on_best(cost: float) -> None:
+        if on_progress is not None and cost < reported[0]:
+            reported[0] = cost
+            on_progress(round(cost), time.perf_counter() - t0)
+
     for k, (name, seed) in enumerate(jobs):
         left = until - time.perf_counter()
         share = left if k == len(jobs) - 1 else left * FIRST_ENGINE_SHARE
@@ -554,6 +566,7 @@ def _run_engines(
                 time_limit_s=share,
                 seed=seed,
                 should_stop=should_stop,
+                on_best=on_best if on_progress is not None else None,
             )
         except Exception as exc:  # an engine failure never sinks the solve
             logger.warning("engine %s failed: %s", name, exc)

@@ -94,6 +94,7 @@ class Engine(Protocol):
         time_limit_s: float,
         seed: int = 0,
         should_stop: Callable[[], bool] | None = None,
+        on_best: Callable[[float], None] | None = None,
     ) -> EngineResult:
         """Search for at most ``time_limit_s`` seconds and return routes.
 
@@ -116,5 +117,10 @@ class Engine(Protocol):
         should_stop
             Polled where the engine can stop early (a cancel): True returns the
             best routes so far. An engine that cannot poll ends at its budget.
+        on_best
+            Called with the engine's best cost in ``_ortools.py`` objective
+            units each time it improves (progress for the caller, who sees
+            nothing else of a search that may take most of the time limit); an
+            engine that cannot report during its search does not call it.
         """
         ...

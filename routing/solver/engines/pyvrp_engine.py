@@ -255,6 +255,7 @@ class PyVRPEngine:
         time_limit_s: float,
         seed: int = 0,
         should_stop: Callable[[], bool] | None = None,
+        on_best: Callable[[float], None] | None = None,
     ) -> EngineResult:
         """Search with PyVRP for at most ``time_limit_s`` seconds; return routes.
 
@@ -327,6 +328,7 @@ class PyVRPEngine:
             patience,
             patience_s,
             should_stop=should_stop,
+            on_best=on_best,
             fallback=(lambda: _convert(problem, matrices, allowed))
             if every_required
             else None,
@@ -893,6 +895,22 @@ def _same_cost(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
+class _Progress:
+    """Stopping criterion that never stops: reports each new best feasible cost
+    (over all runs) to ``on_best``, converted by ``cost_unit``."""
+
+    def __init__(self, on_best: Callable[[float], None] | None) -> None:
+        self._on_best = on_best
+        self._best = _NO_FEASIBLE_COST
+        self.cost_unit = 1.0
+
+    def __call__(self, best_cost: float) -> bool:
+        if self._on_best is not None and best_cost < self._best:
+            self._best = best_cost
+            self._on_best(best_cost * self.cost_unit)
+        return False
+
+
 class _Requested:
     """Stopping criterion: the caller asked to stop (a cancel)."""
 
@@ -922,6 +940,7 @@ def _search(
     should_stop: Callable[[], bool] | None = None,
     max_runs: int | None = None,
     fallback: Callable[[], _Conversion] | None = None,
+    on_best: Callable[[float], None] | None = None,
 ) -> tuple[Solution, _Conversion, int, int, str]:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
@@ -943,9 +962,13 @@ def _search(
     it belongs to, the number of iterations of all runs, the number of runs
     and why the search stopped (``"time_limit"`` or ``"no_improvement"``, the
     latter when the runs confirmed their best).
+
+    ``on_best`` is called with each new best feasible cost of all runs, in
+    ``_ortools.py`` objective units (`_Progress`).
     """
     until = _Deadline(deadline)
     requested = [_Requested(should_stop)] if should_stop else []
+    progress = _Progress(on_best)
     best: tuple[Solution, _Conversion] | None = None
     best_cost = math.inf
     confirmations = iterations = runs = 0
@@ -970,6 +993,7 @@ def _search(
             PenaltyParams(min_penalty=low, max_penalty=high),
         )
         stalled = _Converged(patience, patience_s, best_cost if best else None)
+        progress.cost_unit = conv.cost_unit
         with warnings.catch_warnings():
             # Raised when the penalties reach their maximum: expected when not
             # all orders fit (then leaving orders out is what we want).
@@ -986,7 +1010,8 @@ def _search(
             until.restart()
             algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
             result = algo.run(
-                MultipleCriteria([until, stalled, *requested]), collect_stats=False
+                MultipleCriteria([progress, until, stalled, *requested]),
+                collect_stats=False,
             )
         iterations += result.num_iterations
         # Comparable across conversions: routing cost plus the prizes of the

@@ -222,6 +222,7 @@ class VroomEngine:
         time_limit_s: float,
         seed: int = 0,
         should_stop: Callable[[], bool] | None = None,  # VROOM cannot poll
+        on_best: Callable[[float], None] | None = None,  # nor report progress
     ) -> EngineResult:
         """Run VROOM for at most ``time_limit_s`` seconds and return its routes.
 
