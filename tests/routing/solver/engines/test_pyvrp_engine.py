@@ -12,6 +12,7 @@ import pytest
 
 from routing.check import check_plan
 from routing.domain.model import (
+    Break,
     Depot,
     Order,
     Pair,
@@ -30,6 +31,7 @@ from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
     PyVRPEngine,
+    _break_room,
     _Converged,
     _convert,
     _search,
@@ -416,3 +418,17 @@ def test_progress_reports_each_better_cost_in_objective_units() -> None:
     served = {oid for seq in result.sequences.values() for oid in seq}
     assert served == set(allowed)
     assert seen[-1] == pytest.approx(result.cost)
+
+
+def test_slots_leave_room_for_the_breaks() -> None:
+    """PyVRP has no breaks: a slot ending after a break's earliest start ends
+    earlier by the break's duration (never before its start); slots ending
+    before any break, and days without breaks, are unchanged."""
+    lunch = Break(window=TimeWindow(43_200, 46_800), duration_s=1_800)
+    orders = [_order("a", 10, 0)]
+    with_break = _problem(orders, [_van("V1", breaks=(lunch,)), _van("V2")])
+    room = _break_room(with_break)
+    assert room(TimeWindow(28_800, 36_000)) == 36_000
+    assert room(TimeWindow(40_000, 50_400)) == 48_600
+    assert room(TimeWindow(46_000, 46_500)) == 46_000
+    assert _break_room(_problem(orders, [_van()]))(TimeWindow(0, 50_400)) == 50_400
