@@ -544,7 +544,8 @@ def _run_engines(
     reported = [float("inf")]
 
     def on_best(cost: float) -> None:
-        if on_progress is not None and cost < reported[0]:
+        assert on_progress is not None  # (passed to engines only then)
+        if cost < reported[0]:
             reported[0] = cost
             on_progress(round(cost), time.perf_counter() - t0)
 

@@ -183,10 +183,7 @@ def solve(
             deadline=max(t_insert + 0.1, finish_by + EXPLAIN_GRACE_S / 2),
         )
         if fits:
-            seqs = {r.vehicle_id: list(r.order_ids) for r in routes}
-            for order_id, (vehicle_id, position) in fits.items():
-                seqs.setdefault(vehicle_id, []).insert(position, order_id)
-            routes = build_routes(problem, matrices, seqs)
+            routes = build_routes(problem, matrices, _with_inserted(routes, fits))
             dropped = [oid for oid in dropped if oid not in fits]
         stats["inserted_after_search"] = float(len(fits))
         stats["insert_s"] = time.perf_counter() - t_insert
@@ -257,6 +254,16 @@ def solve(
     )
 
 
+def _with_inserted(
+    routes: Sequence[Route], fits: Mapping[str, tuple[str, int]]
+) -> dict[str, list[str]]:
+    """The routes' sequences with `insertable`'s fits applied, in their order."""
+    sequences = {r.vehicle_id: list(r.order_ids) for r in routes}
+    for order_id, (vehicle_id, position) in fits.items():
+        sequences.setdefault(vehicle_id, []).insert(position, order_id)
+    return sequences
+
+
 def _best_checked(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],
@@ -303,10 +310,9 @@ def _best_checked(
                 deadline=insert_until,
             )
             if fits:
-                seqs = {r.vehicle_id: list(r.order_ids) for r in plan.routes}
-                for order_id, (vehicle_id, position) in fits.items():
-                    seqs.setdefault(vehicle_id, []).insert(position, order_id)
-                plan = plan_from_routes(problem, matrices, seqs)
+                plan = plan_from_routes(
+                    problem, matrices, _with_inserted(plan.routes, fits)
+                )
                 served = {oid for r in plan.routes for oid in r.order_ids}
         left = [problem.order(oid) for oid in pre.allowed if oid not in served]
         violations = sum(len(route_violations(problem, r)) for r in plan.routes)

@@ -900,16 +900,12 @@ class _Converged:
         self._best = float("inf")
         self._since = 0
         self._t_best = time.perf_counter()
-        self.has_matched = False
 
     def __call__(self, best_cost: float) -> bool:
         now = time.perf_counter()
         if best_cost < self._best:
             self._best, self._since, self._t_best = best_cost, 0, now
-            if self._target is not None and _same_cost(best_cost, self._target):
-                self.has_matched = True
-                return True
-            return False
+            return self._target is not None and _same_cost(best_cost, self._target)
         self._since += 1
         if self._since >= self._iterations and self._best >= _NO_FEASIBLE_COST:
             return True  # required orders that do not fit: the fallback's turn
@@ -930,15 +926,17 @@ class _Progress:
     """Stopping criterion that never stops: reports each new best feasible cost
     (over all runs) to ``on_best``, converted by ``cost_unit``."""
 
-    def __init__(self, on_best: Callable[[float], None] | None) -> None:
+    def __init__(
+        self, on_best: Callable[[float], None] | None, cost_unit: float
+    ) -> None:
         self._on_best = on_best
         self._best = _NO_FEASIBLE_COST
-        self.cost_unit = 1.0
+        self._cost_unit = cost_unit
 
     def __call__(self, best_cost: float) -> bool:
         if self._on_best is not None and best_cost < self._best:
             self._best = best_cost
-            self._on_best(best_cost * self.cost_unit)
+            self._on_best(best_cost * self._cost_unit)
         return False
 
 
@@ -999,7 +997,8 @@ def _search(
     """
     until = _Deadline(deadline)
     requested = [_Requested(should_stop)] if should_stop else []
-    progress = _Progress(on_best)
+    # (both conversions price alike: one cost unit for all runs)
+    progress = _Progress(on_best, conv.cost_unit)
     best: tuple[Solution, _Conversion] | None = None
     best_cost = math.inf
     confirmations = iterations = runs = 0
@@ -1024,7 +1023,6 @@ def _search(
             PenaltyParams(min_penalty=low, max_penalty=high),
         )
         stalled = _Converged(patience, patience_s, best_cost if best else None)
-        progress.cost_unit = conv.cost_unit
         with warnings.catch_warnings():
             # Raised when the penalties reach their maximum: expected when not
             # all orders fit (then leaving orders out is what we want).
