@@ -30,6 +30,8 @@ from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
+    INFEASIBLE_PATIENCE,
+    REQUIRED_TRIES,
     PyVRPEngine,
     _break_room,
     _Converged,
@@ -254,9 +256,9 @@ def test_overbooked_required_orders_give_feasible_routes() -> None:
     assert len(served) == 5 and "vip" in served
     plan = _plan(problem, matrices, result.sequences)
     assert check_plan(problem, plan, matrices) == []
-    # The required-client run found nothing feasible; the optional-client
-    # runs that followed did (no stops removed afterwards).
-    assert result.stats["runs"] >= 2
+    # The required-client runs (another seed once) found nothing feasible; the
+    # optional-client runs that followed did (no stops removed afterwards).
+    assert result.stats["runs"] >= REQUIRED_TRIES + 1
     assert result.stats["pyvrp_feasible"] == 1.0
     assert not result.status.endswith("+repaired")
 
@@ -298,6 +300,36 @@ def test_skills_and_max_stops_are_respected() -> None:
     assert sum(len(seq) for seq in result.sequences.values()) == len(orders)
     plan = _plan(problem, matrices, result.sequences)
     assert check_plan(problem, plan, matrices) == []
+
+
+def test_only_skills_and_kinds_become_restriction_profiles() -> None:
+    """A vehicle the pre-checks rule out for an order by time (its shift ends
+    before the order's slot) adds no PyVRP profile (PyVRP's own windows forbid
+    it); a skill does, and a route breaking it has time warp."""
+    orders = [
+        _order("late", 30, 0, windows=(TimeWindow(5_000, 6_000),)),
+        _order("cold", 0, 30, skills=frozenset({"cold_chain"})),
+        _order("any", 20, 20),
+    ]
+    vehicles = [
+        _van("early", shift=TimeWindow(0, 3_000)),
+        _van("fridge", skills=frozenset({"cold_chain"})),
+    ]
+    problem = _problem(orders, vehicles)
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    assert allowed["late"] == (1,) and allowed["cold"] == (1,)
+    conv = _convert(problem, matrices, allowed, required=True)
+    # One profile each for "early" (no cold chain) and "fridge" (no restriction).
+    assert conv.stats["profiles"] == 2
+    early = conv.data.duration_matrix(0)
+    cold = 1 + list(allowed).index("cold")  # depot first, then the orders
+    late = 1 + list(allowed).index("late")
+    assert early[0, cold] > problem.horizon.end_s  # forbidden: time warp
+    assert early[0, late] < 100  # only its slot keeps "late" off "early"
+    result, _ = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    assert set(result.sequences["fridge"]) >= {"late", "cold"}
 
 
 def test_pairs_are_shipments() -> None:
@@ -359,6 +391,12 @@ def test_converged_stops_on_a_stall_or_on_reaching_the_target() -> None:
     assert confirm(7.0)
     beat = _Converged(iterations=100, seconds=0.0, target=7.0)
     assert not beat(6.0) and not beat(5.0)
+    # With nothing feasible (PyVRP's cost: the largest int64), a run ends after
+    # INFEASIBLE_PATIENCE iterations, however long its patience otherwise.
+    stuck = _Converged(iterations=10**6, seconds=1e9)
+    infeasible = float(np.iinfo(np.int64).max)
+    calls = [stuck(infeasible) for _ in range(INFEASIBLE_PATIENCE + 1)]
+    assert calls.index(True) == INFEASIBLE_PATIENCE
 
 
 def _random_problem(n: int, seed: int) -> Problem:
