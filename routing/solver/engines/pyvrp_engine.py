@@ -923,10 +923,8 @@ class _Converged:
             self._best, self._since, self._t_best = best_cost, 0, now
             return self._target is not None and _same_cost(best_cost, self._target)
         self._since += 1
-        if self._best >= _NO_FEASIBLE_COST and self._since >= min(
-            self._iterations, INFEASIBLE_PATIENCE
-        ):
-            return True  # nothing feasible yet: another seed, or the fallback
+        if self._since >= self._iterations and self._best >= _NO_FEASIBLE_COST:
+            return True  # required orders that do not fit: the fallback's turn
         return self._since >= self._iterations and now - self._t_best >= self._seconds
 
 
@@ -972,18 +970,6 @@ RESTART_SEED_STEP = 7919
 """A restart's seed is the engine's seed plus this many times the restart count
 (distinct from the seeds of engines running side by side, 0..cores-1)."""
 
-INFEASIBLE_PATIENCE = 400
-"""A run that has found no feasible solution in this many iterations ends.
-Generated city days of 250 and 500 orders (required clients, all of them
-fitting): 10 of 13 runs found their first feasible solution within 400
-iterations (24-396), the others at 802, 1,376 or not in 20 s (about 1,200
-iterations), where a run with another seed usually finds one early."""
-
-REQUIRED_TRIES = 2
-"""Runs with required clients that may end with nothing feasible before the
-optional-client conversion (``fallback``) takes over: with required orders that
-do not all fit, no run with required clients ever finds a feasible solution."""
-
 CONFIRMING_RUNS = 3
 """The search has converged once this many independent runs (different seeds,
 fresh random starts) reached the same best cost."""
@@ -1013,11 +999,9 @@ def _search(
     cost (small days: the optimum, found again in a few iterations), or after
     ``max_runs`` runs.
 
-    ``fallback`` gives the conversion to use from the next run on once
-    `REQUIRED_TRIES` runs ended with no feasible solution (each after at most
-    `INFEASIBLE_PATIENCE` iterations without one; ``conv`` with required orders
-    that may not all fit: then the optional-client conversion, which always has
-    one).
+    ``fallback`` gives the conversion to use from the next run on when a run
+    ends with no feasible solution (``conv`` with required orders that do
+    not all fit: then the optional-client conversion, which always has one).
 
     Returns the best solution (feasible if any run found one), the conversion
     it belongs to, the number of iterations of all runs, the number of runs
@@ -1033,7 +1017,7 @@ def _search(
     progress = _Progress(on_best, conv.cost_unit)
     best: tuple[Solution, _Conversion] | None = None
     best_cost = math.inf
-    confirmations = iterations = runs = failures = 0
+    confirmations = iterations = runs = 0
     status = "time_limit"
     init_s = 0.0
     neighbours = compute_neighbours(conv.data, NeighbourhoodParams())
@@ -1088,8 +1072,7 @@ def _search(
             confirmations += 1
         if until.is_reached or (should_stop is not None and should_stop()):
             break
-        failures += not math.isfinite(cost)
-        if failures >= REQUIRED_TRIES and fallback is not None:
+        if not math.isfinite(cost) and fallback is not None:
             conv, fallback = fallback(), None
             neighbours = compute_neighbours(conv.data, NeighbourhoodParams())
             confirmations = 0

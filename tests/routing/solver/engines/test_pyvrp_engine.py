@@ -30,8 +30,6 @@ from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
-    INFEASIBLE_PATIENCE,
-    REQUIRED_TRIES,
     PyVRPEngine,
     _break_room,
     _Converged,
@@ -256,9 +254,9 @@ def test_overbooked_required_orders_give_feasible_routes() -> None:
     assert len(served) == 5 and "vip" in served
     plan = _plan(problem, matrices, result.sequences)
     assert check_plan(problem, plan, matrices) == []
-    # The required-client runs (another seed once) found nothing feasible; the
-    # optional-client runs that followed did (no stops removed afterwards).
-    assert result.stats["runs"] >= REQUIRED_TRIES + 1
+    # The required-client run found nothing feasible; the optional-client
+    # runs that followed did (no stops removed afterwards).
+    assert result.stats["runs"] >= 2
     assert result.stats["pyvrp_feasible"] == 1.0
     assert not result.status.endswith("+repaired")
 
@@ -391,12 +389,6 @@ def test_converged_stops_on_a_stall_or_on_reaching_the_target() -> None:
     assert confirm(7.0)
     beat = _Converged(iterations=100, seconds=0.0, target=7.0)
     assert not beat(6.0) and not beat(5.0)
-    # With nothing feasible (PyVRP's cost: the largest int64), a run ends after
-    # INFEASIBLE_PATIENCE iterations, however long its patience otherwise.
-    stuck = _Converged(iterations=10**6, seconds=1e9)
-    infeasible = float(np.iinfo(np.int64).max)
-    calls = [stuck(infeasible) for _ in range(INFEASIBLE_PATIENCE + 1)]
-    assert calls.index(True) == INFEASIBLE_PATIENCE
 
 
 def _random_problem(n: int, seed: int) -> Problem:
