@@ -20,12 +20,11 @@ How the model maps
   shipments (same vehicle, pickup first, the goods on board in between).
 - An order with several windows is one client per window in a mutually
   exclusive, optional client group.
-- Vehicle restrictions (skills, kinds; the pre-checks' other reasons are PyVRP
-  constraints already): when some order may not use every vehicle, each
-  distinct (speed profile, set of forbidden orders) gets its own PyVRP profile
-  whose travel time into a forbidden order is longer than the horizon, so a
-  route using it always has time warp and is never PyVRP's (feasible) best
-  solution. Returned routes are filtered again anyway.
+- Vehicle restrictions (``allowed``: skills, kinds, pre-checks): when some order
+  may not use every vehicle, each distinct (speed profile, set of forbidden
+  orders) gets its own PyVRP profile whose travel time into a forbidden order is
+  longer than the horizon, so a route using it always has time warp and is never
+  PyVRP's (feasible) best solution. Returned routes are filtered again anyway.
 - Costs are those of ``_ortools.py`` in ``routing.domain.units.COST_SCALE`` units (one
   unit per meter for a vehicle with nothing priced), divided by their greatest
   common divisor so that PyVRP sees small integers (a benchmark's 1 per km
@@ -566,12 +565,6 @@ def _ride_windows(
     return TimeWindow(x, wp.end_s), TimeWindow(wd.start_s, min(wd.end_s, x + reach))
 
 
-def _suits(order: Order, vehicle: Vehicle) -> bool:
-    """The vehicle has the order's skills and is of a kind it accepts."""
-    kinds = order.vehicle_kinds
-    return order.skills <= vehicle.skills and (not kinds or vehicle.kind in kinds)
-
-
 def _convert(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],
@@ -621,19 +614,10 @@ def _convert(
     }
 
     # Profiles: one per speed profile, or per (speed profile, forbidden orders).
-    # Only skills and kinds are forbidden this way: the pre-checks' other
-    # reasons (capacity, slots, shift, route limits) are PyVRP constraints
-    # already, and each restriction pattern is a profile of its own. A
-    # generated 500-order day with every slot hard had 10 patterns this way,
-    # its pre-checks added 50 time-based ones to as many orders; PyVRP then
-    # found no feasible solution in 19 s (868 iterations).
     n_vehicles = len(vehicles)
     forbidden: list[frozenset[int]] = [frozenset()] * n_vehicles
-    may = [
-        {k for k, v in enumerate(vehicles) if _suits(problem.order(oid), v)}
-        for oid in planned
-    ]
-    if any(len(ks) < n_vehicles for ks in may):
+    if any(len(set(allowed[oid])) < n_vehicles for oid in planned):
+        may = [set(allowed[oid]) for oid in planned]
         forbidden = [
             frozenset(n_depots + j for j, ks in enumerate(may) if k not in ks)
             for k in range(n_vehicles)

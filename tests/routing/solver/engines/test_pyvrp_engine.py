@@ -300,36 +300,6 @@ def test_skills_and_max_stops_are_respected() -> None:
     assert check_plan(problem, plan, matrices) == []
 
 
-def test_only_skills_and_kinds_become_restriction_profiles() -> None:
-    """A vehicle the pre-checks rule out for an order by time (its shift ends
-    before the order's slot) adds no PyVRP profile (PyVRP's own windows forbid
-    it); a skill does, and a route breaking it has time warp."""
-    orders = [
-        _order("late", 30, 0, windows=(TimeWindow(5_000, 6_000),)),
-        _order("cold", 0, 30, skills=frozenset({"cold_chain"})),
-        _order("any", 20, 20),
-    ]
-    vehicles = [
-        _van("early", shift=TimeWindow(0, 3_000)),
-        _van("fridge", skills=frozenset({"cold_chain"})),
-    ]
-    problem = _problem(orders, vehicles)
-    matrices = _matrices(problem)
-    allowed = precheck(problem, matrices).allowed
-    assert allowed["late"] == (1,) and allowed["cold"] == (1,)
-    conv = _convert(problem, matrices, allowed, required=True)
-    # One profile each for "early" (no cold chain) and "fridge" (no restriction).
-    assert conv.stats["profiles"] == 2
-    early = conv.data.duration_matrix(0)
-    cold = 1 + list(allowed).index("cold")  # depot first, then the orders
-    late = 1 + list(allowed).index("late")
-    assert early[0, cold] > problem.horizon.end_s  # forbidden: time warp
-    assert early[0, late] < 100  # only its slot keeps "late" off "early"
-    result, _ = _solve(problem, matrices)
-    _assert_valid(problem, result, allowed)
-    assert set(result.sequences["fridge"]) >= {"late", "cold"}
-
-
 def test_pairs_are_shipments() -> None:
     """A pickup-and-delivery pair without ride limit is served by one vehicle,
     pickup first, and the load fits; no relaxation is reported for it."""
