@@ -30,6 +30,8 @@ from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
+    INFEASIBLE_PATIENCE,
+    REQUIRED_TRIES,
     PyVRPEngine,
     _break_room,
     _Converged,
@@ -254,9 +256,10 @@ def test_overbooked_required_orders_give_feasible_routes() -> None:
     assert len(served) == 5 and "vip" in served
     plan = _plan(problem, matrices, result.sequences)
     assert check_plan(problem, plan, matrices) == []
-    # The required-client run found nothing feasible; the optional-client
-    # runs that followed did (no stops removed afterwards).
-    assert result.stats["runs"] >= 2
+    # The required-client runs (other seeds, the last with the full patience)
+    # found nothing feasible; the optional-client runs that followed did (no
+    # stops removed afterwards).
+    assert result.stats["runs"] >= REQUIRED_TRIES + 1
     assert result.stats["pyvrp_feasible"] == 1.0
     assert not result.status.endswith("+repaired")
 
@@ -359,6 +362,17 @@ def test_converged_stops_on_a_stall_or_on_reaching_the_target() -> None:
     assert confirm(7.0)
     beat = _Converged(iterations=100, seconds=0.0, target=7.0)
     assert not beat(6.0) and not beat(5.0)
+    # With nothing feasible (PyVRP's cost: the largest int64), a quick run ends
+    # after its infeasible iterations, however long its patience otherwise...
+    stuck = _Converged(
+        iterations=10**6, seconds=1e9, infeasible_iterations=INFEASIBLE_PATIENCE
+    )
+    infeasible = float(np.iinfo(np.int64).max)
+    calls = [stuck(infeasible) for _ in range(INFEASIBLE_PATIENCE + 1)]
+    assert calls.index(True) == INFEASIBLE_PATIENCE
+    # ... and a run with the full patience after its idle iterations.
+    full = _Converged(iterations=3, seconds=1e9)
+    assert [full(infeasible) for _ in range(4)] == [False, False, False, True]
 
 
 def _random_problem(n: int, seed: int) -> Problem:
