@@ -30,6 +30,7 @@ from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
+    EXACT_PRIORITY_SPAN,
     INFEASIBLE_PATIENCE,
     REQUIRED_TRIES,
     PyVRPEngine,
@@ -262,6 +263,24 @@ def test_overbooked_required_orders_give_feasible_routes() -> None:
     assert result.stats["runs"] >= REQUIRED_TRIES + 1
     assert result.stats["pyvrp_feasible"] == 1.0
     assert not result.status.endswith("+repaired")
+
+
+def test_a_few_priority_levels_are_exact_a_wide_span_is_a_relaxation() -> None:
+    """VIP customers (priority 1 beside 0) keep PyVRP exact: their prizes are
+    exactly twice the others'; a span wider than EXACT_PRIORITY_SPAN is
+    reported as a relaxation."""
+    orders = [_order(f"o{k}", 10 * k, 5) for k in range(1, 5)]
+    vip = [*orders, _order("vip", 20, 20, priority=1)]
+    problem = _problem(vip, [_van()])
+    assert ENGINE.support(problem).is_exact
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    conv = _convert(problem, matrices, allowed)
+    assert conv.prizes["vip"] == 2 * conv.prizes["o1"]
+    assert not conv.relaxations
+    wide = [*orders, _order("top", 20, 20, priority=EXACT_PRIORITY_SPAN + 1)]
+    relaxations = ENGINE.support(_problem(wide, [_van()])).relaxations
+    assert any(line.startswith("priorities of required orders") for line in relaxations)
 
 
 def test_required_clients_when_every_order_is_required() -> None:
