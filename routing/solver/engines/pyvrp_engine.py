@@ -68,8 +68,9 @@ Relaxations (one `Support.relaxations` line per feature present)
   limit (a tightening).
 - ``max_stops`` with pairs: shipment stops are not counted.
 - waiting, early-service and balance objective terms: not priced.
-- priorities of required orders: ``2**priority`` prize ratios only within the
-  int64-safe range.
+- priorities of required orders spanning more than `EXACT_PRIORITY_SPAN` steps
+  (or a day whose prize range is too narrow for theirs): ``2**priority`` prize
+  ratios only within the int64-safe range.
 - more restriction patterns than `MAX_PROFILE_BYTES` allows: restrictions only
   filtered afterwards (reported by ``solve``).
 """
