@@ -268,9 +268,7 @@ def solve_portfolio(
         job = (problem, dict(matrices), dict(allowed))
         # One engine per core side by side, or in turn. The first group runs in
         # this process, which is idle meanwhile: no start-up delay for it.
-        groups = [[j] for j in jobs] if cores >= len(jobs) else [jobs]
-        # Side by side, PyVRP (the long search) runs here: no start-up delay.
-        groups.sort(key=lambda group: group[0][0] != "pyvrp")
+        groups = _side_by_side(jobs, cores)
         here = groups[0]
         for group in groups[1:]:
             children.append(_Child(group, job, until=warm_until, t0=t0))
@@ -539,6 +537,22 @@ def _engine_order(problem: Problem, supports: Mapping[str, Support]) -> list[str
     after 15 s, one order fewer served than PyVRP alone). The first progress
     report waits for VROOM's run (0.6-6 s on the example and generated days)."""
     return sorted(supports, key=lambda n: (n == "pyvrp", n))
+
+
+def _side_by_side(
+    jobs: Sequence[tuple[str, int]], cores: int
+) -> list[list[tuple[str, int]]]:
+    """The engine runs of each core, the first group for this process: one
+    engine per core, or all in turn on one. With PyVRP among several engines,
+    PyVRP (the long search) runs here, with no start-up delay; the short engines
+    share the next core, which then runs PyVRP with another seed for the rest of
+    the warm phase (VROOM alone left it idle after a few seconds); further cores
+    run more seeds."""
+    if not any(name == "pyvrp" for name, _ in jobs) or len(jobs) < 2:
+        return [[j] for j in jobs] if cores >= len(jobs) else [list(jobs)]
+    others = [j for j in jobs if j[0] != "pyvrp"]
+    groups = [[("pyvrp", 0)], [*others, ("pyvrp", 1)]]
+    return groups + [[("pyvrp", seed)] for seed in range(2, cores)]
 
 
 def _run_engines(

@@ -21,6 +21,7 @@ from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
 from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
+from routing.solver.portfolio import _side_by_side
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -134,6 +135,20 @@ def test_child_engines_start_at_once_and_report_it() -> None:
     for name in ("pyvrp", "vroom"):
         assert runs[name].outcome in ("warm_start", "ran", "plan"), runs[name]
         assert 0 < runs[name].started_s < 4.0  # child start-up, with CI slack
+
+
+def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> None:
+    """Side by side, PyVRP runs in this process; VROOM's core goes on with PyVRP
+    (seed 1) once VROOM is done, and a third core runs a third seed. Without
+    PyVRP (or alone) each engine gets a core."""
+    jobs = [("vroom", 0), ("pyvrp", 0)]
+    assert _side_by_side(jobs, 2) == [[("pyvrp", 0)], [("vroom", 0), ("pyvrp", 1)]]
+    assert _side_by_side(jobs, 3)[2] == [("pyvrp", 2)]
+    assert _side_by_side([("vroom", 0)], 2) == [[("vroom", 0)]]
+    assert _side_by_side([("pyvrp", 0), ("pyvrp", 1)], 2) == [
+        [("pyvrp", 0)],
+        [("pyvrp", 1)],
+    ]
 
 
 @pytest.mark.parametrize("engines", [("pyvrp", "vroom"), ()])
