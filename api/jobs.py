@@ -16,7 +16,9 @@ How a job lives:
    in a new session (its own process group; a warm spare, started ahead so that
    the engine is imported already) that dies with its server (`_die_with_server`),
    or, with a Dask scheduler configured, to the same worker code on the cluster
-   (`api.cluster`). The event loop never solves.
+   (`api.cluster`; a task outlives a dead server there, so a job taken over
+   stops the old run's child before its new run's child starts). The event loop
+   never solves.
 3. While a job runs, a heartbeat renews its lease (every third of ``lease_s``). A
    ``running`` job whose lease lapsed belongs to a server that is gone: only then
    is it re-queued (or failed and resumable, ``settings.recovery``), by any
@@ -142,7 +144,9 @@ class JobRunner:
         self._queued: set[str] = set()
         self._running: dict[str, str] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._dask_running: dict[str, Any] = {}
+        self._dask_running: dict[str, str | None] = {}
+        """Jobs running here on Dask: the id of their run (None: a what-if,
+        whose variants are plain tasks)."""
         self._futures: dict[str, Future[str]] = {}
         self._cancelled: set[str] = set()
         self._lost: set[str] = set()
@@ -723,6 +727,7 @@ class JobRunner:
         logger.error("job %s: lease lost to another server; stopping it here", job_id)
         if proc is not None:
             _kill_group(proc, signal.SIGKILL)
+        self._dask_cancel(job_id)
 
     def _dask(self) -> Any:
         if self._client is None:
@@ -764,10 +769,17 @@ class JobRunner:
             finally:
                 with self._lock:
                     self._dask_running.pop(job_id, None)
-        progress = _distributed().Queue(cluster.progress_queue(job_id), client=client)
-        future = cluster.submit(client, json.dumps(payload).encode(), job_id, attempt)
+        future, run_id = cluster.submit(
+            client, json.dumps(payload).encode(), job_id, attempt
+        )
         with self._lock:
-            self._dask_running[job_id] = future
+            self._dask_running[job_id] = run_id
+            is_cancelled = job_id in self._cancelled or job_id in self._lost
+        if is_cancelled or self._stopping:  # while it was being submitted
+            self._dask_cancel(job_id)
+        progress = _distributed().Queue(
+            cluster.progress_queue(job_id, run_id), client=client
+        )
         try:
             while not future.done():
                 try:
@@ -791,12 +803,23 @@ class JobRunner:
         finally:
             with self._lock:
                 self._dask_running.pop(job_id, None)
+            if future.done():
+                try:
+                    cluster.forget(client, job_id, run_id)
+                except Exception:
+                    logger.warning("job %s: could not forget run %s", job_id, run_id)
 
     def _dask_cancel(self, job_id: str) -> None:
+        """Stop this server's run of a job on Dask (its cancel event: the task
+        kills its child). What-if variants cannot be stopped."""
         from api import cluster
 
+        with self._lock:
+            run_id = self._dask_running.get(job_id)
+        if run_id is None:
+            return
         try:
-            event = cluster.cancel_event(job_id)
+            event = cluster.cancel_event(job_id, run_id)
             _distributed().Event(event, client=self._dask()).set()
         except Exception:
             logger.exception("job %s: could not signal the Dask task", job_id)
