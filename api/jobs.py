@@ -36,7 +36,8 @@ How a job lives:
    ``KEEP_BEST_GRACE_S`` (or at once when the child exits without a plan) its
    whole process group is killed, which really stops the search (portfolio
    searches and what-if pools included). Nothing found yet: cancelled without
-   a plan.
+   a plan. A cancel answers once the running server is done with the job
+   (`JobRunner.settle`), whichever server it was sent to.
 6. Stop (SIGTERM): no new job is taken; running jobs get ``stop_grace_s`` to end,
    then their process groups are killed and the jobs go back to ``queued`` (or
    failed and resumable), so that the next start, or another server, runs them.
@@ -89,6 +90,10 @@ STOPPED_EARLY = "cancelled by user, best plan so far"
 
 KEEPS_BEST = frozenset({"solve", "replan"})
 """Job kinds whose best plan so far is kept when they are cancelled."""
+
+SETTLE_POLL_S = 0.1
+"""How often a cancel waiting for another server's kept plan reads the job row
+(`JobRunner.settle`, PostgreSQL)."""
 
 PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal a process gets when the thread that started it
@@ -402,13 +407,42 @@ class JobRunner:
             self._dask_cancel(job_id)
 
     def settle(self, job_id: str, timeout_s: float) -> None:
-        """Wait up to ``timeout_s`` for a job this runner holds to end (a
-        cancelled job handing back its best plan)."""
-        with self._lock:
-            future = self._futures.get(job_id)
-        if future is not None:
-            with contextlib.suppress(Exception):
-                future.result(timeout=timeout_s)
+        """Wait up to ``timeout_s`` until the server running a job is done with
+        it (a cancelled plan or re-plan handing back its best plan so far).
+
+        SQLite: the job's future (one process runs every job). PostgreSQL: the
+        job may run on another server, and the future of a job submitted here
+        ends as soon as the row says ``cancelled``, so the row is read instead:
+        the running server's `_finish` clears ``lease_until`` once it has stored
+        the kept plan, or found that the process ended without one. A lapsed
+        lease (that server is gone) ends the wait too.
+        """
+        if not self.is_shared:
+            with self._lock:
+                future = self._futures.get(job_id)
+            if future is not None:
+                with contextlib.suppress(Exception):
+                    future.result(timeout=timeout_s)
+            return
+        deadline = time.monotonic() + timeout_s
+        while self._is_held(job_id):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(SETTLE_POLL_S, left))
+
+    def _is_held(self, job_id: str) -> bool:
+        """Whether a server still holds the job: its lease is set and has not
+        lapsed."""
+        with self.db.session() as session:
+            held = session.scalar(
+                select(JobRow.id).where(
+                    JobRow.id == job_id,
+                    JobRow.lease_until.is_not(None),
+                    JobRow.lease_until >= now(),
+                )
+            )
+        return held is not None
 
     def resume(self, job_id: str) -> bool:
         """Queue a failed-and-resumable job again (after `reserve`)."""

@@ -49,7 +49,8 @@ def get_job(job_id: str, principal: Reader, db: DbDep) -> JobOut:
 def cancel_job(job_id: str, principal: Reader, db: DbDep, runner: RunnerDep) -> JobOut:
     """Stop a queued or running job. A running plan or re-plan keeps the best
     plan its search had found (when the engine can stop on request): the answer
-    comes once it is stored (at most a few seconds), its plan then has routes,
+    comes once it is stored (at most a few seconds; also when another server
+    runs the job), its plan then has routes,
     ``stopped_early`` and a stop reason "cancelled by user, best plan so far",
     and can be inspected and published. Nothing found yet, or other jobs: the
     process is terminated at once, no plan. A job that already finished gives

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from api.auth import create_key
 from api.db import Database, JobRow
+from api.jobs import KEEP_BEST_GRACE_S, STOPPED_EARLY
 from tests.api.conftest import (
     PG_ENV,
     REPO,
@@ -298,6 +299,72 @@ def test_two_uvicorn_servers_share_one_postgresql_queue(tmp_path: Path) -> None:
             assert len(rows) == 8 and all(r.attempts == 1 for r in rows)
             ran_by = {r.claimed_by for r in rows}
         assert None not in ran_by and len(ran_by) == 2, ran_by
+        db.dispose()
+    finally:
+        _drop_pg_schema(base, schema)
+
+
+@pytest.mark.slow
+def test_a_cancel_through_another_server_answers_with_the_kept_plan(
+    tmp_path: Path,
+) -> None:
+    """Two real servers on one PostgreSQL database: a plan running on A,
+    cancelled through B (which neither submitted nor runs it), answers with the
+    best plan A's search kept (routes, stopped early), not before A stored it."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"two servers share a job on PostgreSQL only ({PG_ENV})")
+    schema = f"api_test_{uuid.uuid4().hex[:10]}"
+    url = _pg_schema_url(base, schema)
+    day = json.loads((REPO / "scenarios" / "andorra_weekday.json").read_text())
+    day["date"] = tutorial()["date"]
+    env = {
+        "ROUTING_WORKERS": "1",
+        "ROUTING_MAX_ORDERS": "200",
+        "ROUTING_MAX_TIME_LIMIT_S": "60",
+        "ROUTING_SOLVER_SEARCHES": "1",
+        "ROUTING_LEASE_S": "10",
+    }
+    try:
+        db = Database(url)
+        db.upgrade()
+        h = {"X-API-Key": create_key(db, "dispatcher")}
+        with _server(url, _free_port(), **env) as (a, server_a):
+            r = a.post(
+                "/v1/plans?wait_s=0",
+                json={"problem": day, "time_limit_s": 60},
+                headers=h,
+            )
+            assert r.status_code == 202, r.text
+            job_id, plan_id = r.json()["id"], r.json()["plan_id"]
+            deadline = time.monotonic() + 60
+            while (
+                a.get(f"/v1/jobs/{job_id}", headers=h).json()["progress"]["best_cost"]
+                is None
+            ):
+                assert time.monotonic() < deadline, "no progress reported"
+                time.sleep(0.1)
+            with db.session() as session:
+                job = session.get(JobRow, job_id)
+                assert job is not None and job.claimed_by is not None
+                runner = job.claimed_by
+            assert runner.split(":")[1] == str(server_a.pid)
+            # B starts now: it can neither have submitted nor claimed the job.
+            with _server(url, _free_port(), **env) as (b, _):
+                t0 = time.monotonic()
+                r = b.post(f"/v1/jobs/{job_id}/cancel", headers=h)
+                took_s = time.monotonic() - t0
+                assert r.status_code == 200, r.text
+                job_out = r.json()
+                assert job_out["state"] == "cancelled"
+                assert job_out["result"] and job_out["result"]["stopped_early"], job_out
+                assert took_s < KEEP_BEST_GRACE_S + 2
+                plan = b.get(f"/v1/plans/{plan_id}", headers=h).json()
+                assert plan["stopped_early"] is True and plan["plan"]["routes"]
+                assert plan["stop_reason"].startswith(STOPPED_EARLY)
+        with db.session() as session:
+            job = session.get(JobRow, job_id)
+            assert job is not None and job.claimed_by == runner
         db.dispose()
     finally:
         _drop_pg_schema(base, schema)
