@@ -137,6 +137,19 @@ def test_child_engines_start_at_once_and_report_it() -> None:
         assert 0 < runs[name].started_s < 4.0  # child start-up, with CI slack
 
 
+def test_one_core_gives_a_large_day_to_pyvrp_and_says_why_vroom_did_not_run() -> None:
+    """Above IN_PROCESS_MAX_ORDERS orders on one core, PyVRP gets the warm phase;
+    VROOM is listed as skipped, with the reason and what it would relax."""
+    problem = _generated_day(60, 5)
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=3, workers=1))
+    assert check_plan(problem, plan, travel) == []
+    runs = {r.engine: r for r in plan.engines}
+    assert runs["vroom"].outcome == "skipped" and "one core" in runs["vroom"].reason
+    assert runs["vroom"].relaxations
+    assert runs["pyvrp"].outcome in ("warm_start", "ran", "plan")
+
+
 def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> None:
     """Side by side, PyVRP runs in this process; VROOM's core goes on with PyVRP
     (seed 1) once VROOM is done, and a third core runs a third seed. Without
