@@ -640,6 +640,9 @@ def _check_route(
     true_distance += end_distance_m
     last = gaps[-1]
     true_end = true_departure + end_travel_s + last.before_true_s
+    if vehicle.end_depot is not None:
+        # Back before the end depot opens, the vehicle waits there until it does.
+        true_end = max(true_end, problem.depot(vehicle.end_depot).opening.start_s)
     if last.has_breaks:
         # As for an arrival: the driver may wait for the break before driving on.
         drive_s = route.end_s - true_departure
@@ -665,6 +668,8 @@ def _check_route(
             f"{end_distance_m} m",
         )
     end_s = prev_departure + route.end_travel_s + last.before_reported_s
+    if vehicle.end_depot is not None:  # (waiting for the end depot to open)
+        end_s = max(end_s, problem.depot(vehicle.end_depot).opening.start_s)
     if last.has_breaks and route.end_s < end_s:
         yield violation(
             ViolationKind.END_TIME_MISMATCH,
@@ -676,7 +681,8 @@ def _check_route(
         yield violation(
             ViolationKind.END_TIME_MISMATCH,
             f"end_s {route.end_s} s, but last departure {prev_departure} s + end "
-            f"travel {route.end_travel_s} s = {end_s} s",
+            f"travel {route.end_travel_s} s, waiting for the end depot to open if "
+            f"it is closed, = {end_s} s",
         )
 
     yield from _check_hours(problem, route, vehicle, true_end, times, violation)

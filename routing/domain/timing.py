@@ -143,6 +143,9 @@ def _simulate(
     else:
         end_travel = int(durations[prev, problem.depot_index(vehicle.end_depot)])
     end = t + end_travel
+    if vehicle.end_depot is not None:
+        # Back before the end depot opens: the vehicle waits there until it does.
+        end = max(end, problem.depot(vehicle.end_depot).opening.start_s)
     off_duty = end  # breaks after the end follow one another from here
     for b in pending:  # the route's last gap, or off duty after the end
         a, z, d = b.window.start_s, b.window.end_s, b.duration_s

@@ -278,11 +278,19 @@ class RoutingSearch:
             start_depot = problem.depot(v.start_depot)
             lo = max(v.shift.start_s, start_depot.opening.start_s, horizon.start_s)
             hi = min(v.shift.end_s, start_depot.opening.end_s, horizon.end_s)
-            time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
-            end_hi = min(v.shift.end_s, horizon.end_s)
+            end_lo, end_hi = lo, min(v.shift.end_s, horizon.end_s)
             if v.end_depot is not None:
-                end_hi = min(end_hi, problem.depot(v.end_depot).opening.end_s)
-            time_dim.CumulVar(routing.End(k)).SetRange(lo, end_hi)
+                end_depot = problem.depot(v.end_depot)
+                # (back before it opens, the vehicle waits there until it does)
+                end_lo = max(lo, end_depot.opening.start_s)
+                end_hi = min(end_hi, end_depot.opening.end_s)
+            if lo > hi or end_lo > end_hi:
+                # The shift misses the depots' hours: the vehicle cannot work
+                # (the pre-checks allow it no order); its empty route only needs
+                # times that exist, or the model has no solution at all.
+                hi, end_lo, end_hi = lo, lo, max(lo, end_hi, end_lo) + horizon.end_s
+            time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
+            time_dim.CumulVar(routing.End(k)).SetRange(end_lo, end_hi)
             if v.max_duration_s is not None:
                 time_dim.SetSpanUpperBoundForVehicle(v.max_duration_s, k)
             if v.cost_per_hour * weights.duration:

@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -445,7 +445,7 @@ SHIFT_OUTSIDE_DEPOT_HOURS = {
     ],
     "orders": [{"id": "o", "location": {"lat": 42.51, "lon": 1.52}, "delivery": [1]}],
 }
-"""Found by `valid_days`: a vehicle whose shift (10:00-18:00) misses its
+"""Found by `valid_days` (fixed in session 6): a vehicle whose shift (10:00-18:00) misses its
 depot's hours (07:00-09:00), beside one that can serve, fails the engine
 ("CP Solver fail" setting the start cumul's range in ``_ortools.py``): the job
 fails ``internal``, although validate finds nothing wrong."""
@@ -476,37 +476,13 @@ returns to it (01:50) before it opens (05:30); the checker reports
 ``depot_closed``, the engine takes only the start depot's hours."""
 
 
-def _known_engine_bug(problem: dict[str, Any]) -> bool:
-    """Whether a day has what `SHIFT_OUTSIDE_DEPOT_HOURS` or
-    `END_DEPOT_OPENS_LATER` show (left out of the generated days until the
-    engine handles them; their own tests are strict xfails)."""
-    depots = {d["id"]: d for d in problem["depots"]}
-    for vehicle in problem["vehicles"]:
-        start, end = vehicle["start_depot"], vehicle["end_depot"]
-        if end not in (None, start) and "opening" in depots[end]:
-            return True
-        shift_start_s, shift_end_s = vehicle.get("shift", [0, 86_400])
-        for depot in (start, end):
-            if depot is not None:
-                opens_s, closes_s = depots[depot].get("opening", [0, 86_400])
-                if shift_end_s < opens_s or shift_start_s > closes_s:
-                    return True
-    return False
-
-
 def _solves_validly(
     problem: dict[str, Any],
     plan_service: tuple[TestClient, dict[str, str]],
-    *,
-    known_bug: bool = False,
 ) -> None:
     """Plan a valid day through the API (0.2 s, deterministic, ``wait_s=0``):
     the job succeeds and its plan passes `routing.check` and accounts for every
-    order. Days with a known engine bug are skipped unless ``known_bug``."""
-    if not known_bug:
-        if _known_engine_bug(problem):
-            _JOBS["generated valid day: left out (known engine bug)"] += 1
-        assume(not _known_engine_bug(problem))
+    order."""
     client, h = plan_service
     r = client.post(
         "/v1/plans?wait_s=0",
@@ -529,25 +505,19 @@ def _solves_validly(
     _JOBS["generated valid day: orders unplanned, with a reason"] += len(left)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine bug: a shift outside its depot's hours fails it"
-)
 def test_a_shift_outside_its_depots_hours_is_planned(
     plan_service: tuple[TestClient, dict[str, str]],
 ) -> None:
     """`SHIFT_OUTSIDE_DEPOT_HOURS` is planned (the late vehicle unused), not a
     failed job."""
-    _solves_validly(SHIFT_OUTSIDE_DEPOT_HOURS, plan_service, known_bug=True)
+    _solves_validly(SHIFT_OUTSIDE_DEPOT_HOURS, plan_service)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine bug: a route's end ignores its end depot's hours"
-)
 def test_a_route_ends_when_its_end_depot_is_open(
     plan_service: tuple[TestClient, dict[str, str]],
 ) -> None:
     """`END_DEPOT_OPENS_LATER` gets a plan that passes the checker."""
-    _solves_validly(END_DEPOT_OPENS_LATER, plan_service, known_bug=True)
+    _solves_validly(END_DEPOT_OPENS_LATER, plan_service)
 
 
 @given(problem=valid_days())

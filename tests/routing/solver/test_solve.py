@@ -330,3 +330,74 @@ def test_departure_stays_within_depot_opening_even_if_it_means_waiting() -> None
     assert route.start_s <= 1000
     assert route.visits[0].start_s >= 5000
     assert route.wait_s > 0
+
+
+def _depot_hours_day(depots: list[dict], vehicles: list[dict]) -> dict:
+    return {
+        "name": "depot hours",
+        "depots": depots,
+        "vehicles": vehicles,
+        "orders": [
+            {
+                "id": "o",
+                "location": {"lat": 42.467, "lon": 1.5},
+                "delivery": [1],
+                "windows": [[3600, 7200]],
+            }
+        ],
+    }
+
+
+def test_a_vehicle_whose_shift_misses_its_depots_hours_is_left_unused() -> None:
+    """Found by the API fuzz run: such a vehicle once made the model fail
+    ("CP Solver fail" setting its start time); now the other vehicle serves."""
+    from routing.formats import problem_from_dict
+    from routing.geo.providers import build_travel
+
+    day = _depot_hours_day(
+        [{"id": "d", "location": {"lat": 42.5, "lon": 1.5}, "opening": [0, 32_400]}],
+        [
+            {
+                "id": "late",
+                "start_depot": "d",
+                "capacity": [10],
+                "shift": [36_000, 64_800],
+            },
+            {"id": "any", "start_depot": "d", "capacity": [10]},
+        ],
+    )
+    problem = problem_from_dict(day)
+    travel = build_travel(problem)
+    plan = solve(
+        problem, travel, options=SolveOptions(time_limit_s=1, is_deterministic=True)
+    )
+    assert check_plan(problem, plan, travel) == []
+    assert [r.vehicle_id for r in plan.routes] == ["any"] and not plan.unplanned
+
+
+def test_a_route_back_before_its_end_depot_opens_waits_for_it() -> None:
+    """Found by the API fuzz run: the route ended at its end depot before it
+    opened. The vehicle now waits there: the route ends at the opening, the
+    plan passes the checker, and the wait is paid as route time."""
+    from routing.formats import problem_from_dict
+    from routing.geo.providers import build_travel
+
+    day = _depot_hours_day(
+        [
+            {"id": "a", "location": {"lat": 42.587, "lon": 1.711}},
+            {
+                "id": "b",
+                "location": {"lat": 42.64, "lon": 1.534},
+                "opening": [19_800, 86_400],
+            },
+        ],
+        [{"id": "v", "start_depot": "a", "end_depot": "b", "capacity": [10]}],
+    )
+    problem = problem_from_dict(day)
+    travel = build_travel(problem)
+    plan = solve(
+        problem, travel, options=SolveOptions(time_limit_s=1, is_deterministic=True)
+    )
+    assert check_plan(problem, plan, travel) == []
+    (route,) = plan.routes
+    assert route.end_s == 19_800
