@@ -446,10 +446,11 @@ SHIFT_OUTSIDE_DEPOT_HOURS = {
     ],
     "orders": [{"id": "o", "location": {"lat": 42.51, "lon": 1.52}, "delivery": [1]}],
 }
-"""Found by `valid_days` (fixed in session 6): a vehicle whose shift (10:00-18:00) misses its
-depot's hours (07:00-09:00), beside one that can serve, fails the engine
+"""Found by `valid_days`: a vehicle whose shift (10:00-18:00) misses its
+depot's hours (07:00-09:00), beside one that can serve, failed the engine
 ("CP Solver fail" setting the start cumul's range in ``_ortools.py``): the job
-fails ``internal``, although validate finds nothing wrong."""
+failed ``internal``, although validate finds nothing wrong. Fixed in session 6
+(the vehicle is left unused)."""
 
 END_DEPOT_OPENS_LATER = {
     "name": "the end depot opens later",
@@ -472,9 +473,9 @@ END_DEPOT_OPENS_LATER = {
         }
     ],
 }
-"""Found by `valid_days` (fixed in session 6): a route ending at another depot than it starts from
-returns to it (01:50) before it opens (05:30); the checker reports
-``depot_closed``, the engine takes only the start depot's hours."""
+"""Found by `valid_days`: a route ending at another depot than it starts from
+returned to it (01:50) before it opens (05:30); the checker reported
+``depot_closed``. Fixed in session 6: the vehicle waits there until it opens."""
 
 
 def _solves_validly(
