@@ -6,10 +6,13 @@ search much faster on the part of the model they express. So, within one
 deadline:
 
 1. **Warm starts.** Each applicable engine (``routing/solver/engines/``) runs on
-   its relaxation of the day: side by side in child processes, one per core,
-   started at once (their input is written to a file before they start, so no
-   feeding thread can starve while OR-Tools holds the GIL), or in turn in this
-   process on one core. When PyVRP expresses the whole model (plain VRPTW) it
+   its relaxation of the day: side by side, one per core, PyVRP in this process
+   and the others in child processes started at once (their input is written to
+   a file before they start, so no feeding thread can starve while OR-Tools
+   holds the GIL; a core whose engine is done runs PyVRP with another seed), or
+   in turn in this process on one core (above ``IN_PROCESS_MAX_ORDERS`` orders,
+   PyVRP alone: its search gains most from the time). When PyVRP expresses the
+   whole model (plain VRPTW, or days whose features it all models) it
    gets every core (one seed each) and most of the time: OR-Tools moves found
    nothing to improve on its routes in our trials (a 200-customer instance: 63
    guided-local-search solutions in 10 s, none better). With no engine, OR-Tools'
