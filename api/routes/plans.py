@@ -64,7 +64,8 @@ def create_plan(
     """Solve a problem. Answers 201 with the plan when the solve ends within the
     wait limit, else 202 with the job to poll (``GET /v1/jobs/{id}``). An
     infeasible but valid problem gives a plan whose unplanned orders carry
-    reasons."""
+    reasons. A job cancelled while the client waits answers with the best plan
+    its search had found (``stopped_early``), or 409 when it had none."""
     problem = store.read_problem(body.problem, settings)
     depots = [d.id for d in problem.depots]
     store.check_scope(principal, depots)
@@ -84,7 +85,7 @@ def create_plan(
         plan=row,
     )
     return store.answer_plan_job(
-        db, future, wait, job.id, row.id, path_prefix="problem"
+        db, future, wait, job.id, row.id, path_prefix="problem", runner=runner
     )
 
 

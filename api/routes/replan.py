@@ -144,4 +144,4 @@ def replan_plan(
         time_limit_s=limit_s,
         plan=child,
     )
-    return store.answer_plan_job(db, future, wait, job.id, child.id)
+    return store.answer_plan_job(db, future, wait, job.id, child.id, runner=runner)

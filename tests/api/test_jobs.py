@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.db import Database, JobRow, PlanRow
 from api.jobs import keep_best
@@ -218,6 +219,47 @@ def test_cancel_keeps_the_best_plan_so_far(make_service: MakeService) -> None:
     assert check_plan(problem, kept, build_travel(problem)) == []
     r = client.post(f"/v1/plans/{job['plan_id']}/publish", headers=h)
     assert r.status_code == 200 and r.json()["state"] == "published"
+
+
+def test_a_client_waiting_on_a_cancelled_plan_gets_the_kept_plan(
+    make_service: MakeService,
+) -> None:
+    """A client waiting for its plan (``wait_s``) whose job is cancelled meanwhile
+    is answered with the best plan so far (201, stopped early), not a 409."""
+    app, client, h = make_service()
+    app.state.runner.worker_command = [sys.executable, str(STANDIN)]
+    answers: list[Any] = []
+
+    def wait_for_plan() -> None:
+        answers.append(
+            client.post(
+                "/v1/plans?wait_s=20",
+                json={"problem": tutorial(), "time_limit_s": 5},
+                headers=h,
+            )
+        )
+
+    waiting = threading.Thread(target=wait_for_plan)
+    waiting.start()
+    deadline = time.monotonic() + 20
+    job_id = None
+    while job_id is None or (
+        client.get(f"/v1/jobs/{job_id}", headers=h).json()["progress"]["best_cost"]
+        is None
+    ):
+        if time.monotonic() > deadline:
+            with app.state.db.session() as session:
+                rows = session.execute(select(JobRow.id, JobRow.state)).all()
+            raise AssertionError(f"no job with progress: {rows} {answers}")
+        with app.state.db.session() as session:
+            job_id = session.scalar(select(JobRow.id).where(JobRow.state == "running"))
+        time.sleep(0.05)
+    assert client.post(f"/v1/jobs/{job_id}/cancel", headers=h).status_code == 200
+    waiting.join(timeout=20)
+    (r,) = answers
+    assert r.status_code == 201, r.text
+    assert r.json()["stopped_early"] is True
+    assert r.json()["stop_reason"].startswith("cancelled by user, best plan so far")
 
 
 def test_cancel_without_a_plan_found_keeps_nothing(sqlite_url: str) -> None:
