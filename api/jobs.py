@@ -406,7 +406,7 @@ class JobRunner:
         if job_id in self._dask_running:
             self._dask_cancel(job_id)
 
-    def settle(self, job_id: str, timeout_s: float) -> None:
+    def settle(self, job_id: str, timeout_s: float = KEEP_BEST_GRACE_S + 1.0) -> None:
         """Wait up to ``timeout_s`` until the server running a job is done with
         it (a cancelled plan or re-plan handing back its best plan so far).
 

@@ -20,7 +20,7 @@ from api import limits
 from api.auth import Principal
 from api.db import Database, JobRow, PlanDepotRow, PlanRow, new_id, now
 from api.errors import ApiError, forbidden, not_found, problem_error
-from api.jobs import KEEP_BEST_GRACE_S, JobRunner
+from api.jobs import JobRunner
 from api.schemas import (
     PlanOut,
     PlanSummary,
@@ -536,26 +536,24 @@ def answer_plan_job(
     job_id: str,
     plan_id: str,
     *,
+    runner: JobRunner,
     path_prefix: str = "",
-    runner: JobRunner | None = None,
 ) -> PlanOut | JSONResponse:
     """Wait up to ``wait_s`` for a plan's job: the plan when it is done, 202 with
     the job to poll when it is not, the job's error when it failed. A job
     cancelled meanwhile answers with the best plan its search had found (stopped
-    early) once the server running it has stored it (``runner``: wait for that),
-    or 409 when it kept none."""
+    early) once the server running it has stored it, or 409 when it kept none."""
     state = wait(future, wait_s)
-    if state == "cancelled" and runner is not None:
-        runner.settle(job_id, KEEP_BEST_GRACE_S + 1.0)
+    if state == "cancelled":
+        runner.settle(job_id)
     with db.session() as session:
         job_row = session.get(JobRow, job_id)
         plan_row = session.get(PlanRow, plan_id)
         assert job_row is not None and plan_row is not None
         if state is None or is_pending(job_row):
             return accepted(job_row)
-        if job_row.state == "cancelled" and plan_row.is_stopped_early:
-            return plan_out_of(session, plan_row, job_row)
-        if job_row.state != "succeeded":
+        kept = job_row.state == "cancelled" and plan_row.is_stopped_early
+        if job_row.state != "succeeded" and not kept:
             raise job_failure(job_row, path_prefix=path_prefix)
         return plan_out_of(session, plan_row, job_row)
 

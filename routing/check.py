@@ -639,10 +639,13 @@ def _check_route(
         end_leg = f"leg to end depot {vehicle.end_depot!r}"
     true_distance += end_distance_m
     last = gaps[-1]
-    true_end = true_departure + end_travel_s + last.before_true_s
-    if vehicle.end_depot is not None:
-        # Back before the end depot opens, the vehicle waits there until it does.
-        true_end = max(true_end, problem.depot(vehicle.end_depot).opening.start_s)
+    # Back before the end depot opens, the vehicle waits there until it does.
+    opens_s = (
+        problem.depot(vehicle.end_depot).opening.start_s
+        if vehicle.end_depot is not None
+        else 0
+    )
+    true_end = max(true_departure + end_travel_s + last.before_true_s, opens_s)
     if last.has_breaks:
         # As for an arrival: the driver may wait for the break before driving on.
         drive_s = route.end_s - true_departure
@@ -667,9 +670,7 @@ def _check_route(
             f"{end_leg}: end_distance_m {route.end_distance_m} m, expected "
             f"{end_distance_m} m",
         )
-    end_s = prev_departure + route.end_travel_s + last.before_reported_s
-    if vehicle.end_depot is not None:  # (waiting for the end depot to open)
-        end_s = max(end_s, problem.depot(vehicle.end_depot).opening.start_s)
+    end_s = max(prev_departure + route.end_travel_s + last.before_reported_s, opens_s)
     if last.has_breaks and route.end_s < end_s:
         yield violation(
             ViolationKind.END_TIME_MISMATCH,

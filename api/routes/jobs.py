@@ -10,7 +10,7 @@ from api.auth import Dispatcher, Principal, Reader
 from api.db import Database, JobRow
 from api.deps import DbDep, RunnerDep
 from api.errors import ApiError, forbidden, not_found
-from api.jobs import KEEP_BEST_GRACE_S, KEEPS_BEST
+from api.jobs import KEEPS_BEST
 from api.schemas import ErrorResponse, JobOut, job_out
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -64,7 +64,7 @@ def cancel_job(job_id: str, principal: Reader, db: DbDep, runner: RunnerDep) -> 
         raise ApiError(409, "conflict", f"job {job_id!r} already ended ({job.state})")
     runner.cancel(job_id)
     if job.state == "running" and job.kind in KEEPS_BEST:
-        runner.settle(job_id, KEEP_BEST_GRACE_S + 1.0)
+        runner.settle(job_id)
     return job_out(_visible(db, job_id, principal))
 
 

@@ -288,7 +288,7 @@ class RoutingSearch:
                 # The shift misses the depots' hours: the vehicle cannot work
                 # (the pre-checks allow it no order); its empty route only needs
                 # times that exist, or the model has no solution at all.
-                hi, end_lo, end_hi = lo, lo, max(lo, end_hi, end_lo) + horizon.end_s
+                hi, end_lo, end_hi = lo, lo, max(end_lo, end_hi) + horizon.end_s
             time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
             time_dim.CumulVar(routing.End(k)).SetRange(end_lo, end_hi)
             if v.max_duration_s is not None:

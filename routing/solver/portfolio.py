@@ -259,7 +259,7 @@ def solve_portfolio(
                 )
         supports = {"pyvrp": supports["pyvrp"]}
     else:
-        jobs = [(name, 0) for name in _engine_order(problem, supports)]
+        jobs = [(name, 0) for name in _engine_order(supports)]
         if cores == 1 and n_orders > IN_PROCESS_MAX_ORDERS and "pyvrp" in supports:
             # One core: PyVRP's search gains more from the time than a second
             # opinion adds (generated 250/500-order days @30 s, against VROOM
@@ -532,28 +532,20 @@ def _ordered(
     return tuple(runs[n] for n in options.engines if n in runs)
 
 
-def _engine_order(problem: Problem, supports: Mapping[str, Support]) -> list[str]:
-    """The order engines run in when they share one core: VROOM first, for at
-    most ``SHORT_ENGINE_SHARE`` of the warm phase (its search is short and ends
-    by itself, most often well within it), then PyVRP with all the time left.
+def _engine_order(supports: Mapping[str, Support]) -> list[str]:
+    """The order engines run in when they share one core (days of at most
+    ``IN_PROCESS_MAX_ORDERS`` orders; larger ones give PyVRP the core alone):
+    VROOM first, for at most ``SHORT_ENGINE_SHARE`` of the warm phase (its search
+    is short and ends by itself), then PyVRP with all the time left.
 
     PyVRP's search is the one that keeps improving with time (a generated
-    250-order day at 20 s: about 1,300 iterations, still descending; at 500
-    iterations its cost varied by 18 % between seeds), and its plans cost 30-50 %
-    less than VROOM's under our objective (VROOM does not price waiting or fixed
-    costs). Until session 5 VROOM went first with 60 % on days with breaks, when
-    PyVRP, leaving breaks out, served fewer orders; since its slots leave room
-    for breaks it serves as many. VROOM stays as a second opinion (a different
-    search, one that models breaks).
-
-    Measured (generated days of 250 and 500 orders, seeds 2 and 3, 30 s, 1 core,
-    in one run): PyVRP first with 75 %, our cost was lower than with VROOM first
-    with 60 % on 10 of 12 day/variant pairs, equal on 1, higher on 1. VROOM first
-    with at most 25 % and PyVRP last did as well (total cost 0.5 % lower, 4 of 8
-    pairs better) and wastes no time: with PyVRP first, the time VROOM left went
-    to OR-Tools, whose search converged early (overbooked example day @20 s: done
-    after 15 s, one order fewer served than PyVRP alone). The first progress
-    report waits for VROOM's run (0.6-6 s on the example and generated days)."""
+    250-order day at 20 s: about 1,300 iterations, still descending), and its
+    plans cost 30-50 % less than VROOM's under our objective (VROOM does not
+    price waiting or fixed costs); VROOM stays as a second opinion that models
+    breaks. Running it first gives PyVRP the time VROOM leaves (PyVRP first left
+    it to OR-Tools, which converged early: overbooked example day @20 s, one
+    order fewer served than PyVRP alone). The first progress report waits for
+    VROOM's run. Measurements: benchmarks/README, session 6."""
     return sorted(supports, key=lambda n: (n == "pyvrp", n))
 
 

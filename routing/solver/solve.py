@@ -290,6 +290,7 @@ def _best_checked(
     for k, (label, sequences) in enumerate(candidates):
         plan = plan_from_routes(problem, matrices, sequences)
         served = {oid for r in plan.routes for oid in r.order_ids}
+        violations = sum(len(route_violations(problem, r)) for r in plan.routes)
         missing = [
             oid
             for oid in pre.allowed
@@ -297,9 +298,9 @@ def _best_checked(
         ]
         if (
             missing
+            and not violations
             and insert_until is not None
             and time.perf_counter() < insert_until
-            and not any(route_violations(problem, r) for r in plan.routes)
         ):
             fits = insertable(
                 problem,
@@ -314,8 +315,8 @@ def _best_checked(
                     problem, matrices, _with_inserted(plan.routes, fits)
                 )
                 served = {oid for r in plan.routes for oid in r.order_ids}
+                violations = sum(len(route_violations(problem, r)) for r in plan.routes)
         left = [problem.order(oid) for oid in pre.allowed if oid not in served]
-        violations = sum(len(route_violations(problem, r)) for r in plan.routes)
         required_left = sum(1 for o in left if not o.is_optional)
         cost = plan.totals.cost + sum(
             problem.unplanned_penalty(o) * problem.objective.unplanned

@@ -18,7 +18,7 @@ from api.auth import create_key
 from api.db import Database, JobRow, PlanRow, now
 from api.jobs import build_payload
 from tests.api.conftest import REPO, start_service, test_settings, tutorial
-from tests.api.test_plans import poll
+from tests.api.test_plans import poll, wait_for_progress
 from tests.api.test_server import alive
 
 distributed = pytest.importorskip(
@@ -78,13 +78,7 @@ def test_jobs_and_variants_run_on_the_cluster(scheduler: str, tmp_path: Path) ->
             headers=h,
         )
         job_id = r.json()["id"]
-        deadline = time.monotonic() + 20
-        while (
-            client.get(f"/v1/jobs/{job_id}", headers=h).json()["progress"]["best_cost"]
-            is None
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for_progress(client, job_id, h)
         t0 = time.monotonic()
         assert client.post(f"/v1/jobs/{job_id}/cancel", headers=h).status_code == 200
         deadline = time.monotonic() + 10

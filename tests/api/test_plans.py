@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from routing.check import check_plan
@@ -24,6 +25,24 @@ def poll(
             return dict(job)
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} still running after {timeout_s} s")
+
+
+def wait_for_progress(
+    client: httpx.Client,
+    job_id: str,
+    headers: dict[str, str],
+    timeout_s: float = 20,
+) -> None:
+    """Return once the running job reports a best cost (its search has a plan)."""
+    deadline = time.monotonic() + timeout_s
+    while (
+        client.get(f"/v1/jobs/{job_id}", headers=headers).json()["progress"][
+            "best_cost"
+        ]
+        is None
+    ):
+        assert time.monotonic() < deadline, f"job {job_id}: no progress reported"
+        time.sleep(0.05)
 
 
 def test_create_answers_with_a_checked_plan(any_service: Service) -> None:

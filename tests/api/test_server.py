@@ -29,6 +29,7 @@ from tests.api.conftest import (
     _pg_schema_url,
     tutorial,
 )
+from tests.api.test_plans import wait_for_progress
 
 
 def _free_port() -> int:
@@ -337,13 +338,7 @@ def test_a_cancel_through_another_server_answers_with_the_kept_plan(
             )
             assert r.status_code == 202, r.text
             job_id, plan_id = r.json()["id"], r.json()["plan_id"]
-            deadline = time.monotonic() + 60
-            while (
-                a.get(f"/v1/jobs/{job_id}", headers=h).json()["progress"]["best_cost"]
-                is None
-            ):
-                assert time.monotonic() < deadline, "no progress reported"
-                time.sleep(0.1)
+            wait_for_progress(a, job_id, h, timeout_s=60)
             with db.session() as session:
                 job = session.get(JobRow, job_id)
                 assert job is not None and job.claimed_by is not None

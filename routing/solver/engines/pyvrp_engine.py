@@ -449,10 +449,15 @@ def _relaxations(problem: Problem) -> tuple[str, ...]:
     ):
         if getattr(weights, name):
             lines.append(f"objective term {label} ({name}): not priced")
-    levels = {problem.policy(o).priority for o in problem.orders if not o.is_optional}
-    if levels and max(levels) - min(levels) > EXACT_PRIORITY_SPAN:
+    if _has_wide_priority_span(problem):
         lines.append(PRIORITY_RELAXATION)
     return tuple(lines)
+
+
+def _has_wide_priority_span(problem: Problem) -> bool:
+    """Required orders' priorities span more than `EXACT_PRIORITY_SPAN` steps."""
+    levels = {problem.policy(o).priority for o in problem.orders if not o.is_optional}
+    return bool(levels) and max(levels) - min(levels) > EXACT_PRIORITY_SPAN
 
 
 # --- conversion ----------------------------------------------------------------
@@ -763,7 +768,7 @@ def _convert(
     if (
         per_level
         and max(per_level) > min(per_level) * (1 + 1e-6) + 1
-        and PRIORITY_RELAXATION not in _relaxations(problem)
+        and not _has_wide_priority_span(problem)  # (else support() says so)
     ):
         relaxations.append(PRIORITY_RELAXATION)  # the span did not fit after all
 

@@ -17,7 +17,9 @@ from routing.domain.model import (
     Vehicle,
 )
 from routing.domain.plan import Plan, PlanStatus, UnplannedCode
+from routing.formats import problem_from_dict
 from routing.geo.matrix import TravelMatrix
+from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
 
 FAST = SolveOptions(time_limit_s=5, is_deterministic=True)
@@ -351,9 +353,6 @@ def _depot_hours_day(depots: list[dict], vehicles: list[dict]) -> dict:
 def test_a_vehicle_whose_shift_misses_its_depots_hours_is_left_unused() -> None:
     """Found by the API fuzz run: such a vehicle once made the model fail
     ("CP Solver fail" setting its start time); now the other vehicle serves."""
-    from routing.formats import problem_from_dict
-    from routing.geo.providers import build_travel
-
     day = _depot_hours_day(
         [{"id": "d", "location": {"lat": 42.5, "lon": 1.5}, "opening": [0, 32_400]}],
         [
@@ -377,11 +376,8 @@ def test_a_vehicle_whose_shift_misses_its_depots_hours_is_left_unused() -> None:
 
 def test_a_route_back_before_its_end_depot_opens_waits_for_it() -> None:
     """Found by the API fuzz run: the route ended at its end depot before it
-    opened. The vehicle now waits there: the route ends at the opening, the
-    plan passes the checker, and the wait is paid as route time."""
-    from routing.formats import problem_from_dict
-    from routing.geo.providers import build_travel
-
+    opened. The vehicle now waits there: the route ends at the opening and the
+    plan passes the checker (whose cost check counts the wait as route time)."""
     day = _depot_hours_day(
         [
             {"id": "a", "location": {"lat": 42.587, "lon": 1.711}},
