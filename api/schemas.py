@@ -22,6 +22,7 @@ from pydantic import (
 
 from api.db import JobRow, PlanRow
 from routing.domain.model import MAX_MONEY
+from routing.solver.options import MAX_SEED
 
 Problem = dict[str, Any]
 
@@ -54,6 +55,21 @@ class SolveSettings(BaseModel):
     deterministic: StrictBool = Field(
         False, description="Reproducible search: stops at the first local optimum."
     )
+    seed: StrictInt = Field(
+        0,
+        ge=0,
+        le=MAX_SEED,
+        description="Random seed of the search engines: fix it to compare what-if "
+        "variants or runs like with like (the search still stops on the clock).",
+    )
+
+    def solve_options(self, time_limit_s: float) -> dict[str, Any]:
+        """The solve options a job stores (``api/worker.py`` reads them back)."""
+        return {
+            "time_limit_s": time_limit_s,
+            "is_deterministic": self.deterministic,
+            "seed": self.seed,
+        }
 
 
 class PlanCreate(SolveSettings):

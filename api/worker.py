@@ -98,6 +98,7 @@ def _options(raw: Mapping[str, Any], *, spent_s: float = 0.0) -> Any:
         time_limit_s=float(raw.get("time_limit_s", 10.0)),
         is_deterministic=bool(raw.get("is_deterministic", False)),
         workers=raw.get("workers"),
+        seed=int(raw.get("seed", 0)),
     )
     return remaining(options, 0.0, spent_s)
 

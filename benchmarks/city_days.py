@@ -317,9 +317,9 @@ def solve_ours(
     cores: int,
     seed: int,
 ) -> tuple[Plan, tuple[str, ...]]:
-    """Our solver, ``cores`` searches side by side (``SolveOptions.workers``)."""
-    del seed  # ours is deterministic given the time (benchmarks/README.md)
-    options = SolveOptions(time_limit_s=time_limit_s, workers=cores)
+    """Our solver, ``cores`` searches side by side (``SolveOptions.workers``),
+    its engines on ``seed`` (the peers' seed: like with like)."""
+    options = SolveOptions(time_limit_s=time_limit_s, workers=cores, seed=seed)
     return solve(problem, matrices, options=options), ()
 
 
@@ -872,7 +872,12 @@ def _parser() -> argparse.ArgumentParser:
         default=list(SOLVERS),
         help=f"comma-separated from {','.join(SOLVERS)} (default all)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="solvers' seed (PyVRP)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="solvers' seed (PyVRP, alone and inside ours; default 1)",
+    )
     parser.add_argument(
         "--note", default="", help="machine note for the header, e.g. 'quiet machine'"
     )

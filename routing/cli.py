@@ -20,6 +20,7 @@ from routing.domain.units import COST_SCALE, format_clock
 from routing.formats import load_plan, load_problem, save_plan
 from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
+from routing.solver.options import MAX_SEED
 from routing.solver.precheck import precheck
 
 PROGRESS_AFTER_S = 2.0
@@ -231,6 +232,17 @@ def _unplanned_lines(plan: Plan, *, more_hint: str) -> list[str]:
     ]
 
 
+def _seed(text: str) -> int:
+    """``--seed``: an integer in [0, MAX_SEED]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be in [0, {MAX_SEED}], got {value}")
+    return value
+
+
 def _hhmm(t_s: int) -> str:
     return format_clock(t_s - t_s % 60)
 
@@ -241,7 +253,9 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     travel = build_travel(problem)
     matrix_s = time.perf_counter() - t0
     options = SolveOptions(
-        time_limit_s=args.time_limit, is_deterministic=args.deterministic
+        time_limit_s=args.time_limit,
+        is_deterministic=args.deterministic,
+        seed=args.seed,
     )
     progress = _Progress(err, enabled=not args.quiet)
     plan = solve(problem, travel, options=options, on_progress=progress)
@@ -322,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--deterministic",
         action="store_true",
         help="reproducible search (stops at the first local optimum)",
+    )
+    p_solve.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        help="random seed of the search engines (default 0)",
     )
     p_solve.add_argument("--quiet", action="store_true", help="no progress output")
     p_solve.set_defaults(func=_cmd_solve)

@@ -78,9 +78,7 @@ def create_plan(
         kind="solve",
         principal=principal,
         depots=depots,
-        request={
-            "options": {"time_limit_s": limit_s, "is_deterministic": body.deterministic}
-        },
+        request={"options": body.solve_options(limit_s)},
         time_limit_s=limit_s,
         plan=row,
     )

@@ -136,10 +136,7 @@ def replan_plan(
             "base_problem": base,
             "chain": chain,
             "replan": request,
-            "options": {
-                "time_limit_s": limit_s,
-                "is_deterministic": body.deterministic,
-            },
+            "options": body.solve_options(limit_s),
         },
         time_limit_s=limit_s,
         plan=child,

@@ -70,10 +70,7 @@ def compare_variants(
         request={
             "problem": body.problem,
             "variants": variants,
-            "options": {
-                "time_limit_s": limit_s,
-                "is_deterministic": body.deterministic,
-            },
+            "options": body.solve_options(limit_s),
         },
         time_limit_s=limit_s,
     )

@@ -42,6 +42,11 @@ DEFAULT_ENGINES = KNOWN_ENGINES
 MAX_AUTO_WORKERS = 2
 """Searches run side by side by default (one per core, at most this many)."""
 
+MAX_SEED = 2**31 - 1
+"""Largest ``SolveOptions.seed`` (PyVRP's generator takes 32-bit seeds; restarts
+and side-by-side searches add small offsets, see
+``routing.solver.engines.pyvrp_engine.RESTART_SEED_STEP``)."""
+
 PORTFOLIO_MIN_S = 5.0
 """Below this time limit a single search runs: starting processes costs ~1 s."""
 
@@ -75,6 +80,12 @@ class SolveOptions:
     engines
         Compiled searches that warm-start OR-Tools (names in
         ``routing.solver.engines.ENGINES``); ``()`` runs OR-Tools alone.
+    seed
+        Random seed of the warm-start engines (PyVRP; the k-th search side by
+        side uses ``seed + k``). A planner comparing what-if variants or a
+        benchmark comparing solvers fixes it; the searches still stop on the
+        clock, so the same seed on a busier machine may end elsewhere.
+        ``is_deterministic`` gives identical plans.
     """
 
     time_limit_s: float = 10.0
@@ -85,6 +96,7 @@ class SolveOptions:
     log_search: bool = False
     workers: int | None = None
     engines: tuple[str, ...] = DEFAULT_ENGINES
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
@@ -108,6 +120,10 @@ class SolveOptions:
         for name in self.engines:
             if name not in KNOWN_ENGINES:
                 raise ValueError(f"engine {name!r} is not one of {list(KNOWN_ENGINES)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")
 

@@ -248,7 +248,7 @@ def solve_portfolio(
     # model and, with a spare core, searches on its own).
     jobs: list[tuple[str, int]] = []  # (engine, seed)
     if exact:
-        jobs = [("pyvrp", seed) for seed in range(cores)]
+        jobs = [("pyvrp", options.seed + k) for k in range(cores)]
         for name in supports:
             if name != "pyvrp":
                 runs[name] = EngineRun(
@@ -259,7 +259,7 @@ def solve_portfolio(
                 )
         supports = {"pyvrp": supports["pyvrp"]}
     else:
-        jobs = [(name, 0) for name in _engine_order(supports)]
+        jobs = [(name, options.seed) for name in _engine_order(supports)]
         if cores == 1 and n_orders > IN_PROCESS_MAX_ORDERS and "pyvrp" in supports:
             # One core: PyVRP's search gains more from the time than a second
             # opinion adds (generated 250/500-order days @30 s, against VROOM
@@ -274,7 +274,7 @@ def solve_portfolio(
                         "from it than a second search adds)",
                         relaxations=supports[name].relaxations,
                     )
-            jobs = [("pyvrp", 0)]
+            jobs = [("pyvrp", options.seed)]
     # On one core nothing runs beside the engines: run them here, in turn,
     # without the ~0.5-1 s a child loses to starting Python and imports.
     in_process = cores == 1 or n_orders <= IN_PROCESS_MAX_ORDERS or not jobs
@@ -286,7 +286,7 @@ def solve_portfolio(
         job = (problem, dict(matrices), dict(allowed))
         # One engine per core side by side, or in turn. The first group runs in
         # this process, which is idle meanwhile: no start-up delay for it.
-        groups = _side_by_side(jobs, cores)
+        groups = _side_by_side(jobs, cores, options.seed)
         here = groups[0]
         for group in groups[1:]:
             children.append(_Child(group, job, until=warm_until, t0=t0))
@@ -550,19 +550,19 @@ def _engine_order(supports: Mapping[str, Support]) -> list[str]:
 
 
 def _side_by_side(
-    jobs: Sequence[tuple[str, int]], cores: int
+    jobs: Sequence[tuple[str, int]], cores: int, seed: int = 0
 ) -> list[list[tuple[str, int]]]:
     """The engine runs of each core, the first group for this process: one
     engine per core, or all in turn on one. With PyVRP among several engines,
     PyVRP (the long search) runs here, with no start-up delay; the short engines
     share the next core, which then runs PyVRP with another seed for the rest of
     the warm phase (VROOM alone left it idle after a few seconds); further cores
-    run more seeds."""
+    run more seeds (``seed + k`` on the k-th core)."""
     if not any(name == "pyvrp" for name, _ in jobs) or len(jobs) < 2:
         return [[j] for j in jobs] if cores >= len(jobs) else [list(jobs)]
     others = [j for j in jobs if j[0] != "pyvrp"]
-    groups = [[("pyvrp", 0)], [*others, ("pyvrp", 1)]]
-    return groups + [[("pyvrp", seed)] for seed in range(2, cores)]
+    groups = [[("pyvrp", seed)], [*others, ("pyvrp", seed + 1)]]
+    return groups + [[("pyvrp", seed + k)] for k in range(2, cores)]
 
 
 def _run_engines(

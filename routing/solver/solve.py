@@ -239,6 +239,7 @@ def solve(
         extract_s=time.perf_counter() - t_extract,
         total_s=time.perf_counter() - t0,
         time_limit_s=options.time_limit_s,
+        seed=float(options.seed),
     )
     return Plan(
         status=status,

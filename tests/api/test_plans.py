@@ -108,6 +108,23 @@ def test_schema_errors_are_422_with_the_field(service: Service) -> None:
     assert r.status_code == 422 and r.json()["code"] == "invalid_input"
 
 
+def test_the_seed_is_used_and_a_bad_one_is_refused(service: Service) -> None:
+    """``seed`` reaches the search (the plan's stats record it); a negative one is
+    422 naming the field."""
+    h = service.headers("dispatcher")
+    r = service.client.post(
+        "/v1/plans",
+        json={"problem": tutorial(), "time_limit_s": 1, "seed": 7},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["plan"]["stats"]["seed"] == 7
+    r = service.client.post(
+        "/v1/plans", json={"problem": tutorial(), "seed": -1}, headers=h
+    )
+    assert r.status_code == 422 and r.json()["path"] == "seed"
+
+
 def test_infeasible_order_gives_a_plan_with_a_reason(service: Service) -> None:
     """An order too heavy for every van is not an error: 201, listed unplanned."""
     problem = tutorial()

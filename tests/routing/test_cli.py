@@ -81,6 +81,22 @@ def test_solve_prints_summary_and_writes_a_plan_that_checks(
     assert main(["check", str(TUTORIAL), str(out)]) == 0
 
 
+def test_solve_passes_the_seed_and_rejects_a_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`solve --seed 7` searches with seed 7 (the plan's stats say so); a negative
+    seed is a usage error naming the option, not a traceback."""
+    out = tmp_path / "plan.json"
+    args = ["solve", str(TUTORIAL), "--time-limit", "1", "--quiet", "--out", str(out)]
+    assert main([*args, "--seed", "7"]) == 0
+    assert json.loads(out.read_text())["stats"]["seed"] == 7
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--seed", "-1"])
+    assert exc.value.code == 2
+    assert "--seed" in capsys.readouterr().err
+
+
 def test_check_reports_a_tampered_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

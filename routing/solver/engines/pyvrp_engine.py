@@ -1067,7 +1067,7 @@ def _search(
         # (a restart needs time for its initial local search, at least)
         t_init = time.perf_counter()
         data = conv.data
-        rng = RandomNumberGenerator(seed=seed + RESTART_SEED_STEP * runs)
+        rng = RandomNumberGenerator(seed=(seed + RESTART_SEED_STEP * runs) % 2**32)
         runs += 1
         ls = LocalSearch(
             data, rng, neighbours, PerturbationManager(PerturbationParams())

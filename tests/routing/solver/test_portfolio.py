@@ -164,6 +164,57 @@ def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> No
     ]
 
 
+def test_side_by_side_seeds_start_at_the_options_seed() -> None:
+    """With ``SolveOptions.seed`` s, the k-th PyVRP search side by side uses s + k."""
+    jobs = [("vroom", 10), ("pyvrp", 10)]
+    assert _side_by_side(jobs, 3, 10) == [
+        [("pyvrp", 10)],
+        [("vroom", 10), ("pyvrp", 11)],
+        [("pyvrp", 12)],
+    ]
+
+
+def test_the_seed_reaches_every_engine_and_the_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``SolveOptions(seed=42)``: each engine run is called with seed 42 (one
+    search: the tutorial day is exact for PyVRP) and the plan's stats record it;
+    the default is 0."""
+    from routing.solver import portfolio
+
+    seeds: list[tuple[str, int]] = []
+    real = portfolio.get_engine
+
+    class Recording:
+        def __init__(self, name: str) -> None:
+            self.engine = real(name)
+
+        def support(self, problem: Problem) -> object:
+            return self.engine.support(problem)
+
+        def solve(self, *args: object, seed: int = 0, **kwargs: object) -> object:
+            seeds.append((self.engine.name, seed))
+            return self.engine.solve(*args, seed=seed, **kwargs)
+
+    monkeypatch.setattr(portfolio, "get_engine", Recording)
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=2, seed=42))
+    assert check_plan(problem, plan, travel) == []
+    assert seeds and {seed for _, seed in seeds} == {42}
+    assert "pyvrp" in {name for name, _ in seeds}
+    assert plan.stats["seed"] == 42
+    seeds.clear()
+    solve(problem, travel, options=SolveOptions(time_limit_s=2))
+    assert {seed for _, seed in seeds} == {0}
+
+
+@pytest.mark.parametrize("seed", [-1, 2**31, True, 1.5])
+def test_a_bad_seed_is_refused(seed: object) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        SolveOptions(seed=seed)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("engines", [("pyvrp", "vroom"), ()])
 def test_should_stop_ends_the_search_with_the_best_plan_so_far(
     engines: tuple[str, ...],
