@@ -165,12 +165,18 @@ def _run_child(
 
     reader = threading.Thread(target=_read, daemon=True)
     reader.start()
-    while reader.is_alive():
-        reader.join(POLL_S)
-        if reader.is_alive() and cancelled.is_set():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        while reader.is_alive():
+            reader.join(POLL_S)
+            if reader.is_alive() and cancelled.is_set():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        # Drops this task's reference: the scheduler forgets the queue once the
+        # server reading it has closed its end too (`api.jobs`).
+        with contextlib.suppress(Exception):
+            queue.close()
     if not final:
         final.append(
             {

@@ -837,6 +837,8 @@ class JobRunner:
         finally:
             with self._lock:
                 self._dask_running.pop(job_id, None)
+            with contextlib.suppress(Exception):
+                progress.close()  # the scheduler forgets it with the task's end
             if future.done():
                 try:
                     cluster.forget(client, job_id, run_id)

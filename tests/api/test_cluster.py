@@ -89,8 +89,63 @@ def test_jobs_and_variants_run_on_the_cluster(scheduler: str, tmp_path: Path) ->
         assert (
             client.get(f"/v1/jobs/{job_id}", headers=h).json()["state"] == "cancelled"
         )
+        # Nothing of the finished runs stays on the scheduler: no progress queue,
+        # no published current run.
+        deadline = time.monotonic() + 10
+        while left := _routing_state(scheduler):
+            assert time.monotonic() < deadline, f"left on the scheduler: {left}"
+            time.sleep(0.1)
     finally:
         client.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_a_job_stopped_with_its_server_runs_again_on_the_cluster(
+    scheduler: str, tmp_path: Path
+) -> None:
+    """Stopping the service mid-solve stops the job's Dask run and queues the job
+    again; the next start runs it to a plan on the cluster: the stop signalled
+    that run only, not every later run of the job (attempt 2 succeeds)."""
+    settings = test_settings(
+        f"sqlite:///{tmp_path / 'dask.sqlite3'}", dask_scheduler=scheduler
+    )
+    app, client = start_service(settings)
+    h = {"X-API-Key": create_key(app.state.db, "dispatcher")}
+    r = client.post(
+        "/v1/plans?wait_s=0",
+        json={"problem": tutorial(), "time_limit_s": 5},
+        headers=h,
+    )
+    job_id = r.json()["id"]
+    wait_for_progress(client, job_id, h)
+    client.__exit__(None, None, None)  # the service stops mid-solve
+
+    db = Database(settings.url)
+    with db.session() as session:
+        job = session.get(JobRow, job_id)
+        assert job is not None and job.state == "queued" and job.attempts == 1
+    db.dispose()
+
+    app, client = start_service(settings)
+    try:
+        job = poll(client, job_id, h)
+        assert job["state"] == "succeeded" and job["attempts"] == 2, job
+        plan = client.get(f"/v1/plans/{job['plan_id']}", headers=h).json()
+        assert plan["status"] == "solved" and plan["plan"]["routes"]
+    finally:
+        client.__exit__(None, None, None)
+
+
+def _routing_state(address: str) -> list[str]:
+    """Names of this service's queues and datasets still on the scheduler."""
+
+    def names(dask_scheduler: Any) -> list[str]:
+        queues = list(dask_scheduler.extensions["queues"].queues)
+        datasets = [str(k) for k in dask_scheduler.extensions["publish"].datasets]
+        return sorted(n for n in queues + datasets if n.startswith("routing-"))
+
+    with distributed.Client(address) as client:
+        return list(client.run_on_scheduler(names))
 
 
 BOOT_MARK = b"pickle.load(sys.stdin.buffer)"

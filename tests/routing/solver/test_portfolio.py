@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
-from routing.domain.model import Problem, with_hard_slots
+from routing.domain.model import (
+    Depot,
+    Order,
+    Point,
+    Problem,
+    TimeWindow,
+    Vehicle,
+    with_hard_slots,
+)
 from routing.domain.plan import Plan
 from routing.domain.timing import build_routes
 from routing.formats import load_problem, problem_from_dict
@@ -21,7 +29,8 @@ from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
 from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
-from routing.solver.portfolio import _side_by_side
+from routing.solver.portfolio import _on_time, _side_by_side
+from routing.solver.precheck import precheck
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -213,6 +222,81 @@ def test_the_seed_reaches_every_engine_and_the_plan(
 def test_a_bad_seed_is_refused(seed: object) -> None:
     with pytest.raises(ValueError, match="seed"):
         SolveOptions(seed=seed)  # type: ignore[arg-type]
+
+
+def test_a_soft_day_gives_the_engines_its_all_hard_instance() -> None:
+    """The engines hold soft slots hard, so on a soft day they get the vehicles
+    the all-hard day's pre-checks allow (here one van reaches one order only
+    late): the same instance, hence the same search, as the all-hard day."""
+    problem = _generated_day(40, 2)
+    travel = build_travel(problem)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    soft = precheck(problem, matrices).allowed
+    hard = precheck(with_hard_slots(problem), matrices).allowed
+    assert soft != hard  # the day shows the difference
+    assert dict(_on_time(problem, matrices, soft)) == dict(hard)
+    plain = with_hard_slots(problem)  # no soft slots: nothing narrowed
+    assert _on_time(plain, matrices, hard) is hard
+
+
+def test_an_order_only_reachable_late_is_left_to_ortools_and_served_late() -> None:
+    """The van's shift starts at 09:00 and "soft-1" (30 min away) is booked
+    09:00-09:05 with an hour's allowance: no engine could serve it in its slot,
+    so the engines plan the others and OR-Tools serves it 25 min late."""
+    orders = [
+        Order(
+            id="soft-1",
+            location=Point(1800, 0),
+            delivery=(1,),
+            pickup=(0,),
+            windows=(TimeWindow(9 * 3600, 9 * 3600 + 300),),
+            max_lateness_s=3600,
+            lateness_cost_per_hour=10.0,
+        ),
+        *(
+            Order(
+                id=f"plain-{k}",
+                location=Point(300 * k, 600),
+                delivery=(1,),
+                pickup=(0,),
+            )
+            for k in range(3)
+        ),
+    ]
+    problem = Problem(
+        name="late-only",
+        depots=(Depot(id="D", location=Point(0, 0)),),
+        vehicles=(
+            Vehicle(
+                id="van",
+                start_depot="D",
+                end_depot="D",
+                capacity=(10,),
+                shift=TimeWindow(9 * 3600, 17 * 3600),
+                cost_per_km=1.0,
+                cost_per_hour=20.0,
+            ),
+        ),
+        orders=tuple(orders),
+        travel={"provider": "euclidean", "scale": 1, "truncate": False},
+    )
+    travel = build_travel(problem)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    allowed = precheck(problem, matrices).allowed
+    assert "soft-1" in allowed
+    assert set(_on_time(problem, matrices, allowed)) == {
+        "plain-0",
+        "plain-1",
+        "plain-2",
+    }
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=2, workers=1))
+    assert check_plan(problem, plan, travel) == []
+    assert not plan.unplanned
+    (route,) = plan.routes
+    late = {v.order_id: v.late_s for v in route.visits if v.late_s}
+    assert set(late) == {"soft-1"} and late["soft-1"] >= 25 * 60 - 1
+    runs = {r.engine: r for r in plan.engines}
+    assert runs["pyvrp"].outcome in ("warm_start", "ran", "plan")
 
 
 @pytest.mark.parametrize("engines", [("pyvrp", "vroom"), ()])
