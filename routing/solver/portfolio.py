@@ -16,7 +16,10 @@ deadline:
    gets every core (one seed each) and most of the time: OR-Tools moves found
    nothing to improve on its routes in our trials (a 200-customer instance: 63
    guided-local-search solutions in 10 s, none better). With no engine, OR-Tools'
-   own iterated local search runs alone, as before.
+   own iterated local search runs alone, as before. On days with soft slots the
+   engines get the all-hard day's vehicles and orders (``_on_time``): they hold
+   soft slots hard, so a soft day and its all-hard version search the same
+   instance; orders only reachable late are left to OR-Tools.
 2. **Full model.** Every candidate's routes are read into the full OR-Tools
    model (``RoutingSearch.warm_start``, which drops the stops that make a route
    infeasible there); the cheapest under the full objective is kept.
