@@ -67,6 +67,19 @@ WARM_SHARE_EXACT = 0.95
 its own search is then the strongest we have (Solomon @10 s: PyVRP 0.17 % above
 best-known, OR-Tools 1.37 %), OR-Tools only confirms and polishes."""
 
+EXACT_FINAL_S = 1.0
+"""When PyVRP expresses the whole model, the OR-Tools phase after it gets this
+many seconds, or ``1 - WARM_SHARE_EXACT`` of a short limit: it reads and
+confirms PyVRP's routes, and its guided local search from them found nothing
+better in our trials (module docstring), so on long limits the time is PyVRP's
+(until session 6 it got 5 %, 2 % above ``POLISH_MAX_ORDERS`` orders: 3 s of 60
+and 6 s of 300)."""
+
+WARM_SHARE_EXACT_MAX = 0.995
+"""Largest share of the time limit for the engines (see ``EXACT_FINAL_S``):
+building the model and reading 1 000 orders' routes into it took 0.25 s
+(R1_10_1), so 1.5 s of a 300-s limit is ample."""
+
 WARM_SHARE_RELAXED = 0.85
 """Share of the time limit for the warm starts when every engine relaxes part of
 the model (breaks, soft slots, pairs...): OR-Tools then repairs and improves in
@@ -244,8 +257,10 @@ def solve_portfolio(
     cores = options.searches
     exact = "pyvrp" in supports and supports["pyvrp"].is_exact
     share = WARM_SHARE_EXACT if exact else WARM_SHARE_RELAXED
-    if exact and n_orders > POLISH_MAX_ORDERS:
-        share = 0.98  # no OR-Tools search follows: only the read and the check
+    if exact:
+        # OR-Tools reads, confirms and (up to POLISH_MAX_ORDERS) polishes:
+        # seconds, not a share of a long limit.
+        share = min(WARM_SHARE_EXACT_MAX, max(share, 1 - EXACT_FINAL_S / budget))
     warm_until = t0 + share * budget
 
     # 1. Warm starts: children first (they run while this process builds the

@@ -394,6 +394,29 @@ def test_converged_stops_on_a_stall_or_on_reaching_the_target() -> None:
     assert [full(infeasible) for _ in range(4)] == [False, False, False, True]
 
 
+def test_a_stalled_run_goes_on_when_a_fresh_one_could_not_catch_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run that took 60 s to find its best and stalls with 10 s left goes on
+    (a restart would need about 60 s); one that found its best after 5 s and
+    stalls with 80 s left makes way for a fresh run."""
+    from routing.solver.engines import pyvrp_engine
+
+    clock = [0.0]
+    monkeypatch.setattr(pyvrp_engine.time, "perf_counter", lambda: clock[0])
+    late = _Converged(iterations=1, seconds=1.0, deadline=100.0)
+    clock[0] = 60.0
+    assert not late(10.0)  # its best, found after 60 s
+    clock[0] = 90.0
+    assert not late(10.0)  # stalled, 10 s left: goes on
+    clock[0] = 0.0
+    early = _Converged(iterations=1, seconds=1.0, deadline=100.0)
+    clock[0] = 5.0
+    assert not early(10.0)  # its best, found after 5 s
+    clock[0] = 20.0
+    assert early(10.0)  # stalled, 80 s left: a fresh run
+
+
 def _random_problem(n: int, seed: int) -> Problem:
     rng = np.random.default_rng(seed)
     orders = []
