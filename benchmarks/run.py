@@ -256,8 +256,6 @@ def _solve_ours(
 ) -> tuple[Plan, TracePoints]:
     from routing.solver import SolveOptions, solve
 
-    kwargs: dict[str, Any] = {"time_limit_s": time_limit_s, "workers": cores}
-    kwargs["seed"] = seed
     points: TracePoints = []
     t0 = time.perf_counter()
     incomplete = REQUIRED_PENALTY * COST_SCALE  # objective with a dropped order
@@ -272,7 +270,7 @@ def _solve_ours(
     plan = solve(
         instance.problem,
         instance.travel,
-        options=SolveOptions(**kwargs),
+        options=SolveOptions(time_limit_s=time_limit_s, workers=cores, seed=seed),
         on_progress=on_progress if want_trace else None,
     )
     return plan, points

@@ -306,7 +306,7 @@ def solve_portfolio(
         job = (problem, dict(matrices), dict(on_time))
         # One engine per core side by side, or in turn. The first group runs in
         # this process, which is idle meanwhile: no start-up delay for it.
-        groups = _side_by_side(jobs, cores, options.seed)
+        groups = _side_by_side(jobs, cores)
         here = groups[0]
         for group in groups[1:]:
             children.append(_Child(group, job, until=warm_until, t0=t0))
@@ -599,16 +599,18 @@ def _engine_order(supports: Mapping[str, Support]) -> list[str]:
 
 
 def _side_by_side(
-    jobs: Sequence[tuple[str, int]], cores: int, seed: int = 0
+    jobs: Sequence[tuple[str, int]], cores: int
 ) -> list[list[tuple[str, int]]]:
     """The engine runs of each core, the first group for this process: one
     engine per core, or all in turn on one. With PyVRP among several engines,
     PyVRP (the long search) runs here, with no start-up delay; the short engines
     share the next core, which then runs PyVRP with another seed for the rest of
     the warm phase (VROOM alone left it idle after a few seconds); further cores
-    run more seeds (``seed + k`` on the k-th core)."""
-    if not any(name == "pyvrp" for name, _ in jobs) or len(jobs) < 2:
+    run more seeds (PyVRP's job's seed + k on the k-th core)."""
+    seeds = [seed for name, seed in jobs if name == "pyvrp"]
+    if not seeds or len(jobs) < 2:
         return [[j] for j in jobs] if cores >= len(jobs) else [list(jobs)]
+    seed = seeds[0]
     others = [j for j in jobs if j[0] != "pyvrp"]
     groups = [[("pyvrp", seed)], [*others, ("pyvrp", seed + 1)]]
     return groups + [[("pyvrp", seed + k)] for k in range(2, cores)]

@@ -12,15 +12,7 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
-from routing.domain.model import (
-    Depot,
-    Order,
-    Point,
-    Problem,
-    TimeWindow,
-    Vehicle,
-    with_hard_slots,
-)
+from routing.domain.model import Problem, with_hard_slots
 from routing.domain.plan import Plan
 from routing.domain.timing import build_routes
 from routing.formats import load_problem, problem_from_dict
@@ -31,6 +23,7 @@ from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
 from routing.solver.portfolio import _on_time, _side_by_side
 from routing.solver.precheck import precheck
+from tests.routing.test_cli import _late_and_dropped
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -176,7 +169,7 @@ def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> No
 def test_side_by_side_seeds_start_at_the_options_seed() -> None:
     """With ``SolveOptions.seed`` s, the k-th PyVRP search side by side uses s + k."""
     jobs = [("vroom", 10), ("pyvrp", 10)]
-    assert _side_by_side(jobs, 3, 10) == [
+    assert _side_by_side(jobs, 3) == [
         [("pyvrp", 10)],
         [("vroom", 10), ("pyvrp", 11)],
         [("pyvrp", 12)],
@@ -242,56 +235,17 @@ def test_a_soft_day_gives_the_engines_its_all_hard_instance() -> None:
 def test_an_order_only_reachable_late_is_left_to_ortools_and_served_late() -> None:
     """The van's shift starts at 09:00 and "soft-1" (30 min away) is booked
     09:00-09:05 with an hour's allowance: no engine could serve it in its slot,
-    so the engines plan the others and OR-Tools serves it 25 min late."""
-    orders = [
-        Order(
-            id="soft-1",
-            location=Point(1800, 0),
-            delivery=(1,),
-            pickup=(0,),
-            windows=(TimeWindow(9 * 3600, 9 * 3600 + 300),),
-            max_lateness_s=3600,
-            lateness_cost_per_hour=10.0,
-        ),
-        *(
-            Order(
-                id=f"plain-{k}",
-                location=Point(300 * k, 600),
-                delivery=(1,),
-                pickup=(0,),
-            )
-            for k in range(3)
-        ),
-    ]
-    problem = Problem(
-        name="late-only",
-        depots=(Depot(id="D", location=Point(0, 0)),),
-        vehicles=(
-            Vehicle(
-                id="van",
-                start_depot="D",
-                end_depot="D",
-                capacity=(10,),
-                shift=TimeWindow(9 * 3600, 17 * 3600),
-                cost_per_km=1.0,
-                cost_per_hour=20.0,
-            ),
-        ),
-        orders=tuple(orders),
-        travel={"provider": "euclidean", "scale": 1, "truncate": False},
-    )
+    so the engines plan "plain" alone and OR-Tools serves "soft-1" 25 min late
+    ("too-heavy" fits no vehicle: unplanned by the pre-checks)."""
+    problem = _late_and_dropped()
     travel = build_travel(problem)
     matrices = {p: matrix_for(travel, p) for p in problem.profiles}
     allowed = precheck(problem, matrices).allowed
-    assert "soft-1" in allowed
-    assert set(_on_time(problem, matrices, allowed)) == {
-        "plain-0",
-        "plain-1",
-        "plain-2",
-    }
+    assert set(allowed) == {"soft-1", "plain"}
+    assert set(_on_time(problem, matrices, allowed)) == {"plain"}
     plan = solve(problem, travel, options=SolveOptions(time_limit_s=2, workers=1))
     assert check_plan(problem, plan, travel) == []
-    assert not plan.unplanned
+    assert [u.order_id for u in plan.unplanned] == ["too-heavy"]
     (route,) = plan.routes
     late = {v.order_id: v.late_s for v in route.visits if v.late_s}
     assert set(late) == {"soft-1"} and late["soft-1"] >= 25 * 60 - 1
