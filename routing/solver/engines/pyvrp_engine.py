@@ -181,6 +181,68 @@ _PRICE_MULTIPLIERS = (1, 10, 100, 1000)
 more decimals is rounded at the last one)."""
 
 
+_Penalties = tuple[list[float], float, float]
+"""PyVRP penalties per unit of excess load (per dimension), time warp and
+excess distance."""
+
+
+def _start_penalties(
+    data: ProblemData,
+    distances: NDArray[np.int64],
+    durations: NDArray[np.int64],
+    low: float,
+    high: float,
+) -> _Penalties:
+    """Initial penalties at the instance's own scale: the cost of an average
+    arc per average unit of load, duration and distance, within [``low``,
+    ``high``]; PyVRP's own updates tune them from there.
+
+    PyVRP 0.14 starts at the middle of its range instead, 5e4 times these on
+    Solomon, and lowers them by 10 % every 500 iterations when the search is
+    feasible enough: about 40,000 iterations (15 s of a 30-s limit on 100
+    customers, the whole limit on a 250-order city day) before the search
+    crosses infeasible space at all. Nearly every late improvement of a 29-s
+    run came right after that (RC108, six seeds: best found at 10-27 s from the
+    midpoint, in 1.1 s from these), and runs that converge early make restarts
+    pay (benchmarks/README, session 8).
+
+    Used only without restriction profiles: on generated city days (skills,
+    vehicle kinds: 9-11 profiles, 3,000-5,000 iterations in 20 s) starting
+    here left PyVRP's best infeasible on one 250-order day and 23 % dearer on a
+    500-order day; 10 and 100 times higher: dearer than from the midpoint on 2
+    of 3 days."""
+    types = [data.vehicle_type(t) for t in range(data.num_vehicle_types)]
+    mean_distance = float(distances.mean())
+    mean_duration = float(durations.mean())
+    arc = float(
+        np.mean(
+            [
+                t.unit_distance_cost * mean_distance
+                + t.unit_duration_cost * mean_duration
+                for t in types
+            ]
+        )
+    )
+    amounts = [
+        [max(d, p) for d, p in zip(c.delivery, c.pickup, strict=True)]
+        for c in data.clients()
+    ] + [list(s.amount) for s in data.shipments()]
+    mean_load = (
+        np.asarray(amounts, dtype=float).mean(axis=0)
+        if amounts
+        else np.zeros(data.num_load_dimensions)
+    )
+
+    def clip(value: float) -> float:
+        return min(max(value, low), high)
+
+    return (
+        [clip(arc / max(1.0, q)) for q in mean_load],
+        clip(arc / max(1.0, mean_duration)),
+        clip(arc / max(1.0, mean_distance)),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Conversion:
     """A PyVRP instance and how to read its solutions back."""
@@ -192,8 +254,8 @@ class _Conversion:
     """The pair of each PyVRP shipment."""
     pools: tuple[tuple[int, ...], ...]
     """Positions in ``problem.vehicles`` of each vehicle type's vehicles."""
-    penalties: tuple[float, float, float]
-    """Initial, minimum and maximum PyVRP penalty."""
+    penalties: tuple[_Penalties, float, float]
+    """Initial PyVRP penalties, minimum and maximum penalty."""
     cost_unit: float
     """``_ortools.py`` objective units per PyVRP cost unit."""
     prizes: Mapping[str, int]
@@ -854,15 +916,22 @@ def _convert(
     )
     low = PYVRP_MIN_PENALTY * unit_scale
     high = max(low, float(min(cap, max(PYVRP_MAX_PENALTY * unit_scale, max_prize))))
-    # PyVRP starts at the middle of the range (``midpoint_penalties``). Measured
-    # on R101 @2 s: starting at its default 5e4 instead, far below the prizes,
-    # ran 2.5x fewer iterations and ended 1.0-1.4 % above the BKS (vs 0.1-0.2 %).
-    initial = (low + high) / 2
+    # With prizes PyVRP starts at the middle of the range (``midpoint_penalties``).
+    # Measured on R101 @2 s: starting at its default 5e4 instead, far below the
+    # prizes, ran 2.5x fewer iterations and ended 1.0-1.4 % above the BKS (vs
+    # 0.1-0.2 %).
+    mid = (low + high) / 2
+    initial: _Penalties = ([mid] * data.num_load_dimensions, mid, mid)
     if required:
-        # pyvrp.solve's range, in our units: with nothing to leave out, the
-        # search balances feasible and infeasible solutions as PyVRP tunes it.
+        # pyvrp.solve's range, in our units.
         low, high = PYVRP_MIN_PENALTY * unit_scale, PYVRP_MAX_PENALTY * unit_scale
-        initial = (low + high) / 2
+        mid = (low + high) / 2
+        initial = ([mid] * data.num_load_dimensions, mid, mid)
+        if not any(cols for _, cols in keys):
+            # Starting at the day's own scale; not with restriction profiles,
+            # which keep routes off forbidden orders by time warp alone (see
+            # _start_penalties).
+            initial = _start_penalties(data, *base[problem.profiles[0]], low, high)
     return _Conversion(
         data=data,
         client_orders=tuple(client_orders),
@@ -1088,10 +1157,7 @@ def _search(
             if op.supports(data):
                 ls.add_operator(op(data))
         initial, low, high = conv.penalties
-        pm = PenaltyManager(
-            ([initial] * data.num_load_dimensions, initial, initial),
-            PenaltyParams(min_penalty=low, max_penalty=high),
-        )
+        pm = PenaltyManager(initial, PenaltyParams(min_penalty=low, max_penalty=high))
         quick = fallback is not None and failures < REQUIRED_TRIES - 1
         stalled = _Converged(
             patience,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -451,6 +452,47 @@ def test_restarts_keep_the_best_of_all_runs() -> None:
     assert _cost(restarted) <= _cost(first)
     # Far from the deadline, the search ends early only when runs agree.
     assert runs == 8 or status == "no_improvement"
+
+
+def test_required_search_starts_at_the_days_own_penalty_scale() -> None:
+    """With required clients the penalties start at the cost of an average arc
+    per average unit of load, duration and distance (not at the middle of
+    PyVRP's range, hundreds to tens of thousands of times higher: ~40,000
+    iterations of a 100-customer instance to come down)."""
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem, speed=2.0)
+    allowed = precheck(problem, matrices).allowed
+    conv = _convert(problem, matrices, allowed, required=True)
+    (load,), time_warp, distance = conv.penalties[0]
+    low, high = conv.penalties[1:]
+    data = conv.data
+    d = np.asarray(data.distance_matrix(0), dtype=float)
+    t = np.asarray(data.duration_matrix(0), dtype=float)
+    van = data.vehicle_type(0)
+    arc = van.unit_distance_cost * d.mean() + van.unit_duration_cost * t.mean()
+    assert van.unit_distance_cost > 0
+    assert time_warp == pytest.approx(arc / t.mean())
+    assert distance == pytest.approx(arc / d.mean())
+    assert load == pytest.approx(arc / 1.0)  # every order delivers 1
+    assert time_warp == pytest.approx(2 * distance, rel=1e-3)  # 2 m/s, rounded
+    assert low <= min(load, time_warp, distance)
+    assert max(load, time_warp, distance) < 1e-2 * (low + high) / 2
+    # A vehicle restriction (a profile whose travel time into the order it may
+    # not serve exceeds the horizon) needs high time-warp penalties: the
+    # midpoint then, as pyvrp.solve starts.
+    skilled = replace(
+        problem,
+        orders=(replace(problem.orders[0], skills=("cold",)), *problem.orders[1:]),
+        vehicles=(
+            replace(problem.vehicles[0], skills=("cold",)),
+            *problem.vehicles[1:],
+        ),
+    )
+    allowed = precheck(skilled, matrices).allowed
+    restricted = _convert(skilled, matrices, allowed, required=True)
+    assert restricted.data.num_profiles == 2
+    mid = (low + high) / 2
+    assert restricted.penalties[0] == ([mid], mid, mid)
 
 
 def _cost(solution: object) -> float:
