@@ -26,6 +26,7 @@ import glob
 import importlib
 import math
 import os
+import shlex
 import socket
 import sys
 import tempfile
@@ -881,6 +882,7 @@ def write_report(
     scheduler: str | None = None,
     instances_dir: str | Path | None = None,
     plot: bool = True,
+    command: str | None = None,
 ) -> dict[str, Path]:
     """Write ``OUT.csv``, ``OUT.md`` and (with matplotlib) ``OUT.png``.
 
@@ -890,8 +892,9 @@ def write_report(
         Rows from `run`.
     out
         Path without suffix, e.g. ``benchmarks/results/solomon-10s``.
-    jobs, scheduler, instances_dir
-        Recorded in the markdown header.
+    jobs, scheduler, instances_dir, command
+        Recorded in the markdown header (``command``: the command line that
+        made the run).
     plot
         Draw the gap plot (skipped with a message if matplotlib is missing).
 
@@ -923,6 +926,7 @@ def write_report(
         f"- time limit: {', '.join(f'{t:g}' for t in limits)} s; "
         f"seeds: {', '.join(map(str, seeds))}",
         f"- instances: {instances_dir or '-'}",
+        *([f"- command: `{command}`"] if command else []),
         "- feasible = 0 violations by `routing.check` and every order served; "
         "cost recomputed from the routes and the matrix; gap = (cost - BKS) / BKS",
     ]
@@ -1208,8 +1212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler=args.scheduler,
         progress=not args.no_progress,
     )
+    command = "python benchmarks/run.py " + shlex.join(
+        sys.argv[1:] if argv is None else list(argv)
+    )
     written = write_report(
-        rows, out, jobs=args.jobs, scheduler=args.scheduler, instances_dir=root
+        rows,
+        out,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        instances_dir=root,
+        command=command,
     )
     print(markdown_table(rows))
     print()

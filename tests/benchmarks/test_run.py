@@ -72,6 +72,23 @@ def test_two_solomon_instances_give_feasible_rows_and_reports(
     assert "| C101 | ours | yes |" in md and "## Summary per solver" in md
 
 
+def test_report_records_the_command_that_made_it(solomon: Path, tmp_path: Path) -> None:
+    """The markdown header holds the command line, to re-run a result."""
+    argv = [
+        "solomon/C101",
+        "--instances-dir",
+        str(solomon.parent),
+        "--time-limit",
+        "0.5",
+        "--no-progress",
+        "--out",
+        str(tmp_path / "c101"),
+    ]
+    assert bench.main(argv) == 0
+    md = (tmp_path / "c101.md").read_text()
+    assert f"- command: `python benchmarks/run.py {' '.join(argv)}`" in md
+
+
 def test_instance_specs_resolve_to_files(solomon: Path) -> None:
     """Set names, globs and bare names resolve to .vrp files; a typo is an error."""
     root = solomon.parent
