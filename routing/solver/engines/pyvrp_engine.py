@@ -41,10 +41,9 @@ excess load). So when every order of the day is required, the first run uses
 required clients at PyVRP's own penalty range (its fastest search), starting at
 the day's own scale unless vehicle restrictions need high time-warp penalties
 (`_start_penalties`); if a run ends with no feasible solution (or finds none in
-its first idle iterations), the next runs use the *optional-client*
-conversion: every order an optional
-client with a prize, required ones a large prize (at least
-`REQUIRED_PRIZE_MARGIN` times any insertion cost, ``2**priority`` apart), and
+its first idle iterations), the next runs use the *optional-client* conversion:
+every order an optional client with a prize, required ones a large prize (at
+least `REQUIRED_PRIZE_MARGIN` times any insertion cost, ``2**priority`` apart), and
 PyVRP's largest penalty raised to at least the largest prize. At the largest
 penalty one unit of time warp or excess load costs more than leaving any order
 out, so the initial solution (local search at the largest penalties, as
@@ -202,14 +201,14 @@ def _start_penalties(
     arc per average unit of load, duration and distance, within [``low``,
     ``high``]; PyVRP's own updates tune them from there.
 
-    PyVRP 0.14 starts at the middle of its range instead, 5e4 times these on
-    Solomon, and lowers them by 10 % every 500 iterations when the search is
-    feasible enough: about 40,000 iterations (15 s of a 30-s limit on 100
-    customers, the whole limit on a 250-order city day) before the search
-    crosses infeasible space at all. Nearly every late improvement of a 29-s
-    run came right after that (RC108, six seeds: best found at 10-27 s from the
-    midpoint, in 1.1 s from these), and runs that converge early make restarts
-    pay (benchmarks/README, session 8).
+    PyVRP 0.14 starts at the middle of its range instead, thousands to tens of
+    thousands of times these on Solomon, and lowers them by 10 % every 500
+    iterations when the search is feasible enough: about 40,000 iterations (15 s
+    of a 30-s limit on 100 customers, more than the whole limit on a 250-order
+    city day) before the search crosses infeasible space at all. Nearly every
+    late improvement of a 29-s run came right after that (RC108, six seeds: best
+    found at 10-27 s from the midpoint, at 1.2-10.4 s from these), and runs that
+    converge early make restarts pay (benchmarks/README, session 8).
 
     Used only without restriction profiles: on generated city days (skills,
     vehicle kinds: 9-11 profiles, 3,000-5,000 iterations in 20 s) starting
