@@ -214,7 +214,12 @@ def _start_penalties(
     vehicle kinds: 9-11 profiles, 3,000-5,000 iterations in 20 s) starting
     here left PyVRP's best infeasible on one 250-order day and 23 % dearer on a
     500-order day; 10 and 100 times higher: dearer than from the midpoint on 2
-    of 3 days."""
+    of 3 days. Nor with fixed vehicle costs: a violation that saves a vehicle
+    saves its fixed cost, far above an arc's, and the search stayed among
+    infeasible routes (Li & Lim @30 s, where a vehicle costs more than any
+    plan's total distance: 36 of 56 instances at the best-known fleet; lr104,
+    lr108, lrc102, lrc105 2 vehicles above it, from the midpoint at the
+    best-known fleet and distance)."""
     types = [data.vehicle_type(t) for t in range(data.num_vehicle_types)]
     mean_distance = float(distances.mean())
     mean_duration = float(durations.mean())
@@ -931,9 +936,10 @@ def _convert(
         low, high = PYVRP_MIN_PENALTY * unit_scale, PYVRP_MAX_PENALTY * unit_scale
         mid = (low + high) / 2
         initial = ([mid] * data.num_load_dimensions, mid, mid)
-        if not any(cols for _, cols in keys):
+        if not any(cols for _, cols in keys) and not any(fixed):
             # Starting at the day's own scale; not with restriction profiles,
-            # which keep routes off forbidden orders by time warp alone (see
+            # which keep routes off forbidden orders by time warp alone, nor
+            # with fixed vehicle costs, which a violation may save (see
             # _start_penalties).
             initial = _start_penalties(data, *base[problem.profiles[0]], low, high)
     return _Conversion(

@@ -479,7 +479,7 @@ def test_required_search_starts_at_the_days_own_penalty_scale() -> None:
     assert max(load, time_warp, distance) < 1e-2 * (low + high) / 2
     # A vehicle restriction (a profile whose travel time into the order it may
     # not serve exceeds the horizon) needs high time-warp penalties: the
-    # midpoint then, as pyvrp.solve starts.
+    # midpoint then, as pyvrp.solve starts; a fixed vehicle cost too.
     skilled = replace(
         problem,
         orders=(replace(problem.orders[0], skills=("cold",)), *problem.orders[1:]),
@@ -493,6 +493,13 @@ def test_required_search_starts_at_the_days_own_penalty_scale() -> None:
     assert restricted.data.num_profiles == 2
     mid = (low + high) / 2
     assert restricted.penalties[0] == ([mid], mid, mid)
+    # A fixed vehicle cost, which a violation may save, too.
+    fixed = replace(
+        problem, vehicles=tuple(replace(v, fixed_cost=50.0) for v in problem.vehicles)
+    )
+    conv = _convert(fixed, matrices, precheck(fixed, matrices).allowed, required=True)
+    mid = sum(conv.penalties[1:]) / 2
+    assert conv.penalties[0] == ([mid], mid, mid)
 
 
 def _cost(solution: object) -> float:
