@@ -39,11 +39,12 @@ improves on its initial solution and returns an infeasible plan (measured: 30
 clients with room for 20, ``required=True``: best infeasible, 10 units of
 excess load). So when every order of the day is required, the first run uses
 required clients at PyVRP's own penalty range (its fastest search), starting at
-the day's own scale unless vehicle restrictions need high time-warp penalties
-(`_start_penalties`); if a run ends with no feasible solution (or finds none in
-its first idle iterations), the next runs use the *optional-client* conversion:
-every order an optional client with a prize, required ones a large prize (at
-least `REQUIRED_PRIZE_MARGIN` times any insertion cost, ``2**priority`` apart), and
+the day's own scale unless vehicle restrictions or fixed vehicle costs need high
+penalties (`_start_penalties`); if a run ends with no feasible solution (or
+finds none in its first idle iterations), the next runs use the
+*optional-client* conversion: every order an optional client with a prize,
+required ones a large prize (at least `REQUIRED_PRIZE_MARGIN` times any
+insertion cost, ``2**priority`` apart), and
 PyVRP's largest penalty raised to at least the largest prize. At the largest
 penalty one unit of time warp or excess load costs more than leaving any order
 out, so the initial solution (local search at the largest penalties, as
