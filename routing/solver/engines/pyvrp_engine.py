@@ -926,23 +926,19 @@ def _convert(
     )
     low = PYVRP_MIN_PENALTY * unit_scale
     high = max(low, float(min(cap, max(PYVRP_MAX_PENALTY * unit_scale, max_prize))))
-    # With prizes PyVRP starts at the middle of the range (``midpoint_penalties``).
-    # Measured on R101 @2 s: starting at its default 5e4 instead, far below the
-    # prizes, ran 2.5x fewer iterations and ended 1.0-1.4 % above the BKS (vs
-    # 0.1-0.2 %).
+    if required:  # pyvrp.solve's range, in our units
+        low, high = PYVRP_MIN_PENALTY * unit_scale, PYVRP_MAX_PENALTY * unit_scale
+    # PyVRP starts at the middle of the range (``midpoint_penalties``). Measured
+    # with prizes on R101 @2 s: starting at its default 5e4 instead, far below
+    # the prizes, ran 2.5x fewer iterations and ended 1.0-1.4 % above the BKS
+    # (vs 0.1-0.2 %).
     mid = (low + high) / 2
     initial: _Penalties = ([mid] * data.num_load_dimensions, mid, mid)
-    if required:
-        # pyvrp.solve's range, in our units.
-        low, high = PYVRP_MIN_PENALTY * unit_scale, PYVRP_MAX_PENALTY * unit_scale
-        mid = (low + high) / 2
-        initial = ([mid] * data.num_load_dimensions, mid, mid)
-        if not any(cols for _, cols in keys) and not any(fixed):
-            # Starting at the day's own scale; not with restriction profiles,
-            # which keep routes off forbidden orders by time warp alone, nor
-            # with fixed vehicle costs, which a violation may save (see
-            # _start_penalties).
-            initial = _start_penalties(data, *base[problem.profiles[0]], low, high)
+    if required and not any(cols for _, cols in keys) and not any(fixed):
+        # The day's own scale; not with restriction profiles, which keep routes
+        # off forbidden orders by time warp alone, nor with fixed vehicle
+        # costs, which a violation may save (see _start_penalties).
+        initial = _start_penalties(data, *base[problem.profiles[0]], low, high)
     return _Conversion(
         data=data,
         client_orders=tuple(client_orders),

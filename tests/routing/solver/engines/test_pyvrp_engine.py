@@ -454,11 +454,12 @@ def test_restarts_keep_the_best_of_all_runs() -> None:
     assert runs == 8 or status == "no_improvement"
 
 
-def test_required_search_starts_at_the_days_own_penalty_scale() -> None:
+def test_required_search_starts_at_the_days_own_penalty_scale_if_unrestricted() -> None:
     """With required clients the penalties start at the cost of an average arc
     per average unit of load, duration and distance (not at the middle of
     PyVRP's range, hundreds to tens of thousands of times higher: ~40,000
-    iterations of a 100-customer instance to come down)."""
+    iterations of a 100-customer instance to come down); with vehicle
+    restrictions or fixed vehicle costs at the middle, as pyvrp.solve."""
     problem = _random_problem(40, seed=3)
     matrices = _matrices(problem, speed=2.0)
     allowed = precheck(problem, matrices).allowed
