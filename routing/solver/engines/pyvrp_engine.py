@@ -116,7 +116,7 @@ from pyvrp.search import (
     PerturbationParams,
     compute_neighbours,
 )
-from pyvrp.stop import MultipleCriteria
+from pyvrp.stop import MultipleCriteria, StoppingCriterion
 
 from routing.domain.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
 from routing.domain.timing import build_route, latest_end
@@ -396,7 +396,7 @@ class PyVRPEngine:
             NO_IMPROVEMENT_SHARE * time_limit_s,
             NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2,
         )
-        best, conv, iterations, runs, status = _search(
+        best, conv, iterations, runs, status, histories = _search(
             conv,
             deadline,
             seed,
@@ -427,6 +427,7 @@ class PyVRPEngine:
             extract_s=time.perf_counter() - t_extract,
             iterations=float(iterations),
             runs=float(runs),
+            history=float(min(histories, default=HISTORY_DEFAULT)),
             patience=float(patience),
             pyvrp_feasible=float(is_feasible),
             served=float(len(served)),
@@ -1098,9 +1099,53 @@ quick runs first, better on 2 of 6 runs (city-250-s1: 155.0M vs 171.1M
 objective units; city-500-s2: feasible, 296.8M, against infeasible and 498 of
 500 served once repaired), the same on 4."""
 
+HISTORY_SHARE = 0.015
+"""Late-acceptance history of a run (``IteratedLocalSearchParams.history_length``)
+as a share of the iterations the search can expect in its time, within
+[`HISTORY_MIN`, PyVRP's default 300]. PyVRP's 300 suits runs of tens of
+thousands of iterations (Solomon @30 s: ~90,000; G&H 1000 @300 s: ~110,000;
+unchanged there). City days run 3,000-6,000 in 25 s, and with 300 a run spent
+them wandering: PyVRP alone, hard slots, 25 s, seeds 1-4, mean cost 2,784.9 on
+city-500-s2 and 1,480.5 on city-250-s2 at 300; 2,633.4 / 1,443.1 at 120,
+2,536.3 / 1,446.5 at 50, 2,662.6 / 1,456.2 at 20 (benchmarks/README, session 9)."""
+
+HISTORY_MIN = 20
+"""Shortest late-acceptance history (see `HISTORY_SHARE`)."""
+
+HISTORY_DEFAULT = IteratedLocalSearchParams().history_length
+"""PyVRP's own history length (300 in 0.14)."""
+
+CALIBRATION_ITERATIONS = 50
+"""Iterations a run spends at PyVRP's default history to measure its pace
+before the history length is set (`_history_length`)."""
+
 CONFIRMING_RUNS = 3
 """The search has converged once this many independent runs (different seeds,
 fresh random starts) reached the same best cost."""
+
+
+class _Pace:
+    """Stopping criterion: ``iterations`` iterations done (``is_reached``).
+    Listed last in a ``MultipleCriteria``, which stops at the first criterion
+    that holds, it is reached only when no other criterion ended the run."""
+
+    def __init__(self, iterations: int) -> None:
+        self._left = iterations
+        self.is_reached = False
+
+    def __call__(self, best_cost: float) -> bool:
+        self._left -= 1
+        self.is_reached = self._left < 0
+        return self.is_reached
+
+
+def _history_length(iterations: int, elapsed_s: float, budget_s: float) -> int:
+    """Late-acceptance history for runs that do ``iterations`` in ``elapsed_s``
+    within a search of ``budget_s`` seconds (`HISTORY_SHARE`)."""
+    if iterations <= 0 or elapsed_s <= 0:
+        return HISTORY_DEFAULT
+    expected = iterations / elapsed_s * max(0.0, budget_s)
+    return int(min(HISTORY_DEFAULT, max(HISTORY_MIN, round(HISTORY_SHARE * expected))))
 
 
 def _search(
@@ -1114,7 +1159,7 @@ def _search(
     max_runs: int | None = None,
     fallback: Callable[[], _Conversion] | None = None,
     on_best: Callable[[float], None] | None = None,
-) -> tuple[Solution, _Conversion, int, int, str]:
+) -> tuple[Solution, _Conversion, int, int, str, list[int]]:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
     One run is PyVRP's iterated local search from a random start, as in
@@ -1133,10 +1178,15 @@ def _search(
     which always has one). All but the last of those runs end after
     `INFEASIBLE_PATIENCE` iterations without a feasible solution.
 
+    Each run uses PyVRP's late-acceptance iterated local search with a
+    history fitted to the iterations the search can expect (`HISTORY_SHARE`,
+    its pace measured over the run's first `CALIBRATION_ITERATIONS`).
+
     Returns the best solution (feasible if any run found one), the conversion
-    it belongs to, the number of iterations of all runs, the number of runs
-    and why the search stopped (``"time_limit"`` or ``"no_improvement"``, the
-    latter when the runs confirmed their best).
+    it belongs to, the number of iterations of all runs, the number of runs,
+    why the search stopped (``"time_limit"`` or ``"no_improvement"``, the
+    latter when the runs confirmed their best) and each run's history length
+    (runs ended before their pace was measured have none).
 
     ``on_best`` is called with each new best feasible cost of all runs, in
     ``_ortools.py`` objective units (`_Progress`).
@@ -1148,6 +1198,11 @@ def _search(
     best: tuple[Solution, _Conversion] | None = None
     best_cost = math.inf
     confirmations = iterations = runs = failures = 0
+    histories: list[int] = []
+    # Every run's history fits the whole search's time, a restart's too: runs
+    # that restart late then search as the first one did (the benchmark sets
+    # keep PyVRP's 300, `HISTORY_SHARE`).
+    budget_s = deadline - time.perf_counter()
     status = "time_limit"
     init_s = 0.0
     neighbours = compute_neighbours(conv.data, NeighbourhoodParams())
@@ -1187,11 +1242,27 @@ def _search(
             )
             init_s = max(init_s, time.perf_counter() - t_init)
             until.restart()
-            algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
-            result = algo.run(
-                MultipleCriteria([progress, until, stalled, *requested]),
-                collect_stats=False,
-            )
+            # A few iterations at PyVRP's default history measure the pace;
+            # the run goes on from their best with a history that fits the
+            # iterations left (HISTORY_SHARE).
+            stops: list[StoppingCriterion] = [progress, until, stalled, *requested]
+            pace = _Pace(CALIBRATION_ITERATIONS)
+            result = IteratedLocalSearch(
+                data, pm, ls, init, IteratedLocalSearchParams()
+            ).run(MultipleCriteria([*stops, pace]), collect_stats=False)
+            if pace.is_reached:  # (else another criterion ended the run)
+                history = _history_length(
+                    result.num_iterations, result.runtime, budget_s
+                )
+                histories.append(history)
+                iterations += result.num_iterations
+                result = IteratedLocalSearch(
+                    data,
+                    pm,
+                    ls,
+                    result.best,
+                    IteratedLocalSearchParams(history_length=history),
+                ).run(MultipleCriteria(stops), collect_stats=False)
         iterations += result.num_iterations
         # Comparable across conversions: routing cost plus the prizes of the
         # orders left out.
@@ -1217,7 +1288,7 @@ def _search(
         if max_runs is not None and runs >= max_runs:
             break
     assert best is not None
-    return best[0], best[1], iterations, runs, status
+    return best[0], best[1], iterations, runs, status, histories
 
 
 # --- extraction ----------------------------------------------------------------
