@@ -283,6 +283,10 @@ class PyVRPEngine:
     no_improvement_iterations
         Stop after this many iterations without a better solution; None: the
         rule of `NO_IMPROVEMENT_PER_STOP`.
+    fit_history
+        Fit each run's late-acceptance history to the iterations the search can
+        expect (`HISTORY_SHARE`); False keeps PyVRP's default (benchmarks run
+        PyVRP alone so, as shipped).
 
     Notes
     -----
@@ -292,13 +296,19 @@ class PyVRPEngine:
 
     name: str = "pyvrp"
 
-    def __init__(self, *, no_improvement_iterations: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        no_improvement_iterations: int | None = None,
+        fit_history: bool = True,
+    ) -> None:
         if no_improvement_iterations is not None and no_improvement_iterations < 1:
             raise ValueError(
                 f"no_improvement_iterations must be >= 1, got "
                 f"{no_improvement_iterations}"
             )
         self.no_improvement_iterations = no_improvement_iterations
+        self.fit_history = fit_history
 
     def support(self, problem: Problem) -> Support:
         """Whether PyVRP can give a warm start for ``problem``, and what it relaxes.
@@ -404,6 +414,7 @@ class PyVRPEngine:
             patience_s,
             should_stop=should_stop,
             on_best=on_best,
+            fit_history=self.fit_history,
             fallback=(lambda: _convert(problem, matrices, allowed))
             if every_required
             else None,
@@ -1129,7 +1140,7 @@ class _Pace:
     Listed last in a ``MultipleCriteria``, which stops at the first criterion
     that holds, it is reached only when no other criterion ended the run."""
 
-    def __init__(self, iterations: int) -> None:
+    def __init__(self, iterations: float) -> None:
         self._left = iterations
         self.is_reached = False
 
@@ -1159,6 +1170,7 @@ def _search(
     max_runs: int | None = None,
     fallback: Callable[[], _Conversion] | None = None,
     on_best: Callable[[float], None] | None = None,
+    fit_history: bool = True,
 ) -> tuple[Solution, _Conversion, int, int, str, list[int]]:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
@@ -1180,7 +1192,8 @@ def _search(
 
     Each run uses PyVRP's late-acceptance iterated local search with a
     history fitted to the iterations the search can expect (`HISTORY_SHARE`,
-    its pace measured over the run's first `CALIBRATION_ITERATIONS`).
+    its pace measured over the run's first `CALIBRATION_ITERATIONS`), unless
+    ``fit_history`` is False (PyVRP's default throughout).
 
     Returns the best solution (feasible if any run found one), the conversion
     it belongs to, the number of iterations of all runs, the number of runs,
@@ -1246,7 +1259,7 @@ def _search(
             # the run goes on from their best with a history that fits the
             # iterations left (HISTORY_SHARE).
             stops: list[StoppingCriterion] = [progress, until, stalled, *requested]
-            pace = _Pace(CALIBRATION_ITERATIONS)
+            pace = _Pace(CALIBRATION_ITERATIONS if fit_history else math.inf)
             result = IteratedLocalSearch(
                 data, pm, ls, init, IteratedLocalSearchParams()
             ).run(MultipleCriteria([*stops, pace]), collect_stats=False)

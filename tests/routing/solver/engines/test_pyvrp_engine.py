@@ -591,3 +591,27 @@ def test_runs_search_with_the_measured_history(
     result = PyVRPEngine().solve(problem, matrices, allowed, time_limit_s=0.6)
     fitted = [h for h in used if h != HISTORY_DEFAULT]
     assert result.stats["history"] == min(fitted, default=HISTORY_DEFAULT)
+
+
+def test_fit_history_false_keeps_pyvrps_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The benchmarks' PyVRP-alone peer: one history, PyVRP's own, for the whole
+    run (no calibration stop)."""
+    used: list[int] = []
+    real = pyvrp_engine.IteratedLocalSearchParams
+
+    def params(**kw: int) -> object:
+        made = real(**kw)
+        used.append(made.history_length)
+        return made
+
+    monkeypatch.setattr(pyvrp_engine, "IteratedLocalSearchParams", params)
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    engine = PyVRPEngine(no_improvement_iterations=10**9, fit_history=False)
+    result = engine.solve(problem, matrices, allowed, time_limit_s=0.6)
+    assert used and set(used) == {HISTORY_DEFAULT}
+    assert result.stats["iterations"] > CALIBRATION_ITERATIONS
+    assert result.stats["history"] == HISTORY_DEFAULT
