@@ -580,7 +580,7 @@ def test_runs_search_with_the_measured_history(
     conv = _convert(problem, matrices, allowed)
     deadline = time.perf_counter() + 0.6
     _, _, iterations, runs, _, histories = _search(
-        conv, deadline, 5, 10**6, 100.0, max_runs=1
+        conv, deadline, 5, 10**6, 100.0, max_runs=1, fit_history=True
     )
     assert runs == 1 and iterations > CALIBRATION_ITERATIONS
     (history,) = histories
@@ -588,16 +588,18 @@ def test_runs_search_with_the_measured_history(
     assert HISTORY_MIN <= history < HISTORY_DEFAULT
 
     used.clear()
-    result = PyVRPEngine().solve(problem, matrices, allowed, time_limit_s=0.6)
+    result = PyVRPEngine(fit_history=True).solve(
+        problem, matrices, allowed, time_limit_s=0.6
+    )
     fitted = [h for h in used if h != HISTORY_DEFAULT]
     assert result.stats["history"] == min(fitted, default=HISTORY_DEFAULT)
 
 
-def test_fit_history_false_keeps_pyvrps_default(
+def test_by_default_runs_keep_pyvrps_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The benchmarks' PyVRP-alone peer: one history, PyVRP's own, for the whole
-    run (no calibration stop)."""
+    """The default (and the benchmarks' PyVRP-alone peer): one history, PyVRP's
+    own, for the whole run (no calibration stop)."""
     used: list[int] = []
     real = pyvrp_engine.IteratedLocalSearchParams
 
@@ -610,7 +612,7 @@ def test_fit_history_false_keeps_pyvrps_default(
     problem = _random_problem(40, seed=3)
     matrices = _matrices(problem)
     allowed = precheck(problem, matrices).allowed
-    engine = PyVRPEngine(no_improvement_iterations=10**9, fit_history=False)
+    engine = PyVRPEngine(no_improvement_iterations=10**9)
     result = engine.solve(problem, matrices, allowed, time_limit_s=0.6)
     assert used and set(used) == {HISTORY_DEFAULT}
     assert result.stats["iterations"] > CALIBRATION_ITERATIONS
