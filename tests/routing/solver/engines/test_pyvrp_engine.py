@@ -559,12 +559,8 @@ def test_history_length_fits_the_iterations_the_search_can_expect() -> None:
     assert _history_length(0, 0.0, 10.0) == HISTORY_DEFAULT
 
 
-def test_runs_search_with_the_measured_history(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Each run measures its pace at PyVRP's default history over
-    CALIBRATION_ITERATIONS, then goes on with the history that pace gives; a
-    short search gets a short history, and the engine reports it."""
+def _record_histories(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The history length of every PyVRP iterated local search started, in order."""
     used: list[int] = []
     real = pyvrp_engine.IteratedLocalSearchParams
 
@@ -574,6 +570,16 @@ def test_runs_search_with_the_measured_history(
         return made
 
     monkeypatch.setattr(pyvrp_engine, "IteratedLocalSearchParams", params)
+    return used
+
+
+def test_runs_search_with_the_measured_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each run measures its pace at PyVRP's default history over
+    CALIBRATION_ITERATIONS, then goes on with the history that pace gives; a
+    short search gets a short history, and the engine reports it."""
+    used = _record_histories(monkeypatch)
     problem = _random_problem(40, seed=3)
     matrices = _matrices(problem)
     allowed = precheck(problem, matrices).allowed
@@ -600,15 +606,7 @@ def test_by_default_runs_keep_pyvrps_history(
 ) -> None:
     """The default (and the benchmarks' PyVRP-alone peer): one history, PyVRP's
     own, for the whole run (no calibration stop)."""
-    used: list[int] = []
-    real = pyvrp_engine.IteratedLocalSearchParams
-
-    def params(**kw: int) -> object:
-        made = real(**kw)
-        used.append(made.history_length)
-        return made
-
-    monkeypatch.setattr(pyvrp_engine, "IteratedLocalSearchParams", params)
+    used = _record_histories(monkeypatch)
     problem = _random_problem(40, seed=3)
     matrices = _matrices(problem)
     allowed = precheck(problem, matrices).allowed
