@@ -333,9 +333,7 @@ adapter picks the exploration level that fits the time limit)."""
 
 def make_engine(name: str, *, cores: int) -> Any:
     """The engine adapter of a peer: VROOM with ``cores`` threads, PyVRP running
-    to the time limit (`PYVRP_NO_IMPROVEMENT`) with PyVRP's own late-acceptance
-    history (``fit_history=False``: PyVRP as shipped, not as our warm start
-    tunes it).
+    to the time limit (`PYVRP_NO_IMPROVEMENT`).
 
     Raises ImportError while the adapter is not there (the row then says so).
     """
@@ -343,7 +341,7 @@ def make_engine(name: str, *, cores: int) -> Any:
     engine_cls = getattr(importlib.import_module(module), cls)
     if name == "vroom":
         return engine_cls(nb_threads=cores)
-    return engine_cls(no_improvement_iterations=PYVRP_NO_IMPROVEMENT, fit_history=False)
+    return engine_cls(no_improvement_iterations=PYVRP_NO_IMPROVEMENT)
 
 
 def solve_peer(

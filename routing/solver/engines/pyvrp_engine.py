@@ -116,7 +116,7 @@ from pyvrp.search import (
     PerturbationParams,
     compute_neighbours,
 )
-from pyvrp.stop import MultipleCriteria, StoppingCriterion
+from pyvrp.stop import MultipleCriteria
 
 from routing.domain.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
 from routing.domain.timing import build_route, latest_end
@@ -283,10 +283,6 @@ class PyVRPEngine:
     no_improvement_iterations
         Stop after this many iterations without a better solution; None: the
         rule of `NO_IMPROVEMENT_PER_STOP`.
-    fit_history
-        Fit each run's late-acceptance history to the iterations the search can
-        expect (`HISTORY_SHARE`). Off by default: measured on the city days it
-        was worse on 12 of 21 day/variant means (benchmarks/README, session 9).
 
     Notes
     -----
@@ -296,19 +292,13 @@ class PyVRPEngine:
 
     name: str = "pyvrp"
 
-    def __init__(
-        self,
-        *,
-        no_improvement_iterations: int | None = None,
-        fit_history: bool = False,
-    ) -> None:
+    def __init__(self, *, no_improvement_iterations: int | None = None) -> None:
         if no_improvement_iterations is not None and no_improvement_iterations < 1:
             raise ValueError(
                 f"no_improvement_iterations must be >= 1, got "
                 f"{no_improvement_iterations}"
             )
         self.no_improvement_iterations = no_improvement_iterations
-        self.fit_history = fit_history
 
     def support(self, problem: Problem) -> Support:
         """Whether PyVRP can give a warm start for ``problem``, and what it relaxes.
@@ -406,7 +396,7 @@ class PyVRPEngine:
             NO_IMPROVEMENT_SHARE * time_limit_s,
             NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2,
         )
-        best, conv, iterations, runs, status, histories = _search(
+        best, conv, iterations, runs, status = _search(
             conv,
             deadline,
             seed,
@@ -414,7 +404,6 @@ class PyVRPEngine:
             patience_s,
             should_stop=should_stop,
             on_best=on_best,
-            fit_history=self.fit_history,
             fallback=(lambda: _convert(problem, matrices, allowed))
             if every_required
             else None,
@@ -438,7 +427,6 @@ class PyVRPEngine:
             extract_s=time.perf_counter() - t_extract,
             iterations=float(iterations),
             runs=float(runs),
-            history=float(min(histories, default=HISTORY_DEFAULT)),
             patience=float(patience),
             pyvrp_feasible=float(is_feasible),
             served=float(len(served)),
@@ -1110,56 +1098,9 @@ quick runs first, better on 2 of 6 runs (city-250-s1: 155.0M vs 171.1M
 objective units; city-500-s2: feasible, 296.8M, against infeasible and 498 of
 500 served once repaired), the same on 4."""
 
-HISTORY_SHARE = 0.015
-"""Late-acceptance history of a run (``IteratedLocalSearchParams.history_length``)
-as a share of the iterations the search can expect in its time, within
-[`HISTORY_MIN`, PyVRP's default 300]. PyVRP's 300 suits runs of tens of
-thousands of iterations (Solomon @30 s: ~90,000; G&H 1000 @300 s: ~110,000;
-unchanged there). City days run 3,000-6,000 in 25 s. PyVRP alone, hard slots,
-25 s, seeds 1-4, mean cost 2,784.9 on city-500-s2 and 1,480.5 on city-250-s2 at
-300; 2,633.4 / 1,443.1 at 120, 2,536.3 / 1,446.5 at 50, 2,662.6 / 1,456.2 at 20.
-But in full solves (city-day benchmark, seeds 1-3) the fitted history was better
-on 9 and worse on 12 of 21 day/variant means (mean +0.24 %; the 150-order peak
-day +2.7 %, city-500-s2 hard -7.1 %), so ``PyVRPEngine`` leaves it off
-(``fit_history=False``; benchmarks/README, session 9)."""
-
-HISTORY_MIN = 20
-"""Shortest late-acceptance history (see `HISTORY_SHARE`)."""
-
-HISTORY_DEFAULT = IteratedLocalSearchParams().history_length
-"""PyVRP's own history length (300 in 0.14)."""
-
-CALIBRATION_ITERATIONS = 50
-"""Iterations a run spends at PyVRP's default history to measure its pace
-before the history length is set (`_history_length`)."""
-
 CONFIRMING_RUNS = 3
 """The search has converged once this many independent runs (different seeds,
 fresh random starts) reached the same best cost."""
-
-
-class _Pace:
-    """Stopping criterion: ``iterations`` iterations done (``is_reached``).
-    Listed last in a ``MultipleCriteria``, which stops at the first criterion
-    that holds, it is reached only when no other criterion ended the run."""
-
-    def __init__(self, iterations: float) -> None:
-        self._left = iterations
-        self.is_reached = False
-
-    def __call__(self, best_cost: float) -> bool:
-        self._left -= 1
-        self.is_reached = self._left < 0
-        return self.is_reached
-
-
-def _history_length(iterations: int, elapsed_s: float, budget_s: float) -> int:
-    """Late-acceptance history for runs that do ``iterations`` in ``elapsed_s``
-    within a search of ``budget_s`` seconds (`HISTORY_SHARE`)."""
-    if iterations <= 0 or elapsed_s <= 0:
-        return HISTORY_DEFAULT
-    expected = iterations / elapsed_s * max(0.0, budget_s)
-    return int(min(HISTORY_DEFAULT, max(HISTORY_MIN, round(HISTORY_SHARE * expected))))
 
 
 def _search(
@@ -1173,8 +1114,7 @@ def _search(
     max_runs: int | None = None,
     fallback: Callable[[], _Conversion] | None = None,
     on_best: Callable[[float], None] | None = None,
-    fit_history: bool = False,
-) -> tuple[Solution, _Conversion, int, int, str, list[int]]:
+) -> tuple[Solution, _Conversion, int, int, str]:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
     One run is PyVRP's iterated local search from a random start, as in
@@ -1193,16 +1133,10 @@ def _search(
     which always has one). All but the last of those runs end after
     `INFEASIBLE_PATIENCE` iterations without a feasible solution.
 
-    Each run uses PyVRP's late-acceptance iterated local search with PyVRP's
-    default history, or with ``fit_history`` one fitted to the iterations the
-    search can expect (`HISTORY_SHARE`, its pace measured over the run's first
-    `CALIBRATION_ITERATIONS`).
-
     Returns the best solution (feasible if any run found one), the conversion
-    it belongs to, the number of iterations of all runs, the number of runs,
-    why the search stopped (``"time_limit"`` or ``"no_improvement"``, the
-    latter when the runs confirmed their best) and each run's history length
-    (runs ended before their pace was measured have none).
+    it belongs to, the number of iterations of all runs, the number of runs
+    and why the search stopped (``"time_limit"`` or ``"no_improvement"``, the
+    latter when the runs confirmed their best).
 
     ``on_best`` is called with each new best feasible cost of all runs, in
     ``_ortools.py`` objective units (`_Progress`).
@@ -1214,11 +1148,6 @@ def _search(
     best: tuple[Solution, _Conversion] | None = None
     best_cost = math.inf
     confirmations = iterations = runs = failures = 0
-    histories: list[int] = []
-    # Every run's history fits the whole search's time, a restart's too: runs
-    # that restart late then search as the first one did (the benchmark sets
-    # keep PyVRP's 300, `HISTORY_SHARE`).
-    budget_s = deadline - time.perf_counter()
     status = "time_limit"
     init_s = 0.0
     neighbours = compute_neighbours(conv.data, NeighbourhoodParams())
@@ -1258,27 +1187,11 @@ def _search(
             )
             init_s = max(init_s, time.perf_counter() - t_init)
             until.restart()
-            # A few iterations at PyVRP's default history measure the pace;
-            # the run goes on from their best with a history that fits the
-            # iterations left (HISTORY_SHARE).
-            stops: list[StoppingCriterion] = [progress, until, stalled, *requested]
-            pace = _Pace(CALIBRATION_ITERATIONS if fit_history else math.inf)
-            result = IteratedLocalSearch(
-                data, pm, ls, init, IteratedLocalSearchParams()
-            ).run(MultipleCriteria([*stops, pace]), collect_stats=False)
-            if pace.is_reached:  # (else another criterion ended the run)
-                history = _history_length(
-                    result.num_iterations, result.runtime, budget_s
-                )
-                histories.append(history)
-                iterations += result.num_iterations
-                result = IteratedLocalSearch(
-                    data,
-                    pm,
-                    ls,
-                    result.best,
-                    IteratedLocalSearchParams(history_length=history),
-                ).run(MultipleCriteria(stops), collect_stats=False)
+            algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
+            result = algo.run(
+                MultipleCriteria([progress, until, stalled, *requested]),
+                collect_stats=False,
+            )
         iterations += result.num_iterations
         # Comparable across conversions: routing cost plus the prizes of the
         # orders left out.
@@ -1304,7 +1217,7 @@ def _search(
         if max_runs is not None and runs >= max_runs:
             break
     assert best is not None
-    return best[0], best[1], iterations, runs, status, histories
+    return best[0], best[1], iterations, runs, status
 
 
 # --- extraction ----------------------------------------------------------------

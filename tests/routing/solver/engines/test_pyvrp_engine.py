@@ -28,22 +28,16 @@ from routing.domain.units import COST_SCALE
 from routing.formats import load_problem
 from routing.geo.matrix import TravelMatrix
 from routing.geo.providers import build_travel
-from routing.solver.engines import pyvrp_engine
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
-    CALIBRATION_ITERATIONS,
     CONFIRMING_RUNS,
     EXACT_PRIORITY_SPAN,
-    HISTORY_DEFAULT,
-    HISTORY_MIN,
-    HISTORY_SHARE,
     INFEASIBLE_PATIENCE,
     REQUIRED_TRIES,
     PyVRPEngine,
     _break_room,
     _Converged,
     _convert,
-    _history_length,
     _search,
 )
 from routing.solver.precheck import precheck
@@ -451,9 +445,9 @@ def test_restarts_keep_the_best_of_all_runs() -> None:
     allowed = precheck(problem, matrices).allowed
     conv = _convert(problem, matrices, allowed)
     deadline = time.perf_counter() + 30.0
-    first, _, _, runs, _, _ = _search(conv, deadline, 5, 50, 0.0, max_runs=1)
+    first, _, _, runs, _ = _search(conv, deadline, 5, 50, 0.0, max_runs=1)
     assert runs == 1
-    restarted, _, _, runs, status, _ = _search(conv, deadline, 5, 50, 0.0, max_runs=8)
+    restarted, _, _, runs, status = _search(conv, deadline, 5, 50, 0.0, max_runs=8)
     assert runs >= 2
     assert _cost(restarted) <= _cost(first)
     # Far from the deadline, the search ends early only when runs agree.
@@ -544,74 +538,3 @@ def test_slots_leave_room_for_the_breaks() -> None:
     assert room(TimeWindow(40_000, 50_400)) == 48_600
     assert room(TimeWindow(46_000, 46_500)) == 46_000
     assert _break_room(_problem(orders, [_van()]))(TimeWindow(0, 50_400)) == 50_400
-
-
-def test_history_length_fits_the_iterations_the_search_can_expect() -> None:
-    """PyVRP's 300 where tens of thousands of iterations fit (the benchmark
-    sets), a share of the expected iterations on slow days, never below the
-    floor."""
-    assert HISTORY_DEFAULT == 300
-    # Solomon's pace (~1,400 iterations/s when measured) over 30 s: PyVRP's own.
-    assert _history_length(50, 50 / 1400, 30.0) == HISTORY_DEFAULT
-    # A 500-order city day (~100/s measured) over 25 s: 2,500 expected.
-    assert _history_length(50, 0.5, 25.0) == round(HISTORY_SHARE * 2500)
-    assert _history_length(50, 5.0, 1.0) == HISTORY_MIN
-    assert _history_length(0, 0.0, 10.0) == HISTORY_DEFAULT
-
-
-def _record_histories(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The history length of every PyVRP iterated local search started, in order."""
-    used: list[int] = []
-    real = pyvrp_engine.IteratedLocalSearchParams
-
-    def params(**kw: int) -> object:
-        made = real(**kw)
-        used.append(made.history_length)
-        return made
-
-    monkeypatch.setattr(pyvrp_engine, "IteratedLocalSearchParams", params)
-    return used
-
-
-def test_runs_search_with_the_measured_history(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Each run measures its pace at PyVRP's default history over
-    CALIBRATION_ITERATIONS, then goes on with the history that pace gives; a
-    short search gets a short history, and the engine reports it."""
-    used = _record_histories(monkeypatch)
-    problem = _random_problem(40, seed=3)
-    matrices = _matrices(problem)
-    allowed = precheck(problem, matrices).allowed
-    conv = _convert(problem, matrices, allowed)
-    deadline = time.perf_counter() + 0.6
-    _, _, iterations, runs, _, histories = _search(
-        conv, deadline, 5, 10**6, 100.0, max_runs=1, fit_history=True
-    )
-    assert runs == 1 and iterations > CALIBRATION_ITERATIONS
-    (history,) = histories
-    assert used == [HISTORY_DEFAULT, history]
-    assert HISTORY_MIN <= history < HISTORY_DEFAULT
-
-    used.clear()
-    result = PyVRPEngine(fit_history=True).solve(
-        problem, matrices, allowed, time_limit_s=0.6
-    )
-    fitted = [h for h in used if h != HISTORY_DEFAULT]
-    assert result.stats["history"] == min(fitted, default=HISTORY_DEFAULT)
-
-
-def test_by_default_runs_keep_pyvrps_history(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The default (and the benchmarks' PyVRP-alone peer): one history, PyVRP's
-    own, for the whole run (no calibration stop)."""
-    used = _record_histories(monkeypatch)
-    problem = _random_problem(40, seed=3)
-    matrices = _matrices(problem)
-    allowed = precheck(problem, matrices).allowed
-    engine = PyVRPEngine(no_improvement_iterations=10**9)
-    result = engine.solve(problem, matrices, allowed, time_limit_s=0.6)
-    assert used and set(used) == {HISTORY_DEFAULT}
-    assert result.stats["iterations"] > CALIBRATION_ITERATIONS
-    assert result.stats["history"] == HISTORY_DEFAULT
