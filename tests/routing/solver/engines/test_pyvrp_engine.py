@@ -445,9 +445,11 @@ def test_restarts_keep_the_best_of_all_runs() -> None:
     allowed = precheck(problem, matrices).allowed
     conv = _convert(problem, matrices, allowed)
     deadline = time.perf_counter() + 30.0
-    first, _, _, runs, _ = _search(conv, deadline, 5, 50, 0.0, max_runs=1)
+    searched = _search(conv, deadline, 5, 50, 0.0, max_runs=1)
+    first, runs = searched.best, searched.runs
     assert runs == 1
-    restarted, _, _, runs, status = _search(conv, deadline, 5, 50, 0.0, max_runs=8)
+    again = _search(conv, deadline, 5, 50, 0.0, max_runs=8)
+    restarted, runs, status = again.best, again.runs, again.status
     assert runs >= 2
     assert _cost(restarted) <= _cost(first)
     # Far from the deadline, the search ends early only when runs agree.
