@@ -54,6 +54,13 @@ possible violation stays below `PENALTY_BUDGET` (int64). If the best solution
 is infeasible all the same, stops are removed from its infeasible routes until
 they are feasible (``status`` ends in ``"+repaired"``).
 
+Search
+------
+PyVRP's iterated local search (as ``pyvrp.solve``), restarted with another
+seed when a run stalls (`_search`). When vehicles have a fixed cost, each run
+also tries to do without its least productive routes (`_Run`: route
+elimination), which PyVRP's own moves rarely achieve.
+
 Relaxations (one `Support.relaxations` line per feature present)
 ----------------------------------------------------------------
 - breaks: left out; latest route end and ``max_duration_s`` are shortened by

@@ -33,12 +33,18 @@ from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
     EXACT_PRIORITY_SPAN,
     INFEASIBLE_PATIENCE,
+    PENALTY_BUDGET,
     REQUIRED_TRIES,
     PyVRPEngine,
     _break_room,
     _Converged,
     _convert,
+    _Deadline,
+    _local_search,
+    _route_to_drop,
+    _Run,
     _search,
+    _without_vehicle,
 )
 from routing.solver.precheck import precheck
 
@@ -540,3 +546,109 @@ def test_slots_leave_room_for_the_breaks() -> None:
     assert room(TimeWindow(40_000, 50_400)) == 48_600
     assert room(TimeWindow(46_000, 46_500)) == 46_000
     assert _break_room(_problem(orders, [_van()]))(TimeWindow(0, 50_400)) == 50_400
+
+
+def _spread_run(
+    fixed_cost: float, monkeypatch: pytest.MonkeyPatch
+) -> tuple[_Run, object, object]:
+    """A `_Run` on 24 orders (no slots) and 8 vans of capacity 8 (3 would do)
+    whose elimination is due at once, and its feasible start: every van used,
+    3 orders each."""
+    from pyvrp import PenaltyManager, PenaltyParams, RandomNumberGenerator, Solution
+    from pyvrp.search import NeighbourhoodParams, compute_neighbours
+
+    import routing.solver.engines.pyvrp_engine as engine
+
+    monkeypatch.setattr(engine, "ELIMINATE_AFTER_SHARE", 0.0)
+    rng = np.random.default_rng(5)
+    problem = _problem(
+        [
+            _order(f"o{k}", *(float(x) for x in rng.integers(-100, 100, size=2)))
+            for k in range(24)
+        ],
+        [_van(f"V{k}", capacity=(8,), fixed_cost=fixed_cost) for k in range(8)],
+    )
+    matrices = _matrices(problem)
+    conv = _convert(problem, matrices, precheck(problem, matrices).allowed)
+    data = conv.data
+    pyvrp_rng = RandomNumberGenerator(seed=1)
+    neighbours = compute_neighbours(data, NeighbourhoodParams())
+    initial, low, high = conv.penalties
+    pm = PenaltyManager(initial, PenaltyParams(min_penalty=low, max_penalty=high))
+    deadline = time.perf_counter() + 20.0
+    run = _Run(
+        conv,
+        pm,
+        _local_search(data, pyvrp_rng, neighbours),
+        neighbours,
+        pyvrp_rng,
+        criteria=[_Deadline(deadline)],
+        deadline=deadline,
+        should_stop=None,
+    )
+    clients = list(range(data.num_clients))
+    start = Solution(data, [clients[k : k + 3] for k in range(0, 24, 3)])
+    return run, start, pm
+
+
+def test_route_elimination_empties_routes_when_vehicles_have_a_fixed_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From a start using all 8 vans, the run drops routes while the smaller
+    fleet is cheaper: its best uses fewer vans than the start and costs less."""
+    run, start, pm = _spread_run(500.0, monkeypatch)
+    best = run.search(start, _Converged(200, 0.0))  # type: ignore[arg-type]
+    assert best.is_feasible()
+    assert run.attempts >= 1
+    assert run.eliminated >= 1
+    assert best.num_routes() <= 8 - run.eliminated
+    evaluator = pm.max_cost_evaluator()  # type: ignore[attr-defined]
+    assert evaluator.cost(best) < evaluator.cost(start)
+
+
+def test_no_route_elimination_without_fixed_costs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Distance-only days (Solomon, G&H) search as before: no attempt."""
+    run, start, _ = _spread_run(0.0, monkeypatch)
+    best = run.search(start, _Converged(200, 0.0))  # type: ignore[arg-type]
+    assert best.is_feasible()
+    assert (run.attempts, run.eliminated) == (0, 0)
+
+
+def test_without_vehicle_takes_one_of_a_group_or_prices_out_the_last() -> None:
+    vans = [_van(f"V{k}", fixed_cost=10.0) for k in range(3)]
+    bike = _van("B", fixed_cost=5.0, cost_per_km=0.5)
+    problem = _problem(
+        [_order(f"o{k}", 10.0 * k, 5.0) for k in range(6)], [*vans, bike]
+    )
+    matrices = _matrices(problem)
+    data = _convert(problem, matrices, precheck(problem, matrices).allowed).data
+    types = data.vehicle_types()
+    group = next(k for k, vt in enumerate(types) if vt.num_available == 3)
+    single = next(k for k, vt in enumerate(types) if vt.num_available == 1)
+    fewer = _without_vehicle(data, group).vehicle_types()
+    assert fewer[group].num_available == 2
+    assert fewer[single].fixed_cost == types[single].fixed_cost
+    priced_out = _without_vehicle(data, single).vehicle_types()
+    assert priced_out[single].num_available == 1
+    assert priced_out[single].fixed_cost == PENALTY_BUDGET
+    assert priced_out[group].num_available == 3
+
+
+def test_the_route_to_drop_costs_most_per_stop() -> None:
+    from pyvrp import Solution
+
+    problem = _problem(
+        [_order(f"o{k}", 10.0 * (k + 1), 0.0) for k in range(5)],
+        [_van(f"V{k}", fixed_cost=100.0) for k in range(3)],
+    )
+    matrices = _matrices(problem)
+    data = _convert(problem, matrices, precheck(problem, matrices).allowed).data
+    c = list(range(data.num_clients))
+    # Routes: 3 near stops, 1 near stop, 1 far stop: the last costs most per stop.
+    solution = Solution(data, [[c[0], c[1], c[2]], [c[3]], [c[4]]])
+    assert _route_to_drop(data, solution, set()) == 2
+    vt = solution.routes()[2].vehicle_type()
+    assert _route_to_drop(data, solution, {vt}) is None  # one type, tried
+    assert _route_to_drop(data, Solution(data, [c]), set()) is None  # one route
