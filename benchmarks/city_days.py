@@ -333,7 +333,8 @@ adapter picks the exploration level that fits the time limit)."""
 
 def make_engine(name: str, *, cores: int) -> Any:
     """The engine adapter of a peer: VROOM with ``cores`` threads, PyVRP running
-    to the time limit (`PYVRP_NO_IMPROVEMENT`).
+    to the time limit (`PYVRP_NO_IMPROVEMENT`) as PyVRP searches, without our
+    route elimination (ours has it).
 
     Raises ImportError while the adapter is not there (the row then says so).
     """
@@ -341,7 +342,9 @@ def make_engine(name: str, *, cores: int) -> Any:
     engine_cls = getattr(importlib.import_module(module), cls)
     if name == "vroom":
         return engine_cls(nb_threads=cores)
-    return engine_cls(no_improvement_iterations=PYVRP_NO_IMPROVEMENT)
+    return engine_cls(
+        no_improvement_iterations=PYVRP_NO_IMPROVEMENT, eliminate_routes=False
+    )
 
 
 def solve_peer(

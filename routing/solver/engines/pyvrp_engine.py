@@ -291,6 +291,9 @@ class PyVRPEngine:
     no_improvement_iterations
         Stop after this many iterations without a better solution; None: the
         rule of `NO_IMPROVEMENT_PER_STOP`.
+    eliminate_routes
+        Let runs try to do without routes when vehicles have a fixed cost
+        (`_Run`); False: PyVRP's own search (the benchmarks' PyVRP peer).
 
     Notes
     -----
@@ -300,13 +303,19 @@ class PyVRPEngine:
 
     name: str = "pyvrp"
 
-    def __init__(self, *, no_improvement_iterations: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        no_improvement_iterations: int | None = None,
+        eliminate_routes: bool = True,
+    ) -> None:
         if no_improvement_iterations is not None and no_improvement_iterations < 1:
             raise ValueError(
                 f"no_improvement_iterations must be >= 1, got "
                 f"{no_improvement_iterations}"
             )
         self.no_improvement_iterations = no_improvement_iterations
+        self.eliminate_routes = eliminate_routes
 
     def support(self, problem: Problem) -> Support:
         """Whether PyVRP can give a warm start for ``problem``, and what it relaxes.
@@ -412,6 +421,7 @@ class PyVRPEngine:
             patience_s,
             should_stop=should_stop,
             on_best=on_best,
+            eliminate_routes=self.eliminate_routes,
             fallback=(lambda: _convert(problem, matrices, allowed))
             if every_required
             else None,
@@ -1215,11 +1225,13 @@ class _Run:
     stays smaller and the next route is tried; otherwise the run goes back to
     its best and tries another route, up to `ELIMINATE_MAX_FAILURES` failures.
 
-    Measured, PyVRP alone (``PyVRPEngine.solve``), generated days with every
-    slot hard, 25.5 s, seeds 1-3, mean cost in millions of PyVRP units, without
-    -> with elimination: city-500-s1 288.5 -> 275.7, city-500-s2 (seeds 1-2;
-    seed 3 found nothing feasible either way) 275.5 -> 254.3, city-250-s2
-    151.4 -> 142.9, city-250-s1 151.5 -> 152.2.
+    Measured with ``PyVRPEngine.solve`` alone, every slot hard, mean cost in
+    millions of PyVRP units; the run restarted from its best at the same point
+    without -> with elimination, generated days at 25.5 s, seeds 1-3:
+    city-500-s1 288.5 -> 275.7, city-500-s2 (seeds 1-2; seed 3 found nothing
+    feasible either way) 275.5 -> 254.3, city-250-s2 151.4 -> 142.9,
+    city-250-s1 151.5 -> 152.2; the delivery day at 17 s, seeds 1-8: 85.62 ->
+    85.18 (one run to the limit, as before: 86.65).
     """
 
     def __init__(
@@ -1233,8 +1245,10 @@ class _Run:
         criteria: list[StoppingCriterion],
         deadline: float,
         should_stop: Callable[[], bool] | None,
+        eliminate: bool,
     ) -> None:
         self._conv = conv
+        self._eliminate = eliminate
         self._pm, self._ls = pm, ls
         self._neighbours, self._rng = neighbours, rng
         self._criteria = criteria  # end every leg: progress, deadline, requests
@@ -1249,16 +1263,16 @@ class _Run:
         """The run's best solution (feasible if it found one). ``stalled`` ends
         the run's legs in the whole (or smaller) fleet."""
         data, pm, ls = self._conv.data, self._pm, self._ls
+        if not self._eliminate:
+            return self._leg(data, pm, ls, init, stalled)
         run_s = max(0.0, self._deadline - time.perf_counter())
         due = _At(time.perf_counter() + ELIMINATE_AFTER_SHARE * run_s)
         best = self._leg(data, pm, ls, init, stalled, due)
         # (a run that found an earlier run's best again would repeat its tries)
-        eliminates = not stalled.is_confirmed(_cost(best, self._evaluator)) and any(
-            vt.fixed_cost > 0 for vt in data.vehicle_types()
-        )
-        failures = 0
+        confirmed = stalled.is_confirmed(_cost(best, self._evaluator))
+        failures = ELIMINATE_MAX_FAILURES if confirmed else 0
         tried: set[int] = set()
-        while eliminates and failures < ELIMINATE_MAX_FAILURES and not self._is_over():
+        while failures < ELIMINATE_MAX_FAILURES and not self._is_over():
             k = _route_to_drop(data, best, tried) if best.is_feasible() else None
             if k is None:
                 break
@@ -1404,6 +1418,7 @@ def _search(
     max_runs: int | None = None,
     fallback: Callable[[], _Conversion] | None = None,
     on_best: Callable[[float], None] | None = None,
+    eliminate_routes: bool = True,
 ) -> _Searched:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
@@ -1431,6 +1446,10 @@ def _search(
 
     ``on_best`` is called with each new best feasible cost of all runs, in
     ``_ortools.py`` objective units (`_Progress`).
+
+    ``eliminate_routes``: runs in the required-client conversion (``conv``
+    while ``fallback`` is set) of a day whose vehicles have a fixed cost try to
+    do without routes (`_Run`); other runs are PyVRP's search alone.
     """
     until = _Deadline(deadline)
     requested = [_Requested(should_stop)] if should_stop else []
@@ -1482,6 +1501,10 @@ def _search(
                 criteria=[progress, until, *requested],
                 deadline=deadline,
                 should_stop=should_stop,
+                # (with optional clients the fleet is full: the day is overbooked)
+                eliminate=eliminate_routes
+                and fallback is not None
+                and any(vt.fixed_cost > 0 for vt in data.vehicle_types()),
             )
             run_best = run.search(init, stalled)
         iterations += run.iterations

@@ -585,6 +585,7 @@ def _spread_run(
         criteria=[_Deadline(deadline)],
         deadline=deadline,
         should_stop=None,
+        eliminate=True,
     )
     clients = list(range(data.num_clients))
     start = Solution(data, [clients[k : k + 3] for k in range(0, 24, 3)])
@@ -606,14 +607,34 @@ def test_route_elimination_empties_routes_when_vehicles_have_a_fixed_cost(
     assert evaluator.cost(best) < evaluator.cost(start)
 
 
-def test_no_route_elimination_without_fixed_costs(
+@pytest.mark.parametrize(
+    ("fixed_cost", "eliminate_routes", "tries"),
+    [(500.0, True, True), (0.0, True, False), (500.0, False, False)],
+)
+def test_search_tries_elimination_only_when_vehicles_have_a_fixed_cost(
+    fixed_cost: float,
+    eliminate_routes: bool,
+    tries: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Distance-only days (Solomon, G&H) search as before: no attempt."""
-    run, start, _ = _spread_run(0.0, monkeypatch)
-    best = run.search(start, _Converged(200, 0.0))  # type: ignore[arg-type]
-    assert best.is_feasible()
-    assert (run.attempts, run.eliminated) == (0, 0)
+    """Distance-only days (Solomon, G&H) and the benchmarks' PyVRP peer
+    (``eliminate_routes=False``) search as PyVRP does: no attempt."""
+    run, _, _ = _spread_run(fixed_cost, monkeypatch)
+    conv = run._conv
+    searched = _search(
+        conv,
+        time.perf_counter() + 5.0,
+        1,
+        200,
+        0.0,
+        max_runs=1,
+        fallback=lambda: conv,
+        eliminate_routes=eliminate_routes,
+    )
+    assert searched.best.is_feasible()
+    assert (searched.eliminations_tried > 0) is tries
+    if not tries:
+        assert searched.routes_eliminated == 0
 
 
 def test_without_vehicle_takes_one_of_a_group_or_prices_out_the_last() -> None:
