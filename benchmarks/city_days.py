@@ -9,8 +9,9 @@ time so that wall times compare:
 - ``ours``: ``routing.solver.solve`` with ``SolveOptions(time_limit_s, workers)``;
 - ``vroom`` / ``pyvrp``: the peer *alone*, through its engine adapter
   (``routing.solver.engines``: ``precheck`` gives the allowed orders, the engine
-  returns route sequences); the sequences are timed by our scheduler
-  (``routing.domain.timing.build_routes``) into a Plan.
+  returns route sequences; PyVRP's as PyVRP searches, without the route
+  elimination ours adds, `make_engine`); the sequences are timed by our
+  scheduler (``routing.domain.timing.build_routes``) into a Plan.
 
 Every plan, ours too, goes through ``routing.check.check_plan``; a plan with
 violations is reported with their count and serves nothing in the comparisons.

@@ -203,3 +203,12 @@ def test_repeated_runs_are_compared_by_their_means() -> None:
     assert one_seed[0]["cost_below"] == "yes"
     mean = bench.mean_row(rows[4:6])
     assert (mean["served"], mean["violations"], mean["seed"]) == (5.0, 1, "1-2")
+
+
+def test_the_pyvrp_peer_searches_as_pyvrp_does() -> None:
+    """The PyVRP peer runs to the time limit without our route elimination, so
+    that the comparison is with PyVRP, not with our search inside its adapter."""
+    pytest.importorskip("pyvrp")
+    peer = bench.make_engine("pyvrp", cores=1)
+    assert peer.eliminate_routes is False
+    assert peer.no_improvement_iterations == bench.PYVRP_NO_IMPROVEMENT
