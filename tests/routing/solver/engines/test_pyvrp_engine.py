@@ -36,6 +36,7 @@ from routing.solver.engines.pyvrp_engine import (
     PENALTY_BUDGET,
     REQUIRED_TRIES,
     PyVRPEngine,
+    _At,
     _break_room,
     _Converged,
     _convert,
@@ -673,3 +674,15 @@ def test_the_route_to_drop_costs_most_per_stop() -> None:
     vt = solution.routes()[2].vehicle_type()
     assert _route_to_drop(data, solution, {vt}) is None  # one type, tried
     assert _route_to_drop(data, Solution(data, [c]), set()) is None  # one route
+
+
+def test_elimination_is_not_due_while_nothing_is_feasible() -> None:
+    """A run whose best is still infeasible goes on past the elimination point:
+    its best is then PyVRP's initial solution, and a restart from it would lose
+    the run's progress towards feasibility."""
+    infeasible = float(np.iinfo(np.int64).max)
+    due = _At(time.perf_counter() - 1.0, once_feasible=True)
+    assert not due(infeasible)
+    assert due(1_000.0)
+    assert _At(time.perf_counter() - 1.0)(infeasible)
+    assert not _At(time.perf_counter() + 60.0, once_feasible=True)(1_000.0)
