@@ -1213,6 +1213,12 @@ def _local_search(
     return ls
 
 
+def _penalty_manager(conv: _Conversion) -> PenaltyManager:
+    """PyVRP's penalty manager at the conversion's initial penalties and range."""
+    initial, low, high = conv.penalties
+    return PenaltyManager(initial, PenaltyParams(min_penalty=low, max_penalty=high))
+
+
 class _Run:
     """One run of PyVRP's iterated local search, with route elimination.
 
@@ -1350,8 +1356,7 @@ class _Run:
                 if k != dropped
             ],
         )
-        initial, low, high = self._conv.penalties
-        pm = PenaltyManager(initial, PenaltyParams(min_penalty=low, max_penalty=high))
+        pm = _penalty_manager(self._conv)
         ls = _local_search(smaller, self._rng, self._neighbours)
         found = self._leg(
             smaller,
@@ -1477,8 +1482,7 @@ def _search(
         rng = RandomNumberGenerator(seed=(seed + RESTART_SEED_STEP * runs) % 2**32)
         runs += 1
         ls = _local_search(data, rng, neighbours)
-        initial, low, high = conv.penalties
-        pm = PenaltyManager(initial, PenaltyParams(min_penalty=low, max_penalty=high))
+        pm = _penalty_manager(conv)
         quick = fallback is not None and failures < REQUIRED_TRIES - 1
         stalled = _Converged(
             patience,

@@ -676,10 +676,21 @@ def test_the_route_to_drop_costs_most_per_stop() -> None:
     assert _route_to_drop(data, Solution(data, [c]), set()) is None  # one route
 
 
-def test_elimination_is_not_due_while_nothing_is_feasible() -> None:
-    """A run whose best is still infeasible goes on past the elimination point:
-    its best is then PyVRP's initial solution, and a restart from it would lose
-    the run's progress towards feasibility."""
+def test_elimination_is_not_due_while_nothing_is_feasible(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run whose best is still infeasible goes on past the elimination point
+    (its best is then PyVRP's initial solution, and a restart from it would lose
+    the run's progress towards feasibility); once feasible, it tries."""
+    from pyvrp import Solution
+
+    run, _, _ = _spread_run(500.0, monkeypatch)
+    data = run._conv.data
+    overloaded = Solution(data, [list(range(data.num_clients))])  # 24 on 8 places
+    assert not overloaded.is_feasible()
+    best = run.search(overloaded, _Converged(200, 0.0))
+    assert best.is_feasible()
+    assert run.attempts >= 1  # without once_feasible: the leg ended at once, none
     infeasible = float(np.iinfo(np.int64).max)
     due = _At(time.perf_counter() - 1.0, once_feasible=True)
     assert not due(infeasible)
