@@ -58,7 +58,7 @@ from routing.solver._ortools import (
 )
 from routing.solver.engines import EngineResult, Sequences, Support, get_engine
 from routing.solver.options import SolveOptions
-from routing.solver.precheck import precheck
+from routing.solver.precheck import precheck, surely_overbooked
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +255,11 @@ def solve_portfolio(
                 name, "skipped", support.reason, relaxations=support.relaxations
             )
     cores = options.searches
+    # Where the orders surely cannot all be served, orders served come first
+    # and VROOM (whose first objective is the count) runs before PyVRP on any
+    # day: PyVRP's prize-collecting runs can stay one order short for seconds
+    # (overbooked example day, one core @8 s: 81 served, VROOM 82 in 1 s).
+    overbooked = "vroom" in supports and surely_overbooked(problem, allowed)
     exact = "pyvrp" in supports and supports["pyvrp"].is_exact
     share = WARM_SHARE_EXACT if exact else WARM_SHARE_RELAXED
     if exact:
@@ -266,7 +271,7 @@ def solve_portfolio(
     # 1. Warm starts: children first (they run while this process builds the
     # model and, with a spare core, searches on its own).
     jobs: list[tuple[str, int]] = []  # (engine, seed)
-    if exact:
+    if exact and not overbooked:
         jobs = [("pyvrp", options.seed + k) for k in range(cores)]
         for name in supports:
             if name != "pyvrp":
@@ -279,7 +284,12 @@ def solve_portfolio(
         supports = {"pyvrp": supports["pyvrp"]}
     else:
         jobs = [(name, options.seed) for name in _engine_order(supports)]
-        if cores == 1 and n_orders > IN_PROCESS_MAX_ORDERS and "pyvrp" in supports:
+        if (
+            cores == 1
+            and n_orders > IN_PROCESS_MAX_ORDERS
+            and "pyvrp" in supports
+            and not overbooked
+        ):
             # One core: PyVRP's search gains more from the time than a second
             # opinion adds (generated 250/500-order days @30 s, against VROOM
             # first for up to 25 %: 5 of 8 day/variant pairs cheaper, 3 equal).
@@ -297,7 +307,7 @@ def solve_portfolio(
     # On one core nothing runs beside the engines: run them here, in turn,
     # without the ~0.5-1 s a child loses to starting Python and imports.
     in_process = cores == 1 or n_orders <= IN_PROCESS_MAX_ORDERS or not jobs
-    if in_process and exact:
+    if in_process and exact and not overbooked:
         jobs = jobs[:1]  # one core's worth: seeds only pay off side by side
     children: list[_Child] = []
     here = jobs if in_process else []

@@ -7,10 +7,10 @@ others, the vehicles that can serve them restrict the search (fewer, better move
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from routing.domain.model import Order, Problem, Vehicle
+from routing.domain.model import MAX_HORIZON_S, Order, Problem, Vehicle
 from routing.domain.plan import Unplanned, UnplannedCode
 from routing.domain.units import format_clock
 from routing.geo.matrix import TravelMatrix
@@ -276,6 +276,41 @@ def precheck(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Precheck
         )
     _check_pairs(problem, matrices, allowed, unplanned)
     return Precheck(allowed=allowed, unplanned=unplanned)
+
+
+def surely_overbooked(problem: Problem, allowed: Mapping[str, Sequence[int]]) -> bool:
+    """True when the allowed orders cannot all be served, by a bound that needs
+    no search: their depot loads (or their returns) exceed the whole fleet's
+    capacity in some quantity, or their service times exceed the fleet's hours
+    (each vehicle makes one trip; travel is left out, so False proves nothing),
+    or they are more than the fleet's stop limits."""
+    orders = [problem.order(oid) for oid in allowed]
+    if not orders or not problem.vehicles:
+        return False
+    quantities = range(len(problem.quantities))
+    fleet = [sum(v.capacity[q] for v in problem.vehicles) for q in quantities]
+    loads = problem.start_load(o.id for o in orders)
+    returns = [
+        sum(o.pickup[q] for o in orders if problem.pair_of(o.id) is None)
+        for q in quantities
+    ]
+    if any(need > have for need, have in zip(loads, fleet, strict=True)) or any(
+        need > have for need, have in zip(returns, fleet, strict=True)
+    ):
+        return True
+    hours = sum(
+        min(
+            v.shift.end_s - v.shift.start_s,
+            v.max_duration_s if v.max_duration_s is not None else MAX_HORIZON_S,
+        )
+        for v in problem.vehicles
+    )
+    stops = [v.max_stops for v in problem.vehicles]
+    if all(n is not None for n in stops) and len(orders) > sum(
+        [n for n in stops if n is not None]
+    ):
+        return True
+    return sum(o.service_s for o in orders) > hours
 
 
 def _time_reason(

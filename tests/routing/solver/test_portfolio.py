@@ -274,3 +274,18 @@ def test_should_stop_ends_the_search_with_the_best_plan_so_far(
     assert plan.routes
     assert "stopped on request" in plan.stop_reason
     assert check_plan(problem, plan, travel) == []
+
+
+def test_an_overbooked_day_runs_vroom_before_pyvrp_even_on_one_core() -> None:
+    """Where the orders surely cannot all fit, the count served comes first: VROOM
+    (which maximises it first) runs before PyVRP on one core, although PyVRP
+    expresses the whole day; the plan serves at least what VROOM's routes do."""
+    problem = load_problem(REPO / "scenarios" / "andorra_overbooked.json")
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=4, workers=1))
+    assert check_plan(problem, plan, travel) == []
+    runs = {r.engine: r for r in plan.engines}
+    assert runs["vroom"].outcome in ("ran", "warm_start"), runs["vroom"]
+    assert runs["pyvrp"].outcome in ("ran", "warm_start"), runs["pyvrp"]
+    assert runs["vroom"].started_s < runs["pyvrp"].started_s
+    assert len(problem.orders) - len(plan.unplanned) >= 81

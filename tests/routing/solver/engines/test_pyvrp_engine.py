@@ -251,7 +251,8 @@ def test_optional_orders_served_only_when_worth_it() -> None:
 
 def test_overbooked_required_orders_give_feasible_routes() -> None:
     """When not all required orders fit, PyVRP still returns feasible routes with
-    as many orders as fit, keeping the high-priority ones."""
+    as many orders as fit, keeping the high-priority ones. More load than the
+    van carries is seen before the search: it starts with optional clients."""
     orders = [
         _order(f"o{k}", 100 * np.cos(k), 100 * np.sin(k), delivery=(2,))
         for k in range(8)
@@ -265,9 +266,32 @@ def test_overbooked_required_orders_give_feasible_routes() -> None:
     assert len(served) == 5 and "vip" in served
     plan = _plan(problem, matrices, result.sequences)
     assert check_plan(problem, plan, matrices) == []
-    # The required-client runs (other seeds, the last with the full patience)
-    # found nothing feasible; the optional-client runs that followed did (no
-    # stops removed afterwards).
+    assert result.stats["overbooked"] == 1.0
+    assert result.stats["pyvrp_feasible"] == 1.0
+    assert not result.status.endswith("+repaired")
+
+
+def test_required_orders_that_do_not_fit_in_time_fall_back_to_optional_clients() -> (
+    None
+):
+    """Slots that no single route meets all of pass the load and hours bound:
+    runs with required clients find nothing feasible, the optional-client runs
+    that follow do (no stops removed afterwards), keeping the high-priority one."""
+    slot = (TimeWindow(0, 150),)
+    orders = [
+        _order(f"o{k}", 100 * np.cos(k), 100 * np.sin(k), windows=slot)
+        for k in range(6)
+    ]
+    orders += [_order("vip", -100, 0, windows=slot, priority=3)]
+    problem = _problem(orders, [_van(capacity=(10,))])
+    matrices = _matrices(problem)
+    result, allowed = _solve(problem, matrices)
+    _assert_valid(problem, result, allowed)
+    served = {oid for seq in result.sequences.values() for oid in seq}
+    assert "vip" in served and 0 < len(served) < len(orders)
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+    assert result.stats["overbooked"] == 0.0
     assert result.stats["runs"] >= REQUIRED_TRIES + 1
     assert result.stats["pyvrp_feasible"] == 1.0
     assert not result.status.endswith("+repaired")

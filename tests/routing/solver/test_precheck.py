@@ -1,0 +1,45 @@
+"""Tests of the pre-solve bounds: a day whose orders surely cannot all be served."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from routing.domain.model import Problem
+from routing.formats import load_problem
+from routing.geo.providers import build_travel
+from routing.solver.precheck import precheck, surely_overbooked
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _day(name: str) -> tuple[Problem, dict[str, tuple[int, ...]]]:
+    problem = load_problem(REPO / "scenarios" / f"{name}.json")
+    return problem, dict(precheck(problem, build_travel(problem)).allowed)
+
+
+def test_more_load_than_the_fleet_carries_is_overbooked() -> None:
+    """The overbooked example: 3 vans of 50 pieces, 168 pieces ordered (of the
+    orders the pre-checks let in)."""
+    problem, allowed = _day("andorra_overbooked")
+    assert surely_overbooked(problem, allowed)
+
+
+def test_a_day_that_fits_is_not_overbooked_until_the_fleet_shrinks() -> None:
+    """The delivery day fits the bound; with one van of its fleet left, or with
+    every stop limit at one stop, it cannot."""
+    problem, allowed = _day("andorra_delivery_day")
+    assert not surely_overbooked(problem, allowed)
+    one = dataclasses.replace(problem, vehicles=problem.vehicles[:1])
+    assert surely_overbooked(one, allowed)
+    limited = dataclasses.replace(
+        problem,
+        vehicles=tuple(dataclasses.replace(v, max_stops=1) for v in problem.vehicles),
+    )
+    assert surely_overbooked(limited, allowed)
+
+
+def test_no_orders_or_no_vehicles_prove_nothing() -> None:
+    problem, allowed = _day("andorra_delivery_day")
+    assert not surely_overbooked(problem, {})
+    assert not surely_overbooked(dataclasses.replace(problem, vehicles=()), allowed)
