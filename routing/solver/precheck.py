@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from routing.domain.model import MAX_HORIZON_S, Order, Problem, Vehicle
+from routing.domain.model import Order, Problem, Vehicle
 from routing.domain.plan import Unplanned, UnplannedCode
-from routing.domain.units import format_clock
+from routing.domain.units import MAX_HORIZON_S, format_clock
 from routing.geo.matrix import TravelMatrix
 
 
