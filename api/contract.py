@@ -313,6 +313,8 @@ PLAN_KINDS = {
             "objective": _nullable(_NUMBER),
             "repaired": {},
             "started_s": _NUMBER,
+            "iterations": {"type": "integer"},
+            "routes_eliminated": {"type": "integer"},
         },
         (),
     ),

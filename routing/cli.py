@@ -143,7 +143,12 @@ def format_summary(
                 if run.repaired:
                     what += f" after taking {run.repaired} stop(s) off"
             if run.elapsed_s:
-                what += f" ({run.elapsed_s:.1f} s, from {run.started_s:.1f} s)"
+                what += f" ({run.elapsed_s:.1f} s, from {run.started_s:.1f} s"
+                if run.iterations:
+                    what += f", {run.iterations:,} iterations"
+                if run.routes_eliminated:
+                    what += f", {run.routes_eliminated} route(s) eliminated"
+                what += ")"
             if run.reason:
                 what += f": {run.reason}"
             lines.append(what)

@@ -225,7 +225,9 @@ class EngineRun:
     feature. ``objective``: its routes' objective in the full model after
     repair (solver units; ``cost`` in money); ``repaired``: stops taken off its
     routes to make them feasible in the full model; ``started_s``: how long after
-    the solve started it began to search.
+    the solve started it began to search; ``iterations``: the iterations its
+    search ran (PyVRP; 0 where the engine does not say); ``routes_eliminated``:
+    routes PyVRP's route elimination did without (fixed vehicle costs).
     """
 
     engine: str
@@ -236,6 +238,8 @@ class EngineRun:
     objective: int | None = None
     repaired: int = 0
     started_s: float = 0.0
+    iterations: int = 0
+    routes_eliminated: int = 0
 
     @property
     def cost(self) -> float | None:

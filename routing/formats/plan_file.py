@@ -129,6 +129,8 @@ _ENGINE_FIELDS = (
     "objective",
     "repaired",
     "started_s",
+    "iterations",
+    "routes_eliminated",
 )
 
 
@@ -478,6 +480,8 @@ def _engine_out(run: EngineRun) -> dict[str, object]:
         "cost": run.cost,
         "repaired": run.repaired,
         "started_s": run.started_s,
+        "iterations": run.iterations,
+        "routes_eliminated": run.routes_eliminated,
     }
 
 
@@ -501,6 +505,10 @@ def _engine_from(value: object, path: str) -> EngineRun:
         else _integer(objective, f"{path}.objective", name),
         repaired=_integer(data.get("repaired", 0), f"{path}.repaired", name),
         started_s=_number(data.get("started_s", 0.0), f"{path}.started_s", name),
+        iterations=_integer(data.get("iterations", 0), f"{path}.iterations", name),
+        routes_eliminated=_integer(
+            data.get("routes_eliminated", 0), f"{path}.routes_eliminated", name
+        ),
     )
 
 

@@ -224,7 +224,12 @@ def solve_portfolio(
             move_cost=move_cost,
         )
         alone.should_stop = should_stop
-        raw = _search_from(alone, initial, budget, on_progress, options)
+        if options.is_deterministic and initial is None and has_soft_slots(problem):
+            raw = _hard_first(
+                problem, matrices, allowed, options, alone, deadline, on_progress
+            )
+        else:
+            raw = _search_from(alone, initial, budget, on_progress, options)
         skipped = tuple(
             EngineRun(engine=name, outcome="skipped", reason=why)
             for name in options.engines
@@ -375,6 +380,8 @@ def solve_portfolio(
             started_s=result.stats.get("started_s", 0.0),
             objective=start.objective if start else None,
             repaired=len(start.dropped) if start else 0,
+            iterations=int(result.stats.get("iterations", 0)),
+            routes_eliminated=int(result.stats.get("routes_eliminated", 0)),
         )
         if previous is None or (
             run.objective is not None
@@ -542,6 +549,39 @@ def _hard_phase(
     if back is not None and back.objective < best.objective:
         return raw.sequences, back
     return raw.sequences, best
+
+
+def _hard_first(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    allowed: Mapping[str, Sequence[int]],
+    options: SolveOptions,
+    search: RoutingSearch,
+    deadline: float,
+    on_progress: ProgressCallback | None,
+) -> RawSolution:
+    """The deterministic search of a day with soft slots: first the very descent
+    its all-hard version runs (the all-hard model on the all-hard pre-checks'
+    vehicles, `_on_time`), then a descent in the soft model (``search``) from its
+    routes. A descent only accepts better plans, so the plan is never worse
+    under the soft objective than the all-hard day's deterministic plan, which
+    it also serves at least as fully (while neither search hits the time limit,
+    a safety net here)."""
+    budget = max(0.05, deadline - time.perf_counter())
+    hard = RoutingSearch(
+        with_hard_slots(problem),
+        matrices,
+        _on_time(problem, matrices, allowed),
+        options=replace(options, time_limit_s=budget),
+    )
+    hard.should_stop = search.should_stop
+    first = _search_from(hard, None, budget, None, options)
+    left = max(0.05, deadline - time.perf_counter())
+    if not first.has_solution:
+        return _search_from(search, None, left, on_progress, options)
+    raw = _search_from(search, first.sequences, left, on_progress, options)
+    stats = dict(raw.stats, hard_first_objective=float(first.objective))
+    return replace(raw, stats=stats)
 
 
 def _search_from(

@@ -603,6 +603,8 @@ def test_plan_round_trip_keeps_search_report() -> None:
                 objective=12_345,
                 repaired=2,
                 started_s=0.4,
+                iterations=9_517,
+                routes_eliminated=1,
             ),
             EngineRun(engine="vroom", outcome="skipped", reason="not installed"),
         ),
