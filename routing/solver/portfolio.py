@@ -88,6 +88,23 @@ VROOM's own search gained far more with more time (3.6 s: 2503, 10 s: 2392, 20 s
 alone: 2300) than OR-Tools' guided local search did from its routes (2503 -> 2460
 in 8 s; from the 10-s routes, 1 solution and no gain in 6 s)."""
 
+RELAXED_POLISH_MAX_ORDERS = 400
+"""Above this many orders, on a day PyVRP relaxes (breaks, soft slots...), the
+OR-Tools phase after the engines gets `RELAXED_FINAL_S` (or the
+``1 - WARM_SHARE_RELAXED`` share of a short limit) instead of that share.
+Measured @30 s on generated days: PyVRP alone (all-hard day, one run giving both
+figures) improved its best between 25.5 and 28.5 s by 0-60 (mean 19.5) on seven
+400-500-order runs, by 8.1 and 13.0 on a 350-order day, 0 on 300-order days and
+0-5 on 120-250; OR-Tools' final phase (4.5 s) improved its start by 0-1.4 on
+350-500-order days, 0.4-3.6 on 150-250. Full solves, before -> after, seeds 1-3
+(benchmarks/README, session 11): the 500-order days' three variants 1.8 % cheaper
+on average (13 of 18 runs); with the threshold at 300 the 350-order days were
+1.3 % dearer (4 of 6 runs, one seed)."""
+
+RELAXED_FINAL_S = 2.0
+"""See `RELAXED_POLISH_MAX_ORDERS`: reading and repairing 500 orders' routes
+takes well under a second (1,000 orders: 0.25 s); the rest is polish."""
+
 SHORT_ENGINE_SHARE = 0.25
 """When engines share one core, each but the last (``_engine_order``) gets at
 most this share of the time left; the last gets the rest."""
@@ -266,11 +283,7 @@ def solve_portfolio(
     # (overbooked example day, one core @8 s: 81 served, VROOM 82 in 1 s).
     overbooked = "vroom" in supports and surely_overbooked(problem, allowed)
     exact = "pyvrp" in supports and supports["pyvrp"].is_exact
-    share = WARM_SHARE_EXACT if exact else WARM_SHARE_RELAXED
-    if exact:
-        # OR-Tools reads, confirms and (up to POLISH_MAX_ORDERS) polishes:
-        # seconds, not a share of a long limit.
-        share = min(WARM_SHARE_EXACT_MAX, max(share, 1 - EXACT_FINAL_S / budget))
+    share = _warm_share(budget, n_orders, exact=exact, with_pyvrp="pyvrp" in supports)
     warm_until = t0 + share * budget
 
     # 1. Warm starts: children first (they run while this process builds the
@@ -484,6 +497,23 @@ def solve_portfolio(
         tuple(candidates.values()),
         objective_of=objective_of,
     )
+
+
+def _warm_share(
+    budget: float, n_orders: int, *, exact: bool, with_pyvrp: bool
+) -> float:
+    """The share of the time limit the engines get (the rest is OR-Tools')."""
+    if exact:
+        # OR-Tools reads, confirms and (up to POLISH_MAX_ORDERS) polishes:
+        # seconds, not a share of a long limit.
+        final_s, share = EXACT_FINAL_S, WARM_SHARE_EXACT
+    elif with_pyvrp and n_orders > RELAXED_POLISH_MAX_ORDERS:
+        # PyVRP still descends at the end of the warm phase; OR-Tools' moves
+        # barely move so many orders: it gets seconds to repair and polish.
+        final_s, share = RELAXED_FINAL_S, WARM_SHARE_RELAXED
+    else:
+        return WARM_SHARE_RELAXED
+    return min(WARM_SHARE_EXACT_MAX, max(share, 1 - final_s / budget))
 
 
 def _on_time(

@@ -21,7 +21,13 @@ from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
 from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
-from routing.solver.portfolio import _on_time, _side_by_side
+from routing.solver.portfolio import (
+    RELAXED_FINAL_S,
+    WARM_SHARE_RELAXED,
+    _on_time,
+    _side_by_side,
+    _warm_share,
+)
 from routing.solver.precheck import precheck
 from tests.routing.test_cli import _late_and_dropped
 
@@ -318,3 +324,16 @@ def test_an_overbooked_day_runs_vroom_before_pyvrp_even_on_one_core() -> None:
     assert runs["pyvrp"].outcome in ("ran", "warm_start"), runs["pyvrp"]
     assert runs["vroom"].started_s < runs["pyvrp"].started_s
     assert len(problem.orders) - len(plan.unplanned) >= 81
+
+
+def test_large_relaxed_days_leave_or_tools_seconds_not_a_share() -> None:
+    """Above RELAXED_POLISH_MAX_ORDERS orders with PyVRP among the engines, a
+    relaxed day's OR-Tools phase is RELAXED_FINAL_S, not a share of the limit
+    (PyVRP still improves there, OR-Tools' moves barely do); smaller days, days
+    without PyVRP and short limits keep the share."""
+    long = _warm_share(30.0, 500, exact=False, with_pyvrp=True)
+    assert long * 30.0 == pytest.approx(30.0 - RELAXED_FINAL_S)
+    assert _warm_share(30.0, 250, exact=False, with_pyvrp=True) == WARM_SHARE_RELAXED
+    assert _warm_share(30.0, 500, exact=False, with_pyvrp=False) == WARM_SHARE_RELAXED
+    assert _warm_share(5.0, 500, exact=False, with_pyvrp=True) == WARM_SHARE_RELAXED
+    assert _warm_share(30.0, 500, exact=True, with_pyvrp=True) > long
