@@ -283,13 +283,14 @@ def solve_portfolio(
     # (overbooked example day, one core @8 s: 81 served, VROOM 82 in 1 s).
     overbooked = "vroom" in supports and surely_overbooked(problem, allowed)
     exact = "pyvrp" in supports and supports["pyvrp"].is_exact
+    pyvrp_alone = exact and not overbooked  # (PyVRP's seeds on every core)
     share = _warm_share(budget, n_orders, exact=exact, with_pyvrp="pyvrp" in supports)
     warm_until = t0 + share * budget
 
     # 1. Warm starts: children first (they run while this process builds the
     # model and, with a spare core, searches on its own).
     jobs: list[tuple[str, int]] = []  # (engine, seed)
-    if exact and not overbooked:
+    if pyvrp_alone:
         jobs = [("pyvrp", options.seed + k) for k in range(cores)]
         for name in supports:
             if name != "pyvrp":
@@ -325,7 +326,7 @@ def solve_portfolio(
     # On one core nothing runs beside the engines: run them here, in turn,
     # without the ~0.5-1 s a child loses to starting Python and imports.
     in_process = cores == 1 or n_orders <= IN_PROCESS_MAX_ORDERS or not jobs
-    if in_process and exact and not overbooked:
+    if in_process and pyvrp_alone:
         jobs = jobs[:1]  # one core's worth: seeds only pay off side by side
     children: list[_Child] = []
     here = jobs if in_process else []

@@ -298,6 +298,9 @@ def surely_overbooked(problem: Problem, allowed: Mapping[str, Sequence[int]]) ->
         need > have for need, have in zip(returns, fleet, strict=True)
     ):
         return True
+    stops = [v.max_stops for v in problem.vehicles]
+    if None not in stops and len(orders) > sum(n or 0 for n in stops):
+        return True
     hours = sum(
         min(
             v.shift.end_s - v.shift.start_s,
@@ -305,11 +308,6 @@ def surely_overbooked(problem: Problem, allowed: Mapping[str, Sequence[int]]) ->
         )
         for v in problem.vehicles
     )
-    stops = [v.max_stops for v in problem.vehicles]
-    if all(n is not None for n in stops) and len(orders) > sum(
-        [n for n in stops if n is not None]
-    ):
-        return True
     return sum(o.service_s for o in orders) > hours
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from routing.domain.model import Problem
+from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
 from routing.formats import load_problem
 from routing.geo.providers import build_travel
 from routing.solver.precheck import precheck, surely_overbooked
@@ -43,3 +43,36 @@ def test_no_orders_or_no_vehicles_prove_nothing() -> None:
     problem, allowed = _day("andorra_delivery_day")
     assert not surely_overbooked(problem, {})
     assert not surely_overbooked(dataclasses.replace(problem, vehicles=()), allowed)
+
+
+def _tiny(orders: list[Order], **van: object) -> tuple[Problem, dict[str, tuple[int]]]:
+    """One van of 10 units from depot D; every order allowed on it."""
+    van.setdefault("capacity", (10,))
+    vehicle = Vehicle(id="V", start_depot="D", end_depot="D", **van)  # type: ignore[arg-type]
+    problem = Problem(
+        depots=(Depot(id="D", location=Point(0, 0)),),
+        vehicles=(vehicle,),
+        orders=tuple(orders),
+    )
+    return problem, {o.id: (0,) for o in orders}
+
+
+def _at(oid: str, **kw: object) -> Order:
+    kw.setdefault("delivery", (0,))
+    kw.setdefault("pickup", (0,))
+    return Order(id=oid, location=Point(1, 1), **kw)  # type: ignore[arg-type]
+
+
+def test_each_bound_alone_proves_a_day_overbooked() -> None:
+    """Depot loads, returns, service hours and stop limits each prove it on their
+    own; just at the fleet's limit, none does."""
+    fits = [_at("a", delivery=(5,), pickup=(5,)), _at("b", delivery=(5,), pickup=(5,))]
+    assert not surely_overbooked(*_tiny(fits))
+    assert surely_overbooked(*_tiny([*fits, _at("c", delivery=(1,))]))
+    assert surely_overbooked(*_tiny([*fits, _at("c", pickup=(1,))]))
+    hour = [_at("a", service_s=1800), _at("b", service_s=1800)]
+    assert not surely_overbooked(*_tiny(hour, shift=TimeWindow(0, 3600)))
+    assert surely_overbooked(*_tiny(hour, shift=TimeWindow(0, 3599)))
+    assert surely_overbooked(*_tiny(hour, max_duration_s=3000))
+    assert not surely_overbooked(*_tiny(hour, max_stops=2))
+    assert surely_overbooked(*_tiny(hour, max_stops=1))
