@@ -124,7 +124,7 @@ from pyvrp.search import (
     PerturbationParams,
     compute_neighbours,
 )
-from pyvrp.stop import MultipleCriteria, StoppingCriterion
+from pyvrp.stop import MaxIterations, MultipleCriteria, StoppingCriterion
 
 from routing.domain.model import Order, Pair, Place, Point, Problem, TimeWindow, Vehicle
 from routing.domain.timing import build_route, latest_end
@@ -1112,13 +1112,45 @@ class _Requested:
 
 
 ELIMINATE_AFTER_SHARE = 0.4
-"""Route elimination: once a run has searched this share of its time (or has
-stalled earlier), it tries to do without one of its routes (`_Run`)."""
+"""Route elimination: once a run has searched about this share of its time,
+counted in iterations (`_Due`), or has stalled earlier, it tries to do without
+one of its routes (`_Run`)."""
 
-ELIMINATE_ATTEMPT_SHARE = 0.1
+ELIMINATE_SPAN_SHARE = 0.25
 """An elimination attempt (finding a feasible solution without the route) and,
 on success, the search that follows in the smaller fleet before it is compared
-with the run's best each get at most this share of the run's time."""
+with the run's best each get at most this many iterations per iteration the run
+searched before elimination was due (until session 12: 10 % of the run's time
+each, a quarter of the 40 % before the first attempt)."""
+
+ELIMINATE_ATTEMPT_SHARE = 0.1
+"""An elimination attempt looks for a feasible solution for at most this share
+of its run's time (`_Run._attempt`). Seconds here, as iterations without a
+feasible solution are slow and their pace varies (generated 500-order days:
+30-53 of them took 2.5-6 s); capped in iterations instead (the whole span, or
+a quarter of it), the engine ran fewer iterations (500-order days: 540-1,030
+against 1,020-1,500) and the 250/500-order days' plans cost up to 2 % more on
+average (full solves @30 s, seeds 1-3, session 12; within the runs' spread)."""
+
+DUE_PACE = 80_000.0
+"""Reference pace of PyVRP's iterations (`_Due`): ``DUE_PACE / stops ** 1.25``
+per second. Measured on this 2-core machine, generated city days, hard slots,
+25.5 s, two runs side by side: 250 orders 1,500-3,600 iterations, 500 orders
+540-1,650 (the pace varies twofold with the load); the geometric means are
+about 90,000 / stops ** 1.25 per second, and elimination is due at 40 % of
+the time at 0.9 times that pace (the bounds below: 1.7 to 2.4 times slower or
+faster before they apply)."""
+
+DUE_PROBE_ITERATIONS = 50
+"""`_Due` times this many iterations to check the reference pace."""
+
+DUE_GRID = 50
+"""`_Due` rounds its count down to a multiple of this."""
+
+DUE_MIN_SHARE = 0.15
+DUE_MAX_SHARE = 0.7
+"""Bounds on the share of a run's time before elimination is due, at the
+run's own pace (`_Due`)."""
 
 ELIMINATE_PATIENCE = 200
 """An elimination attempt fails after this many iterations without a feasible
@@ -1132,20 +1164,60 @@ ELIMINATE_MAX_FAILURES = 2
 """A run stops trying to eliminate routes after this many failed attempts."""
 
 
-class _At:
-    """Stopping criterion: a point in time (``time.perf_counter()``); with
-    ``once_feasible``, only once the search has a feasible solution."""
+class _Due:
+    """Stopping criterion: route elimination is due (`_Run`), at an iteration
+    count that does not depend on the machine's pace, so that two runs of one
+    seed on one instance take the same path whatever the load (a point in time
+    did not: a soft-slot day and its all-hard version, same PyVRP input and
+    seed, parted at the first attempt and ended 5.5 % apart; a count from the
+    run's own pace parted runs whose pace differed by 30 %, as two solves on
+    a loaded 2-core machine do).
 
-    def __init__(self, at: float, *, once_feasible: bool = False) -> None:
-        self.at = at
+    The count is the iterations that fit in ``seconds`` at a reference pace of
+    `DUE_PACE` / ``stops ** 1.25`` iterations per second (this machine's pace
+    on generated city days); once `DUE_PROBE_ITERATIONS` iterations have timed
+    the run, a count that would fall outside [`DUE_MIN_SHARE`,
+    `DUE_MAX_SHARE`] x ``seconds`` / `ELIMINATE_AFTER_SHARE` at the run's pace
+    (a much faster or slower machine) is moved to that bound. It is due once
+    the run also has a feasible solution."""
+
+    def __init__(self, seconds: float, stops: int) -> None:
+        self._seconds = seconds
+        # (on a grid: runs whose time limits differ by milliseconds agree)
+        fit = seconds * DUE_PACE / max(1, stops) ** 1.25
+        self._count = DUE_GRID * math.floor(fit / DUE_GRID)
+        self._t_first: float | None = None
+        self.iterations = 0
+        self.due: int | None = None
         self.is_reached = False
-        self._once_feasible = once_feasible
 
     def __call__(self, best_cost: float) -> bool:
-        self.is_reached = time.perf_counter() >= self.at and (
-            not self._once_feasible or best_cost < _NO_FEASIBLE_COST
+        self.iterations += 1
+        now = time.perf_counter()
+        if self._t_first is None:
+            self._t_first = now
+        if self.due is None and self.iterations > DUE_PROBE_ITERATIONS:
+            pace_s = max(1e-9, (now - self._t_first) / max(1, DUE_PROBE_ITERATIONS))
+            run_s = self._seconds / ELIMINATE_AFTER_SHARE if self._seconds else 0.0
+            low = DUE_MIN_SHARE * run_s / pace_s
+            high = DUE_MAX_SHARE * run_s / pace_s
+            self.due = round(min(max(self._count, low), high))
+        self.is_reached = (
+            self.due is not None
+            and self.iterations >= self.due
+            and best_cost < _NO_FEASIBLE_COST
         )
         return self.is_reached
+
+
+class _At:
+    """Stopping criterion: a point in time (``time.perf_counter()``)."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self, best_cost: float) -> bool:
+        return time.perf_counter() >= self.at
 
 
 class _Feasible:
@@ -1234,13 +1306,17 @@ class _Run:
     more than the detours of serving its orders with the others (generated
     500-order day: PyVRP's one 15-vehicle plan was 4.7 % cheaper than its
     16-vehicle ones). So, when vehicles have a fixed cost, a run that has
-    searched `ELIMINATE_AFTER_SHARE` of its time (or stalled before) drops the
-    route that costs most per stop and searches the day without that vehicle,
-    from the other routes (PyVRP re-inserts the required orders, penalising
-    what does not fit), until it finds a feasible solution; it then searches on
-    in the smaller fleet for a while. If that beats the run's best, the fleet
-    stays smaller and the next route is tried; otherwise the run goes back to
-    its best and tries another route, up to `ELIMINATE_MAX_FAILURES` failures.
+    searched about `ELIMINATE_AFTER_SHARE` of its time (`_Due`; or stalled
+    before) drops the route that costs most per stop and searches the day
+    without that vehicle, from the other routes (PyVRP re-inserts the required
+    orders, penalising what does not fit), until it finds a feasible solution;
+    it then searches on in the smaller fleet for a while (`ELIMINATE_SPAN_SHARE`).
+    If that beats the run's best, the fleet stays smaller and the next route is
+    tried; otherwise the run goes back to its best and tries another route, up
+    to `ELIMINATE_MAX_FAILURES` failures. The steps count iterations (but the
+    search for a feasible solution, `ELIMINATE_ATTEMPT_SHARE`), and each
+    attempt draws from its own generator: two runs of one seed take the same
+    path whatever the machine's load (`_Due`).
 
     Measured with ``PyVRPEngine.solve`` alone, every slot hard, mean cost in
     millions of PyVRP units; the run restarted from its best at the same point
@@ -1263,11 +1339,13 @@ class _Run:
         deadline: float,
         should_stop: Callable[[], bool] | None,
         eliminate: bool,
+        seed: int = 0,
     ) -> None:
         self._conv = conv
         self._eliminate = eliminate
         self._pm, self._ls = pm, ls
         self._neighbours, self._rng = neighbours, rng
+        self._seed = seed
         self._criteria = criteria  # end every leg: progress, deadline, requests
         self._deadline = deadline
         self._should_stop = should_stop
@@ -1283,13 +1361,13 @@ class _Run:
         if not self._eliminate:
             return self._leg(data, pm, ls, init, stalled)
         run_s = max(0.0, self._deadline - time.perf_counter())
+        attempt_s = ELIMINATE_ATTEMPT_SHARE * run_s
         # Not while nothing is feasible: PyVRP's best is then still its initial
         # solution, and a leg restarted from it would lose the run's progress
         # (city-500-s2, seed 3: 498 of 500 served where PyVRP alone got 500).
-        due = _At(
-            time.perf_counter() + ELIMINATE_AFTER_SHARE * run_s, once_feasible=True
-        )
+        due = _Due(ELIMINATE_AFTER_SHARE * run_s, int(self._conv.stats["orders"]))
         best = self._leg(data, pm, ls, init, stalled, due)
+        span = max(ELIMINATE_PATIENCE, round(ELIMINATE_SPAN_SHARE * due.iterations))
         # (a run that found an earlier run's best again would repeat its tries)
         confirmed = stalled.is_confirmed(_cost(best, self._evaluator))
         failures = ELIMINATE_MAX_FAILURES if confirmed else 0
@@ -1302,7 +1380,7 @@ class _Run:
             tried.add(vt)
             smaller = _without_vehicle(data, vt)
             self.attempts += 1
-            found = self._attempt(smaller, best, k, ELIMINATE_ATTEMPT_SHARE * run_s)
+            found = self._attempt(smaller, best, k, span, attempt_s)
             if found is not None and _cost(found[0], self._evaluator) < _cost(
                 best, self._evaluator
             ):
@@ -1344,13 +1422,28 @@ class _Run:
         )
 
     def _attempt(
-        self, smaller: ProblemData, best: Solution, dropped: int, span_s: float
+        self,
+        smaller: ProblemData,
+        best: Solution,
+        dropped: int,
+        span: int,
+        attempt_s: float,
     ) -> tuple[Solution, PenaltyManager, LocalSearch] | None:
         """A feasible solution in ``smaller`` from ``best`` without its route
-        ``dropped``, searched on for ``span_s`` seconds (or until
+        ``dropped``, searched on for ``span`` iterations (or until
         `ELIMINATE_PATIENCE` iterations find nothing better), with the penalties
-        and local search that found it; None when none was found in ``span_s``
-        seconds and `ELIMINATE_PATIENCE` iterations."""
+        and local search that found it; None when none was found in
+        `ELIMINATE_PATIENCE` iterations or ``attempt_s`` seconds. The search on
+        is counted in iterations, not seconds (until session 12: 10 % of the
+        run's time), so that two runs of one seed agree whatever their pace
+        (`_Due`); the search for a feasible solution ends in seconds (a success
+        after them in one run and before in another parts the two: rare,
+        successes took 1-74 iterations).
+
+        The attempt draws from a generator of its own (seeded by the run's seed
+        and the attempt's number): a failed one, however far it got, leaves the
+        run's random path as it was, so that two runs of one seed agree after
+        it (`_Due`)."""
         start = Solution(
             smaller,
             [
@@ -1364,14 +1457,17 @@ class _Run:
             ],
         )
         pm = _penalty_manager(self._conv)
-        ls = _local_search(smaller, self._rng, self._neighbours)
+        rng = RandomNumberGenerator(
+            seed=(self._seed + ATTEMPT_SEED_STEP * self.attempts) % 2**32
+        )
+        ls = _local_search(smaller, rng, self._neighbours)
         found = self._leg(
             smaller,
             pm,
             ls,
             start,
             _Feasible(ELIMINATE_PATIENCE),
-            _At(time.perf_counter() + span_s),
+            _At(time.perf_counter() + attempt_s),
         )
         if not found.is_feasible():
             return None
@@ -1381,11 +1477,15 @@ class _Run:
                 pm,
                 ls,
                 found,
-                _At(time.perf_counter() + span_s),
+                MaxIterations(span),
                 _Converged(ELIMINATE_PATIENCE, 0.0),
             )
         return found, pm, ls
 
+
+ATTEMPT_SEED_STEP = 104_729
+"""An elimination attempt's seed is its run's seed plus this many times the
+attempt's number (`_Run._attempt`)."""
 
 RESTART_SEED_STEP = 7919
 """A restart's seed is the engine's seed plus this many times the restart count
@@ -1518,6 +1618,7 @@ def _search(
                 ls,
                 neighbours,
                 rng,
+                seed=seed + RESTART_SEED_STEP * runs,
                 criteria=[progress, until, *requested],
                 deadline=deadline,
                 should_stop=should_stop,

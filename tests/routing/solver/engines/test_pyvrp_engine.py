@@ -31,16 +31,21 @@ from routing.geo.providers import build_travel
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
+    DUE_GRID,
+    DUE_MAX_SHARE,
+    DUE_MIN_SHARE,
+    DUE_PACE,
+    DUE_PROBE_ITERATIONS,
     EXACT_PRIORITY_SPAN,
     INFEASIBLE_PATIENCE,
     PENALTY_BUDGET,
     REQUIRED_TRIES,
     PyVRPEngine,
-    _At,
     _break_room,
     _Converged,
     _convert,
     _Deadline,
+    _Due,
     _local_search,
     _route_to_drop,
     _Run,
@@ -585,6 +590,7 @@ def _spread_run(
     import routing.solver.engines.pyvrp_engine as engine
 
     monkeypatch.setattr(engine, "ELIMINATE_AFTER_SHARE", 0.0)
+    monkeypatch.setattr(engine, "DUE_PROBE_ITERATIONS", 0)
     rng = np.random.default_rng(5)
     problem = _problem(
         [
@@ -716,8 +722,62 @@ def test_elimination_is_not_due_while_nothing_is_feasible(
     assert best.is_feasible()
     assert run.attempts >= 1  # without once_feasible: the leg ended at once, none
     infeasible = float(np.iinfo(np.int64).max)
-    due = _At(time.perf_counter() - 1.0, once_feasible=True)
-    assert not due(infeasible)
+    due = _Due(0.0, 24)  # due at the end of the probe, once feasible
+    assert not any(due(infeasible) for _ in range(5))
     assert due(1_000.0)
-    assert _At(time.perf_counter() - 1.0)(infeasible)
-    assert not _At(time.perf_counter() + 60.0, once_feasible=True)(1_000.0)
+
+
+def test_elimination_is_due_at_a_count_that_does_not_follow_the_pace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The count is the iterations that fit at the reference pace (rounded down
+    to the probe's grid): runs whose pace differs by 30 % agree on it; only a
+    pace far from the reference moves it, to the bounds at the run's pace."""
+    import routing.solver.engines.pyvrp_engine as engine
+
+    def count(pace_s: float, seconds: float, stops: int) -> int | None:
+        clock = [100.0]
+        monkeypatch.setattr(engine.time, "perf_counter", lambda: clock[0])
+        due = _Due(seconds, stops)
+        for _ in range(DUE_PROBE_ITERATIONS + 1):
+            due(1_000.0)
+            clock[0] += pace_s
+        monkeypatch.undo()
+        return due.due
+
+    stops = 256  # 256 ** 1.25 = 1024
+    fit = 10.0 * DUE_PACE / 1024  # iterations in 10 s at the reference pace
+    expected = DUE_GRID * int(fit // DUE_GRID)
+    reference_pace_s = 1024 / DUE_PACE
+    for factor in (0.77, 1.0, 1.3):
+        assert count(factor * reference_pace_s, 10.0, stops) == expected
+    # 10 times faster: the count would be due at 4 % of the run; moved up to
+    # DUE_MIN_SHARE (10 times slower: down to DUE_MAX_SHARE)
+    fast = reference_pace_s / 10
+    assert count(fast, 10.0, stops) == round(DUE_MIN_SHARE * 25.0 / fast)
+    slow = reference_pace_s * 10
+    assert count(slow, 10.0, stops) == round(DUE_MAX_SHARE * 25.0 / slow)
+    assert count(reference_pace_s, 0.0, stops) == 0  # due after the probe
+
+
+def test_a_slowed_run_takes_the_same_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs of one seed, one of them slowed to a fraction of the other's
+    pace by the machine (here a criterion that sleeps), try the same
+    eliminations and end at the same solution after the same iterations:
+    nothing but the deadline (and the probe's pace) depends on the clock."""
+
+    class Sleepy:
+        def __call__(self, best_cost: float) -> bool:
+            time.sleep(0.001)
+            return False
+
+    fast, start, pm = _spread_run(500.0, monkeypatch)
+    slow, slow_start, _ = _spread_run(500.0, monkeypatch)
+    slow._criteria.append(Sleepy())  # type: ignore[arg-type]
+    a = fast.search(start, _Converged(200, 0.0))  # type: ignore[arg-type]
+    b = slow.search(slow_start, _Converged(200, 0.0))  # type: ignore[arg-type]
+    evaluator = pm.max_cost_evaluator()  # type: ignore[attr-defined]
+    assert (fast.attempts, fast.eliminated) == (slow.attempts, slow.eliminated)
+    assert fast.iterations == slow.iterations
+    assert evaluator.cost(a) == evaluator.cost(b)
+    assert fast.attempts >= 1
