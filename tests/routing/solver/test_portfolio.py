@@ -268,6 +268,47 @@ def test_a_soft_day_gives_the_engines_its_all_hard_instance() -> None:
     assert _on_time(plain, matrices, hard) is hard
 
 
+@pytest.mark.parametrize("late_only", [False, True])
+def test_a_soft_days_hard_phase_is_its_all_hard_versions_final_search(
+    late_only: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The soft day's final phase first searches the all-hard model on the
+    vehicles the all-hard day's pre-checks allow (here one van reaches one order
+    only late: not in that model), as the all-hard day's final search does, for
+    the whole phase; only when some order is reachable only late (the soft
+    model must insert it) does it keep HARD_SHARE of the phase."""
+    import routing.solver.portfolio as portfolio
+
+    problem = _late_and_dropped() if late_only else _generated_day(40, 2)
+    travel = build_travel(problem)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    allowed = precheck(problem, matrices).allowed
+    hard_allowed = precheck(with_hard_slots(problem), matrices).allowed
+    assert (len(hard_allowed) < len(allowed)) == late_only
+    seen: list[tuple[dict[str, object], float, float]] = []
+    real = portfolio._hard_phase
+
+    def spy(*args: object, **kwargs: object) -> object:
+        phase_left = deadline - time.perf_counter()
+        seen.append((dict(args[2]), kwargs["time_limit_s"], phase_left))  # type: ignore[call-overload, arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(portfolio, "_hard_phase", spy)
+    monkeypatch.setattr(portfolio, "WARM_SHARE_RELAXED", 0.4)  # a 2.4-s phase
+    deadline = time.perf_counter() + 4.0
+    portfolio.solve_portfolio(
+        problem,
+        matrices,
+        allowed,
+        options=SolveOptions(time_limit_s=4, workers=1),
+        deadline=deadline,
+    )
+    ((hard_phase_allowed, limit_s, phase_left),) = seen
+    assert hard_phase_allowed == dict(hard_allowed)
+    share = portfolio.HARD_SHARE if late_only else 1.0
+    assert limit_s == pytest.approx(share * phase_left, abs=0.05)
+
+
 def test_an_order_only_reachable_late_is_left_to_ortools_and_served_late() -> None:
     """The van's shift starts at 09:00 and "soft-1" (30 min away) is booked
     09:00-09:05 with an hour's allowance: no engine could serve it in its slot,
