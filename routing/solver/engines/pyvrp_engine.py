@@ -1117,11 +1117,11 @@ counted in iterations (`_Due`), or has stalled earlier, it tries to do without
 one of its routes (`_Run`)."""
 
 ELIMINATE_SPAN_SHARE = 0.25
-"""An elimination attempt (finding a feasible solution without the route) and,
-on success, the search that follows in the smaller fleet before it is compared
-with the run's best each get at most this many iterations per iteration the run
-searched before elimination was due (until session 12: 10 % of the run's time
-each, a quarter of the 40 % before the first attempt)."""
+"""On success, the search that follows an elimination attempt in the smaller
+fleet, before it is compared with the run's best, gets at most this many
+iterations per iteration the run searched before elimination was due (until
+session 12: 10 % of the run's time, a quarter of the 40 % before the first
+attempt)."""
 
 ELIMINATE_ATTEMPT_SHARE = 0.1
 """An elimination attempt looks for a feasible solution for at most this share

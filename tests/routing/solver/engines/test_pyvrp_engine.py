@@ -731,7 +731,7 @@ def test_elimination_is_due_at_a_count_that_does_not_follow_the_pace(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The count is the iterations that fit at the reference pace (rounded down
-    to the probe's grid): runs whose pace differs by 30 % agree on it; only a
+    to DUE_GRID): runs whose pace differs by 30 % agree on it; only a
     pace far from the reference moves it, to the bounds at the run's pace."""
     import routing.solver.engines.pyvrp_engine as engine
 
