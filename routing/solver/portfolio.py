@@ -444,12 +444,10 @@ def solve_portfolio(
             # Soft slots are a relaxation of hard ones, yet from the same start
             # the search in the soft model inserted fewer orders than the same
             # search with every slot hard (delivery day, 20 s: 116 vs 120 of
-            # 120 served). A share of the time goes to the hard model; its
-            # routes (feasible in the soft model too) start the soft search
-            # when they are better there, and stay a candidate.
-            # Orders only reachable late need the soft model's search; when
-            # there are none, the hard model gets the whole phase (the soft
-            # model only what its convergence leaves), as on the all-hard day.
+            # 120 served). So the all-hard day's final search runs first, for
+            # the whole phase (HARD_SHARE of it when orders only reachable late
+            # need the soft model); its routes (feasible in the soft model too)
+            # start the soft search when better there, and stay a candidate.
             late_only = len(on_time) < len(allowed)
             hard_routes, best = _hard_phase(
                 problem,

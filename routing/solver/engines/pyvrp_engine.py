@@ -1173,18 +1173,18 @@ class _Due:
     run's own pace parted runs whose pace differed by 30 %, as two solves on
     a loaded 2-core machine do).
 
-    The count is the iterations that fit in ``seconds`` at a reference pace of
-    `DUE_PACE` / ``stops ** 1.25`` iterations per second (this machine's pace
-    on generated city days); once `DUE_PROBE_ITERATIONS` iterations have timed
-    the run, a count that would fall outside [`DUE_MIN_SHARE`,
-    `DUE_MAX_SHARE`] x ``seconds`` / `ELIMINATE_AFTER_SHARE` at the run's pace
-    (a much faster or slower machine) is moved to that bound. It is due once
-    the run also has a feasible solution."""
+    The count is the iterations that fit in `ELIMINATE_AFTER_SHARE` of the
+    run's ``run_s`` seconds at a reference pace of `DUE_PACE` / ``stops **
+    1.25`` iterations per second (this machine's pace on generated city days);
+    once `DUE_PROBE_ITERATIONS` iterations have timed the run, a count that
+    would fall outside [`DUE_MIN_SHARE`, `DUE_MAX_SHARE`] x ``run_s`` at the
+    run's pace (a much faster or slower machine) is moved to that bound. It is
+    due once the run also has a feasible solution."""
 
-    def __init__(self, seconds: float, stops: int) -> None:
-        self._seconds = seconds
+    def __init__(self, run_s: float, stops: int) -> None:
+        self._run_s = run_s
         # (on a grid: runs whose time limits differ by milliseconds agree)
-        fit = seconds * DUE_PACE / max(1, stops) ** 1.25
+        fit = ELIMINATE_AFTER_SHARE * run_s * DUE_PACE / max(1, stops) ** 1.25
         self._count = DUE_GRID * math.floor(fit / DUE_GRID)
         self._t_first: float | None = None
         self.iterations = 0
@@ -1198,9 +1198,8 @@ class _Due:
             self._t_first = now
         if self.due is None and self.iterations > DUE_PROBE_ITERATIONS:
             pace_s = max(1e-9, (now - self._t_first) / max(1, DUE_PROBE_ITERATIONS))
-            run_s = self._seconds / ELIMINATE_AFTER_SHARE if self._seconds else 0.0
-            low = DUE_MIN_SHARE * run_s / pace_s
-            high = DUE_MAX_SHARE * run_s / pace_s
+            low = DUE_MIN_SHARE * self._run_s / pace_s
+            high = DUE_MAX_SHARE * self._run_s / pace_s
             self.due = round(min(max(self._count, low), high))
         self.is_reached = (
             self.due is not None
@@ -1333,19 +1332,18 @@ class _Run:
         pm: PenaltyManager,
         ls: LocalSearch,
         neighbours: dict[Activity, list[Activity]],
-        rng: RandomNumberGenerator,
         *,
+        seed: int,
         criteria: list[StoppingCriterion],
         deadline: float,
         should_stop: Callable[[], bool] | None,
         eliminate: bool,
-        seed: int = 0,
     ) -> None:
         self._conv = conv
         self._eliminate = eliminate
         self._pm, self._ls = pm, ls
-        self._neighbours, self._rng = neighbours, rng
-        self._seed = seed
+        self._neighbours = neighbours
+        self._seed = seed  # (the run's own generator is in ``ls``)
         self._criteria = criteria  # end every leg: progress, deadline, requests
         self._deadline = deadline
         self._should_stop = should_stop
@@ -1365,7 +1363,7 @@ class _Run:
         # Not while nothing is feasible: PyVRP's best is then still its initial
         # solution, and a leg restarted from it would lose the run's progress
         # (city-500-s2, seed 3: 498 of 500 served where PyVRP alone got 500).
-        due = _Due(ELIMINATE_AFTER_SHARE * run_s, int(self._conv.stats["orders"]))
+        due = _Due(run_s, int(self._conv.stats["orders"]))
         best = self._leg(data, pm, ls, init, stalled, due)
         span = max(ELIMINATE_PATIENCE, round(ELIMINATE_SPAN_SHARE * due.iterations))
         # (a run that found an earlier run's best again would repeat its tries)
@@ -1617,7 +1615,6 @@ def _search(
                 pm,
                 ls,
                 neighbours,
-                rng,
                 seed=seed + RESTART_SEED_STEP * runs,
                 criteria=[progress, until, *requested],
                 deadline=deadline,

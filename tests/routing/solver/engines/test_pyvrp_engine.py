@@ -591,6 +591,7 @@ def _spread_run(
 
     monkeypatch.setattr(engine, "ELIMINATE_AFTER_SHARE", 0.0)
     monkeypatch.setattr(engine, "DUE_PROBE_ITERATIONS", 0)
+    monkeypatch.setattr(engine, "DUE_MIN_SHARE", 0.0)
     rng = np.random.default_rng(5)
     problem = _problem(
         [
@@ -612,7 +613,7 @@ def _spread_run(
         pm,
         _local_search(data, pyvrp_rng, neighbours),
         neighbours,
-        pyvrp_rng,
+        seed=1,
         criteria=[_Deadline(deadline)],
         deadline=deadline,
         should_stop=None,
@@ -735,10 +736,10 @@ def test_elimination_is_due_at_a_count_that_does_not_follow_the_pace(
     pace far from the reference moves it, to the bounds at the run's pace."""
     import routing.solver.engines.pyvrp_engine as engine
 
-    def count(pace_s: float, seconds: float, stops: int) -> int | None:
+    def count(pace_s: float, run_s: float, stops: int) -> int | None:
         clock = [100.0]
         monkeypatch.setattr(engine.time, "perf_counter", lambda: clock[0])
-        due = _Due(seconds, stops)
+        due = _Due(run_s, stops)
         for _ in range(DUE_PROBE_ITERATIONS + 1):
             due(1_000.0)
             clock[0] += pace_s
@@ -746,17 +747,18 @@ def test_elimination_is_due_at_a_count_that_does_not_follow_the_pace(
         return due.due
 
     stops = 256  # 256 ** 1.25 = 1024
-    fit = 10.0 * DUE_PACE / 1024  # iterations in 10 s at the reference pace
+    # a 25-s run: iterations in its first 10 s (40 %) at the reference pace
+    fit = 10.0 * DUE_PACE / 1024
     expected = DUE_GRID * int(fit // DUE_GRID)
     reference_pace_s = 1024 / DUE_PACE
     for factor in (0.77, 1.0, 1.3):
-        assert count(factor * reference_pace_s, 10.0, stops) == expected
+        assert count(factor * reference_pace_s, 25.0, stops) == expected
     # 10 times faster: the count would be due at 4 % of the run; moved up to
     # DUE_MIN_SHARE (10 times slower: down to DUE_MAX_SHARE)
     fast = reference_pace_s / 10
-    assert count(fast, 10.0, stops) == round(DUE_MIN_SHARE * 25.0 / fast)
+    assert count(fast, 25.0, stops) == round(DUE_MIN_SHARE * 25.0 / fast)
     slow = reference_pace_s * 10
-    assert count(slow, 10.0, stops) == round(DUE_MAX_SHARE * 25.0 / slow)
+    assert count(slow, 25.0, stops) == round(DUE_MAX_SHARE * 25.0 / slow)
     assert count(reference_pace_s, 0.0, stops) == 0  # due after the probe
 
 
