@@ -150,7 +150,22 @@ after 15 s idle, 0.16 % with restarts after 6 s idle (PyVRP alone, one 30-s
 run: 0.15 %). Replayed from single 29-s runs (13 Solomon instances, 6 seeds
 each, session 8, penalties starting at the day's scale): restarts after 3, 4.5,
 6, 7.5, 9 and 12 s idle 0.15, 0.14, 0.13, 0.14, 0.14 and 0.15 %; no restart
-0.24 %."""
+0.24 %.
+
+The share applies only to runs whose penalties start at the day's scale
+(``_Conversion.at_day_scale``: required clients, no restriction profiles, no
+fixed vehicle costs). A run from the middle of the penalty range (every city
+day, Li & Lim) needs its first many iterations to bring the penalties down,
+and a fresh run starts there again: it stalls for ``stops**2`` seconds alone
+(12 s for 90 orders, so on a 20-s limit hardly ever; small days still
+converge and confirm in a fraction of a second). Session 8's replays already
+ranked one long run from the midpoint first (0.27 % against 0.39 % with
+restarts after 6 s idle); measured on city days @20-30 s, 1 core, the same
+seed both ways (session 13): the overbooked example day (optional clients)
+cheaper on 4 of 6 seeds (675.4 vs 685.5, 673.6 vs 682.1, 674.1 vs 682.1,
+681.5 vs 682.1), dearer on 1 (695.1 vs 693.8), the distance variant of a
+150-order generated day 241.7 vs 245.0 and 251.3 vs 258.2; 20 other runs
+(the other example days, 150-250-order days) equal or within 0.6 %."""
 
 NO_IMPROVEMENT_MIN_ITERATIONS = 1_000
 NO_IMPROVEMENT_PER_STOP = 20
@@ -282,6 +297,9 @@ class _Conversion:
     relaxations: tuple[str, ...] = ()
     """Relaxations decided at conversion (beyond `PyVRPEngine.support`'s)."""
     stats: dict[str, float] = field(default_factory=dict)
+    at_day_scale: bool = False
+    """Whether the penalties start at the day's scale (`_start_penalties`);
+    else at the middle of their range, as in ``pyvrp.solve``."""
 
 
 class PyVRPEngine:
@@ -415,10 +433,9 @@ class PyVRPEngine:
             round(NO_IMPROVEMENT_PER_STOP * conv.stats["orders"]),
         )
         deadline = t0 + time_limit_s - EXTRACT_RESERVE_S
-        patience_s = min(
-            NO_IMPROVEMENT_SHARE * time_limit_s,
-            NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2,
-        )
+        patience_s = NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2
+        if conv.at_day_scale:  # (from the midpoint, see NO_IMPROVEMENT_SHARE)
+            patience_s = min(NO_IMPROVEMENT_SHARE * time_limit_s, patience_s)
         found = _search(
             conv,
             deadline,
@@ -455,6 +472,7 @@ class PyVRPEngine:
             eliminations_tried=float(found.eliminations_tried),
             routes_eliminated=float(found.routes_eliminated),
             patience=float(patience),
+            patience_s=patience_s,
             overbooked=float(overbooked),
             pyvrp_feasible=float(is_feasible),
             served=float(len(served)),
@@ -962,11 +980,13 @@ def _convert(
     # (vs 0.1-0.2 %).
     mid = (low + high) / 2
     initial: _Penalties = ([mid] * data.num_load_dimensions, mid, mid)
+    at_day_scale = False
     if required and not any(cols for _, cols in keys) and not any(fixed):
         # The day's own scale; not with restriction profiles, which keep routes
         # off forbidden orders by time warp alone, nor with fixed vehicle
         # costs, which a violation may save (see _start_penalties).
         initial = _start_penalties(data, *base[problem.profiles[0]], low, high)
+        at_day_scale = True
     return _Conversion(
         data=data,
         client_orders=tuple(client_orders),
@@ -976,6 +996,7 @@ def _convert(
         cost_unit=cost_unit,
         prizes=prizes,
         relaxations=tuple(relaxations),
+        at_day_scale=at_day_scale,
         stats={
             "orders": float(len(planned)),
             "clients": float(len(clients)),

@@ -38,6 +38,7 @@ from routing.solver.engines.pyvrp_engine import (
     DUE_PROBE_ITERATIONS,
     EXACT_PRIORITY_SPAN,
     INFEASIBLE_PATIENCE,
+    NO_IMPROVEMENT_S_PER_STOP_SQUARED,
     PENALTY_BUDGET,
     REQUIRED_TRIES,
     PyVRPEngine,
@@ -532,6 +533,7 @@ def test_required_search_starts_at_the_days_own_penalty_scale_if_unrestricted() 
     assert restricted.data.num_profiles == 2
     mid = (low + high) / 2
     assert restricted.penalties[0] == ([mid], mid, mid)
+    assert not restricted.at_day_scale
     # A fixed vehicle cost, which a violation may save, too.
     fixed = replace(
         problem, vehicles=tuple(replace(v, fixed_cost=50.0) for v in problem.vehicles)
@@ -539,6 +541,37 @@ def test_required_search_starts_at_the_days_own_penalty_scale_if_unrestricted() 
     conv = _convert(fixed, matrices, precheck(fixed, matrices).allowed, required=True)
     mid = sum(conv.penalties[1:]) / 2
     assert conv.penalties[0] == ([mid], mid, mid)
+    assert not conv.at_day_scale
+
+
+def test_runs_from_the_midpoint_restart_only_after_a_long_stall() -> None:
+    """A run whose penalties start at the day's scale restarts after
+    NO_IMPROVEMENT_SHARE of the time idle; one from the middle of the range
+    (here: a vehicle restriction) only after stops**2 seconds: a fresh run
+    would start from the middle again and lose what the penalties learnt.
+    40 orders, 1 s: 0.2 s against 2.4 s, so the restricted search is one run."""
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem)
+    engine = PyVRPEngine()
+    allowed = precheck(problem, matrices).allowed
+    assert _convert(problem, matrices, allowed, required=True).at_day_scale
+    plain = engine.solve(problem, matrices, allowed, time_limit_s=1.0, seed=1)
+    assert plain.stats["patience_s"] == pytest.approx(0.2)
+    skilled = replace(
+        problem,
+        orders=(replace(problem.orders[0], skills=("cold",)), *problem.orders[1:]),
+        vehicles=(
+            replace(problem.vehicles[0], skills=("cold",)),
+            *problem.vehicles[1:],
+        ),
+    )
+    allowed = precheck(skilled, matrices).allowed
+    restricted = engine.solve(skilled, matrices, allowed, time_limit_s=1.0, seed=1)
+    assert restricted.stats["patience_s"] == pytest.approx(
+        NO_IMPROVEMENT_S_PER_STOP_SQUARED * 40**2
+    )
+    assert restricted.stats["runs"] == 1
+    _assert_valid(skilled, restricted, allowed)
 
 
 def _cost(solution: object) -> float:
