@@ -334,8 +334,9 @@ adapter picks the exploration level that fits the time limit)."""
 
 def make_engine(name: str, *, cores: int) -> Any:
     """The engine adapter of a peer: VROOM with ``cores`` threads, PyVRP running
-    to the time limit (`PYVRP_NO_IMPROVEMENT`) as PyVRP searches, without our
-    route elimination (ours has it).
+    to the time limit (`PYVRP_NO_IMPROVEMENT`, no hand-over to an OR-Tools
+    phase it does not have) as PyVRP searches, without our route elimination
+    (ours has it).
 
     Raises ImportError while the adapter is not there (the row then says so).
     """
@@ -344,7 +345,9 @@ def make_engine(name: str, *, cores: int) -> Any:
     if name == "vroom":
         return engine_cls(nb_threads=cores)
     return engine_cls(
-        no_improvement_iterations=PYVRP_NO_IMPROVEMENT, eliminate_routes=False
+        no_improvement_iterations=PYVRP_NO_IMPROVEMENT,
+        eliminate_routes=False,
+        hand_over=False,
     )
 
 

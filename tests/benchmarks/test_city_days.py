@@ -211,4 +211,5 @@ def test_the_pyvrp_peer_searches_as_pyvrp_does() -> None:
     pytest.importorskip("pyvrp")
     peer = bench.make_engine("pyvrp", cores=1)
     assert peer.eliminate_routes is False
+    assert peer.hand_over is False  # (no OR-Tools phase after it)
     assert peer.no_improvement_iterations == bench.PYVRP_NO_IMPROVEMENT

@@ -28,6 +28,7 @@ from routing.domain.units import COST_SCALE
 from routing.formats import load_problem
 from routing.geo.matrix import TravelMatrix
 from routing.geo.providers import build_travel
+from routing.solver.engines import pyvrp_engine
 from routing.solver.engines.base import EngineResult
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
@@ -37,6 +38,8 @@ from routing.solver.engines.pyvrp_engine import (
     DUE_PACE,
     DUE_PROBE_ITERATIONS,
     EXACT_PRIORITY_SPAN,
+    HAND_OVER_SHARE,
+    HAND_OVER_WINDOW,
     INFEASIBLE_PATIENCE,
     NO_IMPROVEMENT_S_PER_STOP_SQUARED,
     PENALTY_BUDGET,
@@ -47,6 +50,7 @@ from routing.solver.engines.pyvrp_engine import (
     _convert,
     _Deadline,
     _Due,
+    _HandOver,
     _local_search,
     _route_to_drop,
     _Run,
@@ -816,3 +820,66 @@ def test_a_slowed_run_takes_the_same_path(monkeypatch: pytest.MonkeyPatch) -> No
     assert fast.iterations == slow.iterations
     assert evaluator.cost(a) == evaluator.cost(b)
     assert fast.attempts >= 1
+
+
+def test_hand_over_fires_only_late_and_idle_and_not_while_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The search hands over within the last HAND_OVER_WINDOW idle spans before
+    its deadline, once idle_s passed without a better solution; never earlier,
+    never while an elimination attempt holds it, and idle time counts again
+    from the release."""
+    clock = [0.0]
+    monkeypatch.setattr(pyvrp_engine.time, "perf_counter", lambda: clock[0])
+    handing = _HandOver(deadline=100.0, idle_s=5.0)  # window: from 80 s
+
+    def at(t: float, cost: float) -> bool:
+        clock[0] = t
+        return handing(cost)
+
+    assert not at(1.0, 10.0)
+    assert not at(79.0, 10.0)  # idle for 78 s, but before the window
+    assert not at(81.0, 9.0)  # better: idle from 81 s
+    assert not at(85.0, 9.0)  # idle 4 s
+    handing.hold()
+    assert not at(95.0, 9.0)  # idle 14 s, held (an elimination attempt)
+    handing.release()  # idle from 95 s
+    assert not at(99.0, 9.0)
+    assert at(100.5, 9.0) and handing.is_reached
+    assert HAND_OVER_WINDOW * HAND_OVER_SHARE < 1  # the window is a stretch
+
+
+def test_hand_over_only_on_days_the_engine_relaxes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day PyVRP expresses whole (OR-Tools has nothing to add) is searched to
+    the limit; on a relaxed day (breaks) the search gets HAND_OVER_SHARE of the
+    limit as its idle span; the benchmarks' peer (hand_over=False) never."""
+    seen: list[float | None] = []
+    real = pyvrp_engine._search
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("hand_over"))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pyvrp_engine, "_search", spy)
+    plain = _random_problem(12, seed=1)
+    matrices = _matrices(plain)
+    assert PyVRPEngine().support(plain).is_exact
+    with_break = replace(
+        plain,
+        vehicles=tuple(
+            replace(v, breaks=(Break(window=TimeWindow(500, 900), duration_s=60),))
+            for v in plain.vehicles
+        ),
+    )
+    assert not PyVRPEngine().support(with_break).is_exact
+    for engine, problem in (
+        (PyVRPEngine(), plain),
+        (PyVRPEngine(), with_break),
+        (PyVRPEngine(hand_over=False), with_break),
+    ):
+        allowed = precheck(problem, matrices).allowed
+        result = engine.solve(problem, matrices, allowed, time_limit_s=0.5, seed=1)
+        _assert_valid(problem, result, allowed)
+    assert seen == [None, pytest.approx(HAND_OVER_SHARE * 0.5), None]
