@@ -1171,6 +1171,7 @@ class _HandOver:
         self._idle_s = idle_s
         self._best = math.inf
         self._t_best = time.perf_counter()
+        self._held = False
         self.is_reached = False
 
     def hold(self) -> None:
@@ -1181,8 +1182,6 @@ class _HandOver:
     def release(self) -> None:
         """Count idle time again, from now."""
         self._held, self._t_best = False, time.perf_counter()
-
-    _held = False
 
     def __call__(self, best_cost: float) -> bool:
         now = time.perf_counter()
@@ -1561,6 +1560,8 @@ class _Run:
         span: int,
         attempt_s: float,
     ) -> tuple[Solution, PenaltyManager, LocalSearch] | None:
+        """`_attempt`'s two legs: a feasible solution from ``start``, then the
+        search on from it."""
         found = self._leg(
             smaller,
             pm,

@@ -477,6 +477,19 @@ def _random_problem(n: int, seed: int) -> Problem:
     return _problem(orders, vans, horizon=TimeWindow(0, 2_000))
 
 
+def _first_order_cold(problem: Problem) -> Problem:
+    """``problem`` with its first order needing the skill only its first vehicle
+    has: a vehicle restriction (a restriction profile in PyVRP)."""
+    return replace(
+        problem,
+        orders=(replace(problem.orders[0], skills=("cold",)), *problem.orders[1:]),
+        vehicles=(
+            replace(problem.vehicles[0], skills=("cold",)),
+            *problem.vehicles[1:],
+        ),
+    )
+
+
 def test_restarts_keep_the_best_of_all_runs() -> None:
     """A stalled run is followed by fresh runs (other seeds) within the deadline,
     and the search returns a solution at least as good as its first run's
@@ -524,14 +537,7 @@ def test_required_search_starts_at_the_days_own_penalty_scale_if_unrestricted() 
     # A vehicle restriction (a profile whose travel time into the order it may
     # not serve exceeds the horizon) needs high time-warp penalties: the
     # midpoint then, as pyvrp.solve starts; a fixed vehicle cost too.
-    skilled = replace(
-        problem,
-        orders=(replace(problem.orders[0], skills=("cold",)), *problem.orders[1:]),
-        vehicles=(
-            replace(problem.vehicles[0], skills=("cold",)),
-            *problem.vehicles[1:],
-        ),
-    )
+    skilled = _first_order_cold(problem)
     allowed = precheck(skilled, matrices).allowed
     restricted = _convert(skilled, matrices, allowed, required=True)
     assert restricted.data.num_profiles == 2
@@ -561,14 +567,7 @@ def test_runs_from_the_midpoint_restart_only_after_a_long_stall() -> None:
     assert _convert(problem, matrices, allowed, required=True).at_day_scale
     plain = engine.solve(problem, matrices, allowed, time_limit_s=1.0, seed=1)
     assert plain.stats["patience_s"] == pytest.approx(0.2)
-    skilled = replace(
-        problem,
-        orders=(replace(problem.orders[0], skills=("cold",)), *problem.orders[1:]),
-        vehicles=(
-            replace(problem.vehicles[0], skills=("cold",)),
-            *problem.vehicles[1:],
-        ),
-    )
+    skilled = _first_order_cold(problem)
     allowed = precheck(skilled, matrices).allowed
     restricted = engine.solve(skilled, matrices, allowed, time_limit_s=1.0, seed=1)
     assert restricted.stats["patience_s"] == pytest.approx(
