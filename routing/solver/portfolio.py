@@ -19,7 +19,9 @@ deadline:
    own iterated local search runs alone, as before. On days with soft slots the
    engines get the all-hard day's vehicles and orders (``_on_time``): they hold
    soft slots hard, so a soft day and its all-hard version search the same
-   instance; orders only reachable late are left to OR-Tools.
+   instance; orders only reachable late are left to OR-Tools. On a day PyVRP
+   relaxes, its search ends early when it stalls near the end of its share
+   (``pyvrp_engine._HandOver``): the final phase below then gets the rest.
 2. **Full model.** Every candidate's routes are read into the full OR-Tools
    model (``RoutingSearch.warm_start``, which drops the stops that make a route
    infeasible there); the cheapest under the full objective is kept.
