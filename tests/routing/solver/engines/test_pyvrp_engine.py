@@ -882,3 +882,23 @@ def test_hand_over_only_on_days_the_engine_relaxes(
         result = engine.solve(problem, matrices, allowed, time_limit_s=0.5, seed=1)
         _assert_valid(problem, result, allowed)
     assert seen == [None, pytest.approx(HAND_OVER_SHARE * 0.5), None]
+
+
+def test_a_stalled_search_hands_over_before_its_deadline() -> None:
+    """`_search` with a hand-over span: a small day converges at once, so the
+    search stalls within its last stretch and ends there, before the deadline,
+    with status "handed_over"; without one it searches to the deadline (no
+    restarts here: their patience is out of reach)."""
+    problem = _first_order_cold(_random_problem(40, seed=3))
+    matrices = _matrices(problem)
+    conv = _convert(problem, matrices, precheck(problem, matrices).allowed)
+    t0 = time.perf_counter()
+    handed = _search(conv, t0 + 2.0, 5, 10**9, 1e9, hand_over=0.1)
+    handed_s = time.perf_counter() - t0
+    assert handed.status == "handed_over"
+    assert 2.0 - HAND_OVER_WINDOW * 0.1 <= handed_s < 1.95
+    t0 = time.perf_counter()
+    full = _search(conv, t0 + 2.0, 5, 10**9, 1e9)
+    assert full.status == "time_limit"
+    assert time.perf_counter() - t0 >= 1.95
+    assert _cost(handed.best) >= _cost(full.best)  # (the same run, cut short)
