@@ -97,26 +97,7 @@ def _solved(path: Path) -> tuple[Problem, Mapping[str, TravelMatrix], Plan]:
     return problem, travel, solve(problem, travel, options=SolveOptions(time_limit_s=2))
 
 
-KNOWN_TIMING_GAP = pytest.mark.xfail(
-    reason="known gap (session 5): on a route with a lunch break and a stop late "
-    "within its allowance, the plan's timing can cost more than OR-Tools' "
-    "(delivery day, van-05: break taken at arrival at dd-042, 1,706 s late; the "
-    "model's timing is 2.28 cheaper); which routes the search returns decides "
-    "whether a run meets it",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=KNOWN_TIMING_GAP)
-        if p.stem == "andorra_delivery_day"
-        else p
-        for p in SCENARIOS
-    ],
-    ids=[p.stem for p in SCENARIOS],
-)
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_plan_cost_is_the_solver_objective_on_every_scenario(path: Path) -> None:
     """Every example day: the returned plan, priced as the model prices it, is
     the objective the solver reports for it."""
