@@ -441,15 +441,12 @@ class PyVRPEngine:
             round(NO_IMPROVEMENT_PER_STOP * conv.stats["orders"]),
         )
         deadline = t0 + time_limit_s - EXTRACT_RESERVE_S
-        patience_s = NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2
-        if conv.at_day_scale:  # (from the midpoint, see NO_IMPROVEMENT_SHARE)
-            patience_s = min(NO_IMPROVEMENT_SHARE * time_limit_s, patience_s)
         found = _search(
             conv,
             deadline,
             seed,
             patience,
-            patience_s,
+            _restart_patience_s(conv, time_limit_s),
             should_stop=should_stop,
             on_best=on_best,
             eliminate_routes=self.eliminate_routes,
@@ -485,7 +482,7 @@ class PyVRPEngine:
             eliminations_tried=float(found.eliminations_tried),
             routes_eliminated=float(found.routes_eliminated),
             patience=float(patience),
-            patience_s=patience_s,
+            patience_s=found.patience_s,
             overbooked=float(overbooked),
             pyvrp_feasible=float(is_feasible),
             served=float(len(served)),
@@ -1021,6 +1018,18 @@ def _convert(
 
 
 # --- search --------------------------------------------------------------------
+
+
+def _restart_patience_s(conv: _Conversion, time_limit_s: float) -> float:
+    """Seconds without a better solution after which a run of ``conv`` has
+    stalled (with `NO_IMPROVEMENT_MIN_ITERATIONS`): ``stops**2`` times
+    `NO_IMPROVEMENT_S_PER_STOP_SQUARED`, and at most `NO_IMPROVEMENT_SHARE`
+    of the time limit for runs whose penalties start at the day's scale (a run
+    from the midpoint keeps the whole stall: see `NO_IMPROVEMENT_SHARE`)."""
+    stall = NO_IMPROVEMENT_S_PER_STOP_SQUARED * conv.stats["orders"] ** 2
+    if conv.at_day_scale:
+        return min(NO_IMPROVEMENT_SHARE * time_limit_s, stall)
+    return stall
 
 
 class _Deadline:
@@ -1627,6 +1636,8 @@ class _Searched:
     status: str
     eliminations_tried: int
     routes_eliminated: int
+    patience_s: float
+    """The restart patience of the last conversion searched (`_restart_patience_s`)."""
 
 
 def _search(
@@ -1755,6 +1766,8 @@ def _search(
         failures += not math.isfinite(cost)
         if failures >= REQUIRED_TRIES and fallback is not None:
             conv, fallback = fallback(), None
+            # (from the midpoint: the whole stall, whatever the first's cap)
+            patience_s = max(patience_s, _restart_patience_s(conv, math.inf))
             neighbours = compute_neighbours(conv.data, NeighbourhoodParams())
             confirmations = 0
         elif confirmations >= CONFIRMING_RUNS:
@@ -1765,7 +1778,9 @@ def _search(
     assert best is not None
     if hand_over and handing.is_reached:
         status = "handed_over"
-    return _Searched(best[0], best[1], iterations, runs, status, attempts, eliminated)
+    return _Searched(
+        best[0], best[1], iterations, runs, status, attempts, eliminated, patience_s
+    )
 
 
 # --- extraction ----------------------------------------------------------------

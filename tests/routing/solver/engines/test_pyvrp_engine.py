@@ -307,6 +307,29 @@ def test_required_orders_that_do_not_fit_in_time_fall_back_to_optional_clients()
     assert not result.status.endswith("+repaired")
 
 
+def test_the_optional_client_fallback_restarts_after_the_whole_stall() -> None:
+    """The fallback's runs start at the middle of PyVRP's penalty range: they
+    restart only after ``stops**2`` seconds idle, not after the day's-scale
+    cap of the required-client runs before them (20 orders, 1 s: 0.6 s, not
+    0.2 s)."""
+    slot = (TimeWindow(0, 150),)
+    orders = [
+        _order(f"o{k}", 100 * np.cos(k), 100 * np.sin(k), windows=slot)
+        for k in range(20)
+    ]
+    problem = _problem(orders, [_van(capacity=(30,))])
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    assert _convert(problem, matrices, allowed, required=True).at_day_scale
+    result = PyVRPEngine().solve(problem, matrices, allowed, time_limit_s=1.0, seed=1)
+    assert result.stats["runs"] >= REQUIRED_TRIES + 1  # the fallback ran
+    assert result.stats["overbooked"] == 0.0
+    assert result.stats["patience_s"] == pytest.approx(
+        NO_IMPROVEMENT_S_PER_STOP_SQUARED * 20**2
+    )
+    _assert_valid(problem, result, allowed)
+
+
 def test_a_few_priority_levels_are_exact_a_wide_span_is_a_relaxation() -> None:
     """VIP customers (priority 1 beside 0) keep PyVRP exact: their prizes are
     exactly twice the others'; a span wider than EXACT_PRIORITY_SPAN is
