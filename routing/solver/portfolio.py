@@ -331,6 +331,7 @@ def solve_portfolio(
     if in_process and pyvrp_alone:
         jobs = jobs[:1]  # one core's worth: seeds only pay off side by side
     children: list[_Child] = []
+    to_the_end: _Child | None = None  # (its routes: a candidate at the end)
     here = jobs if in_process else []
     on_time = _on_time(problem, matrices, allowed) if jobs else allowed
     if not in_process:
@@ -338,6 +339,12 @@ def solve_portfolio(
         # One engine per core side by side, or in turn. The first group runs in
         # this process, which is idle meanwhile: no start-up delay for it.
         groups = _side_by_side(jobs, cores)
+        if len(groups) > 1 and groups[0] == [("pyvrp", options.seed)]:
+            # PyVRP's first seed searches to the end on its own core, as PyVRP
+            # alone would; this process runs the next group and OR-Tools'
+            # final phase from it (`_note_to_the_end`).
+            to_the_end = _Child(groups[0], job, until=deadline, t0=t0, to_the_end=True)
+            groups = groups[1:]
         here = groups[0]
         for group in groups[1:]:
             children.append(_Child(group, job, until=warm_until, t0=t0))
@@ -381,6 +388,8 @@ def solve_portfolio(
             child.stop()
             is_stopped = True
         results += child.collect(errors=runs)
+    if to_the_end is not None and is_stopped:
+        to_the_end.stop()
 
     # 2. Read every candidate into the full model; keep the cheapest.
     starts: list[tuple[str, WarmStart]] = []
@@ -415,10 +424,12 @@ def solve_portfolio(
     remaining = deadline - time.perf_counter()
     if not starts:  # every engine failed: OR-Tools alone for the rest
         raw = search.search(time_limit_s=max(0.05, remaining), on_progress=on_progress)
+        last = _finish(to_the_end, runs, results, should_stop)
         return PortfolioResult(
             raw,
             _ordered(runs, options),
             _stop_reason(raw, budget),
+            tuple((r.engine, r.sequences) for r in last if r.sequences),
             objective_of=objective_of,
         )
     engine, best = min(starts, key=lambda es: es[1].objective)
@@ -478,6 +489,7 @@ def solve_portfolio(
                     engine="hard slots", sequences=hard_routes, status="", elapsed_s=0.0
                 )
             )
+    results += _finish(to_the_end, runs, results, should_stop)
     # Both the engines' own routes and their repaired versions: an engine's
     # routes the full model rejected (breaks it left out, say) may still be the
     # best plan once timed as plans are timed; the checker decides.
@@ -672,6 +684,65 @@ def _stop_reason(raw: RawSolution, budget: float) -> str:
     return "time limit reached"
 
 
+def _finish(
+    child: _Child | None,
+    runs: dict[str, EngineRun],
+    results: Sequence[EngineResult],
+    should_stop: Callable[[], bool] | None,
+) -> list[EngineResult]:
+    """The results of the run to the end (`_note_to_the_end`), if any: not read
+    into the model (no time is left), candidates as they are."""
+    if child is None:
+        return []
+    if should_stop is not None and should_stop():
+        child.stop()
+    found = child.collect(errors=runs)
+    for result in found:
+        _note_to_the_end(runs, result, results)
+    return found
+
+
+def _note_to_the_end(
+    runs: dict[str, EngineRun], result: EngineResult, others: Sequence[EngineResult]
+) -> None:
+    """Record the run of PyVRP's first seed that searched to the end.
+
+    With two cores or more, on days of more than `IN_PROCESS_MAX_ORDERS`
+    orders, that run has a core to itself until the final phase ends, as
+    PyVRP alone would (no hand-over: no OR-Tools phase follows it); this
+    process runs the other engines (VROOM, then PyVRP's next seed) and
+    OR-Tools' final phase from their routes; the run's routes join the
+    candidates as they are (no time is left to read them into the model), and
+    the plan is the best checked one. Until then (session 13), PyVRP's first
+    seed ran here and handed over to OR-Tools, and the second core sat idle
+    in the final phase: at 2 cores the distance-only 500-order days ended
+    above PyVRP alone at 1 core (city-500-s1 477.4 vs 457.1 km: PyVRP's run
+    handed over at 22 s at 491.6, the peer's same seed went on to 457.1).
+
+    It stands for PyVRP in the plan's engine list when its own cost beats that
+    of every other run of it (``others``: the engines' results so far); else
+    the list keeps the run that started the final phase."""
+    name = result.engine
+    costs = [r.cost for r in others if r.engine == name and r.cost is not None]
+    if result.sequences and (
+        not costs or (result.cost is not None and result.cost < min(costs))
+    ):
+        before = runs.get(name)
+        started = before is not None and before.outcome == "warm_start"
+        runs[name] = EngineRun(
+            engine=name,
+            outcome="ran",
+            reason="searched to the end on a core of its own: its routes are a "
+            "candidate as found (not read into the model)"
+            + ("; a run with another seed started the final search" if started else ""),
+            relaxations=result.relaxations,
+            elapsed_s=result.elapsed_s,
+            started_s=result.stats.get("started_s", 0.0),
+            iterations=int(result.stats.get("iterations", 0)),
+            routes_eliminated=int(result.stats.get("routes_eliminated", 0)),
+        )
+
+
 def _ordered(
     runs: Mapping[str, EngineRun], options: SolveOptions
 ) -> tuple[EngineRun, ...]:
@@ -724,13 +795,15 @@ def _run_engines(
     t0: float,
     should_stop: Callable[[], bool] | None = None,
     on_progress: ProgressCallback | None = None,
+    to_the_end: bool = False,
 ) -> list[EngineResult]:
     """Run engines one after another, sharing the time left until ``until``;
     ``t0`` is when the solve started (stats ``started_s``: how long after it
     each engine began to search). ``on_progress`` gets each engine's new best
     costs as it finds them (its own objective: on a relaxed model, an estimate
     until the full model's search reports), so that a caller sees progress
-    during the warm starts, which take most of the time limit."""
+    during the warm starts, which take most of the time limit. ``to_the_end``:
+    no OR-Tools phase follows (`_note_to_the_end`), so PyVRP does not hand over."""
     results = []
     reported = [float("inf")]
 
@@ -751,7 +824,9 @@ def _run_engines(
             continue
         t = time.perf_counter()
         try:
-            result = get_engine(name).solve(
+            settings = {"hand_over": False} if to_the_end and name == "pyvrp" else {}
+            engine = get_engine(name, **settings)
+            result = engine.solve(
                 problem,
                 matrices,
                 allowed,
@@ -790,6 +865,7 @@ class _Child:
         *,
         until: float,
         t0: float,
+        to_the_end: bool = False,
     ) -> None:
         self.jobs = list(jobs)
         self.until = until
@@ -800,7 +876,11 @@ class _Child:
             # on a loaded machine take seconds) must not run past its parent's
             # deadline and be killed with its results. perf_counter() is the
             # system-wide monotonic clock on Linux, so both processes share it.
-            pickle.dump((self.jobs, until, t0, *payload), f, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(
+                (self.jobs, until, t0, to_the_end, *payload),
+                f,
+                pickle.HIGHEST_PROTOCOL,
+            )
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -857,11 +937,18 @@ class _Child:
 def _child_main(inp: str, out: str) -> None:
     """Child process: run the engines of the job file, write their results."""
     with open(inp, "rb") as f:
-        jobs, until, t0, problem, matrices, allowed = pickle.load(f)
+        jobs, until, t0, to_the_end, problem, matrices, allowed = pickle.load(f)
     until -= CHILD_WRITE_S
     failures: dict[str, EngineRun] = {}
     results = _run_engines(
-        jobs, problem, matrices, allowed, until=until, errors=failures, t0=t0
+        jobs,
+        problem,
+        matrices,
+        allowed,
+        until=until,
+        errors=failures,
+        t0=t0,
+        to_the_end=to_the_end,
     )
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:

@@ -19,8 +19,9 @@ ENGINES = {
 package disables its engine instead of the solver."""
 
 
-def get_engine(name: str) -> Engine:
-    """The engine called ``name`` (a key of ``ENGINES``).
+def get_engine(name: str, **settings: object) -> Engine:
+    """The engine called ``name`` (a key of ``ENGINES``), built with
+    ``settings`` (its class's keyword arguments).
 
     Raises
     ------
@@ -30,7 +31,7 @@ def get_engine(name: str) -> Engine:
         If the engine's package (pyvrp, pyvroom) is not installed.
     """
     module, cls = ENGINES[name]
-    engine: Engine = getattr(importlib.import_module(module), cls)()
+    engine: Engine = getattr(importlib.import_module(module), cls)(**settings)
     return engine
 
 

@@ -387,3 +387,94 @@ def test_large_relaxed_days_leave_or_tools_seconds_not_a_share() -> None:
     assert _warm_share(30.0, 500, exact=False, with_pyvrp=False) == WARM_SHARE_RELAXED
     assert _warm_share(5.0, 500, exact=False, with_pyvrp=True) == WARM_SHARE_RELAXED
     assert _warm_share(30.0, 500, exact=True, with_pyvrp=True) > long
+
+
+def test_on_two_cores_pyvrps_first_seed_searches_to_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two cores, a relaxed 60-order day: PyVRP's first seed runs in a child
+    until the search's deadline (not the warm phase's end), as PyVRP alone
+    would; this process runs VROOM, PyVRP's next seed and the final phase.
+    The plan is the best checked candidate and arrives within the limit."""
+    from routing.solver import portfolio
+
+    made: list[tuple[list[tuple[str, int]], float, bool]] = []
+
+    class Recording(portfolio._Child):
+        def __init__(
+            self,
+            jobs: list[tuple[str, int]],
+            payload: tuple[object, ...],
+            *,
+            until: float,
+            t0: float,
+            to_the_end: bool = False,
+        ) -> None:
+            made.append((list(jobs), until, to_the_end))
+            super().__init__(jobs, payload, until=until, t0=t0, to_the_end=to_the_end)
+
+    monkeypatch.setattr(portfolio, "_Child", Recording)
+    problem = _generated_day(60, 5)
+    travel = build_travel(problem)
+    t0 = time.perf_counter()
+    plan = solve(
+        problem, travel, options=SolveOptions(time_limit_s=6, workers=2, seed=3)
+    )
+    assert check_plan(problem, plan, travel) == []
+    assert [(jobs, end) for jobs, _, end in made] == [([("pyvrp", 3)], True)]
+    warm_s = _warm_share(6.0, 60, exact=False, with_pyvrp=True) * 6.0
+    assert made[0][1] - t0 > warm_s + 0.25  # past the warm phase
+    assert plan.stats["total_s"] <= 6 + 1
+    runs = {r.engine: r for r in plan.engines}
+    assert runs["vroom"].outcome in ("warm_start", "ran", "plan")
+    assert runs["pyvrp"].outcome in ("warm_start", "ran", "plan")
+
+
+def test_the_run_to_the_end_does_not_hand_over_and_stands_for_pyvrp_when_cheaper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No OR-Tools phase follows the run to the end, so its PyVRP is built
+    without the hand-over; its result replaces PyVRP's entry in the plan's
+    engine list only when its own cost beats the other PyVRP runs'."""
+    from routing.domain.plan import EngineRun
+    from routing.solver import portfolio
+    from routing.solver.engines.base import EngineResult
+
+    built: list[dict[str, object]] = []
+
+    class Fake:
+        name = "pyvrp"
+
+        def solve(self, *args: object, **kwargs: object) -> EngineResult:
+            return EngineResult(
+                engine="pyvrp",
+                sequences={"V": ["o"]},
+                status="time_limit",
+                elapsed_s=0.1,
+                cost=90.0,
+            )
+
+    def fake_engine(name: str, **settings: object) -> Fake:
+        built.append(settings)
+        return Fake()
+
+    monkeypatch.setattr(portfolio, "get_engine", fake_engine)
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    args = (problem, {}, {})
+    kwargs = {"until": time.perf_counter() + 1, "errors": {}, "t0": 0.0}
+    [result] = portfolio._run_engines([("pyvrp", 1)], *args, to_the_end=True, **kwargs)  # type: ignore[arg-type]
+    portfolio._run_engines([("pyvrp", 1)], *args, **kwargs)  # type: ignore[arg-type]
+    assert built == [{"hand_over": False}, {}]
+
+    started = EngineRun("pyvrp", "warm_start", objective=5)
+    dearer = EngineResult(
+        engine="pyvrp", sequences={"V": ["o"]}, status="", elapsed_s=0.1, cost=100.0
+    )
+    runs = {"pyvrp": started}
+    portfolio._note_to_the_end(runs, result, [dearer])
+    assert runs["pyvrp"].outcome == "ran"
+    assert "to the end" in runs["pyvrp"].reason
+    assert "another seed started the final search" in runs["pyvrp"].reason
+    runs = {"pyvrp": started}
+    portfolio._note_to_the_end(runs, dearer, [result])
+    assert runs["pyvrp"] is started
