@@ -22,6 +22,10 @@ deadline:
    instance; orders only reachable late are left to OR-Tools. On a day PyVRP
    relaxes, its search ends early when it stalls near the end of its share
    (``pyvrp_engine._HandOver``): the final phase below then gets the rest.
+   With two cores or more (days over ``IN_PROCESS_MAX_ORDERS`` orders),
+   PyVRP's first seed keeps a core to itself until the deadline instead, as
+   PyVRP alone would, and its routes are a candidate at the end
+   (``_note_to_the_end``); this process runs the next core's engines.
 2. **Full model.** Every candidate's routes are read into the full OR-Tools
    model (``RoutingSearch.warm_start``, which drops the stops that make a route
    infeasible there); the cheapest under the full objective is kept.
@@ -769,12 +773,13 @@ def _engine_order(supports: Mapping[str, Support]) -> list[str]:
 def _side_by_side(
     jobs: Sequence[tuple[str, int]], cores: int
 ) -> list[list[tuple[str, int]]]:
-    """The engine runs of each core, the first group for this process: one
-    engine per core, or all in turn on one. With PyVRP among several engines,
-    PyVRP (the long search) runs here, with no start-up delay; the short engines
-    share the next core, which then runs PyVRP with another seed for the rest of
-    the warm phase (VROOM alone left it idle after a few seconds); further cores
-    run more seeds (PyVRP's job's seed + k on the k-th core)."""
+    """The engine runs of each core: one engine per core, or all in turn on
+    one. With PyVRP among several engines, PyVRP (the long search) has the
+    first core to itself (`solve_portfolio` runs it to the end in a child:
+    `_note_to_the_end`); the short engines share the next core, which then
+    runs PyVRP with another seed for the rest of the warm phase (VROOM alone
+    left it idle after a few seconds); further cores run more seeds (PyVRP's
+    job's seed + k on the k-th core)."""
     seeds = [seed for name, seed in jobs if name == "pyvrp"]
     if not seeds or len(jobs) < 2:
         return [[j] for j in jobs] if cores >= len(jobs) else [list(jobs)]

@@ -189,9 +189,9 @@ def test_one_core_gives_a_large_day_to_pyvrp_and_says_why_vroom_did_not_run() ->
 
 
 def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> None:
-    """Side by side, PyVRP runs in this process; VROOM's core goes on with PyVRP
-    (seed 1) once VROOM is done, and a third core runs a third seed. Without
-    PyVRP (or alone) each engine gets a core."""
+    """Side by side, PyVRP has the first core to itself; VROOM's core goes on
+    with PyVRP (seed 1) once VROOM is done, and a third core runs a third seed.
+    Without PyVRP (or alone) each engine gets a core."""
     jobs = [("vroom", 0), ("pyvrp", 0)]
     assert _side_by_side(jobs, 2) == [[("pyvrp", 0)], [("vroom", 0), ("pyvrp", 1)]]
     assert _side_by_side(jobs, 3)[2] == [("pyvrp", 2)]
