@@ -8,6 +8,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -402,17 +403,9 @@ def test_on_two_cores_pyvrps_first_seed_searches_to_the_end(
     made: list[tuple[list[tuple[str, int]], float, bool]] = []
 
     class Recording(portfolio._Child):
-        def __init__(
-            self,
-            jobs: list[tuple[str, int]],
-            payload: tuple[object, ...],
-            *,
-            until: float,
-            t0: float,
-            to_the_end: bool = False,
-        ) -> None:
-            made.append((list(jobs), until, to_the_end))
-            super().__init__(jobs, payload, until=until, t0=t0, to_the_end=to_the_end)
+        def __init__(self, jobs: list[tuple[str, int]], *args: Any, **kw: Any) -> None:
+            made.append((list(jobs), kw["until"], kw.get("to_the_end", False)))
+            super().__init__(jobs, *args, **kw)
 
     monkeypatch.setattr(portfolio, "_Child", Recording)
     problem = _generated_day(60, 5)
