@@ -116,3 +116,21 @@ def test_importing_the_checker_loads_no_ortools() -> None:
         "assert 'routing.solver' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_engine_processes_load_neither_geopy_nor_networkx() -> None:
+    """The solver's engine processes (`routing.solver.portfolio` run as a
+    child) need only the matrices: ``routing.geo`` imports its providers and
+    road graphs on first use, so a child starts its search sooner."""
+    code = (
+        "import sys, routing.solver.portfolio, routing.solver.engines.pyvrp_engine\n"
+        "import routing.solver.engines.vroom_engine\n"
+        "assert 'geopy' not in sys.modules, 'geopy'\n"
+        "assert 'networkx' not in sys.modules, 'networkx'\n"
+        "import routing.geo\n"
+        "assert routing.geo.Haversine.__name__ == 'Haversine'\n"
+        "assert 'geopy' in sys.modules\n"
+        "from routing.geo import RoadGraphProvider\n"
+        "assert 'networkx' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

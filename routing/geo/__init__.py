@@ -1,16 +1,42 @@
-"""Travel data: matrices, providers (haversine, geodesic, Euclidean) and road graphs."""
+"""Travel data: matrices, providers (haversine, geodesic, Euclidean) and road graphs.
 
-from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
-from routing.geo.providers import (
-    Euclidean,
-    ExplicitMatrix,
-    Geodesic,
-    Haversine,
-    MatrixProvider,
-    build_travel,
-    provider_from_settings,
-)
-from routing.geo.road import RoadGraphProvider
+The names below are imported on first use (as in ``routing``'s ``__init__``): a
+module that needs only ``routing.geo.matrix`` (the solver's engine processes,
+the checker) loads neither geopy nor networkx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
+    from routing.geo.providers import (
+        Euclidean,
+        ExplicitMatrix,
+        Geodesic,
+        Haversine,
+        MatrixProvider,
+        build_travel,
+        provider_from_settings,
+    )
+    from routing.geo.road import RoadGraphProvider
+
+_LAZY = {
+    "TravelData": "routing.geo.matrix",
+    "TravelMatrix": "routing.geo.matrix",
+    "matrix_for": "routing.geo.matrix",
+    "Euclidean": "routing.geo.providers",
+    "ExplicitMatrix": "routing.geo.providers",
+    "Geodesic": "routing.geo.providers",
+    "Haversine": "routing.geo.providers",
+    "MatrixProvider": "routing.geo.providers",
+    "build_travel": "routing.geo.providers",
+    "provider_from_settings": "routing.geo.providers",
+    "RoadGraphProvider": "routing.geo.road",
+}
+"""Public names imported on first use, and the module each comes from."""
 
 __all__ = [
     "Euclidean",
@@ -25,3 +51,16 @@ __all__ = [
     "matrix_for",
     "provider_from_settings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'routing.geo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
