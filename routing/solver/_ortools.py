@@ -188,28 +188,19 @@ class RoutingSearch:
             time_of[profile] = routing.RegisterTransitMatrix(travel_time.tolist())
 
         # Arc costs per (profile, cost per km): distance priced at the vehicle's rate.
-        # With priced moves, per (profile, rate, old vehicle): an arc into an order
-        # kept on another vehicle costs ``move_cost`` more (None: the vehicle had
-        # none of the kept orders, so every one of them costs the move).
         weights = problem.objective
-        moved_into = _move_columns(orders, order_at, keep, move_cost)
-        cost_of: dict[tuple[str, float, str | None], int] = {}
+        cost_of: dict[tuple[str, float], int] = {}
         typical_arc = 0.0
         for k, v in enumerate(vehicles):
             rate = v.cost_per_km * weights.distance
             if rate == 0 and v.cost_per_hour * weights.duration == 0:
                 rate = 1000.0 / COST_SCALE  # nothing priced: one unit per meter
-            owner = v.id if v.id in moved_into else None
-            key = (v.profile, rate, owner)
+            key = (v.profile, rate)
             if key not in cost_of:
                 arc = np.rint(dist_of[v.profile] * (rate * COST_SCALE / 1000.0)).astype(
                     np.int64
                 )
-                if moved_into:
-                    priced = arc + moved_into[owner][None, :]
-                    cost_of[key] = routing.RegisterTransitMatrix(priced.tolist())
-                else:
-                    cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
+                cost_of[key] = routing.RegisterTransitMatrix(arc.tolist())
                 if not typical_arc:
                     per_s = v.cost_per_hour * weights.duration * COST_SCALE / 3600.0
                     typical_arc = _typical_arc_cost(
@@ -222,6 +213,27 @@ class RoutingSearch:
                 routing.SetFixedCostOfVehicle(
                     _penalty(v.fixed_cost * weights.fixed_cost), k
                 )
+
+        # Priced moves: a dimension whose transit, per vehicle, is ``move_cost``
+        # on leaving the node of an order kept on *another* vehicle (one vector
+        # per old vehicle; None: a vehicle that had none of the kept orders);
+        # its span cost is the moves' cost. (Until session 15 each old vehicle
+        # had its own node x node arc-cost matrix: a re-plan of a 1,000-order
+        # day with 60 vans held 60 matrices of 10^6 entries.)
+        moved_into = _move_columns(orders, order_at, keep, move_cost)
+        if moved_into:
+            unary = {
+                owner: routing.RegisterUnaryTransitVector(column.tolist())
+                for owner, column in moved_into.items()
+            }
+            routing.AddDimensionWithVehicleTransits(
+                [unary[v.id if v.id in moved_into else None] for v in vehicles],
+                0,
+                int(moved_into[None].sum()),
+                True,
+                "moves",
+            )
+            routing.GetDimensionOrDie("moves").SetSpanCostCoefficientForAllVehicles(1)
 
         # Time: cumul = service start; slack = waiting.
         horizon = problem.horizon
@@ -661,7 +673,7 @@ def _move_columns(
     keep: Mapping[str, str] | None,
     move_cost: float,
 ) -> dict[str | None, NDArray[np.int64]]:
-    """Extra cost of arriving at each node, per old vehicle: ``move_cost`` (in
+    """Extra cost of serving each node, per old vehicle: ``move_cost`` (in
     objective units) at the nodes of orders kept on *another* vehicle. Key None:
     a vehicle that had none of them. Empty when no move is priced."""
     units = _penalty(move_cost)
