@@ -347,6 +347,8 @@ class RoutingSearch:
         # First node of each order (the only one of a paired order: `_slot_nodes`).
         node_of_order = {o.id: nodes_of[k][0] for k, o in enumerate(orders)}
         _add_pairs(problem, routing, manager, time_dim, node_of_order)
+        # Vehicles allowed at each restricted index (the others: every vehicle).
+        allowed_at: dict[int, frozenset[int]] = {}
         for k, order in enumerate(orders):
             indices = [manager.NodeToIndex(node) for node in nodes_of[k]]
             penalty = problem.unplanned_penalty(order)
@@ -357,6 +359,7 @@ class RoutingSearch:
             routing.AddDisjunction(indices, _penalty(penalty), 1)
             allowed_here = list(allowed[order.id])
             if len(allowed_here) < n_vehicles:
+                allowed_at.update(dict.fromkeys(indices, frozenset(allowed_here)))
                 # SetAllowedVehiclesForIndex's binding rejects every Python sequence in
                 # 9.15 ("argument 2 of type absl::Span<int const>"); restricting the
                 # vehicle variable is equivalent (-1 keeps "unperformed" possible).
@@ -366,6 +369,7 @@ class RoutingSearch:
         self.problem = problem
         self.options = options
         self.routing = routing
+        self._allowed_at = allowed_at
         self.manager = manager
         self.orders = orders
         self.first_order_node = first_order_node
@@ -455,6 +459,16 @@ class RoutingSearch:
         return routes
 
     def _read(self, routes: list[list[int]]) -> object | None:
+        """The assignment of ``routes`` (indices per vehicle), or None when the
+        model rejects them. A stop on a vehicle it does not allow is rejected
+        here: OR-Tools would reject it too, but log an error line on stderr
+        for each (a re-plan's repair of engine routes printed dozens)."""
+        allowed_at = self._allowed_at
+        for k, route in enumerate(routes):
+            for index in route:
+                vehicles = allowed_at.get(index)
+                if vehicles is not None and k not in vehicles:
+                    return None
         assignment: object | None = self.routing.ReadAssignmentFromRoutes(routes, True)
         return assignment
 

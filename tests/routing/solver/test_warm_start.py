@@ -4,6 +4,7 @@ where a relaxation broke them, and improved there (``RoutingSearch``)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from routing.check import check_plan
 from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
@@ -115,3 +116,26 @@ def test_orders_outside_the_model_are_ignored_and_empty_routes_give_none() -> No
     start = search.warm_start({"v1": ["ghost", "o0"]})
     assert start is not None
     assert search.solution_of(start).sequences == {"v1": ["o0"]}
+
+
+def test_a_stop_on_a_vehicle_it_does_not_allow_is_dropped_without_log_noise(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Routes that put an order on a vehicle it does not allow (an engine's
+    relaxation, a re-plan's changed fleet) are repaired by dropping that stop
+    alone, and nothing is written on stderr (OR-Tools logged an error line
+    per rejected read: dozens per re-plan)."""
+    problem = _line_problem()
+    travel = _matrix(problem)
+    matrices = {p: travel for p in problem.profiles}
+    allowed = dict(precheck(problem, matrices).allowed)
+    allowed["o3"] = [1]  # v1 only
+    search = RoutingSearch(problem, matrices, allowed, options=OPTIONS)
+    capfd.readouterr()
+    start = search.warm_start({"v0": [f"o{i}" for i in range(8)]})
+    assert start is not None
+    assert start.dropped == ["o3"]
+    assert search.solution_of(start).sequences == {
+        "v0": ["o0", "o1", "o2", "o4", "o5", "o6", "o7"]
+    }
+    assert "not allowed" not in capfd.readouterr().err
