@@ -309,29 +309,30 @@ def solve_portfolio(
         supports = {"pyvrp": supports["pyvrp"]}
     else:
         jobs = [(name, options.seed) for name in _engine_order(supports)]
-        if n_orders > IN_PROCESS_MAX_ORDERS and "pyvrp" in supports and not overbooked:
-            # PyVRP's search gains more from the time than a second opinion
-            # adds: it gets every core, one seed each. One core: generated
-            # 250/500-order days @30 s, against VROOM first for up to 25 %: 5
-            # of 8 day/variant pairs cheaper, 3 equal (session 6). Two cores,
-            # against VROOM then PyVRP's second seed on the second core: 7 of
-            # 16 cheaper, 1 dearer, 8 equal (session 15; the example days: 1
-            # cheaper, 2 dearer by 0.2 %, 13 equal). Small days keep both:
-            # they converge within the limit anyway.
+        if (
+            cores == 1
+            and n_orders > IN_PROCESS_MAX_ORDERS
+            and "pyvrp" in supports
+            and not overbooked
+        ):
+            # One core: PyVRP's search gains more from the time than a second
+            # opinion adds (generated 250/500-order days @30 s, against VROOM
+            # first for up to 25 %: 5 of 8 day/variant pairs cheaper, 3 equal).
+            # Small days keep both: they converge within the limit anyway.
             for name, _ in jobs:
                 if name != "pyvrp":
                     runs[name] = EngineRun(
                         name,
                         "skipped",
-                        "PyVRP's search got every core (on a day of this size it "
-                        "gains more from the time than a second search adds)",
+                        "one core: PyVRP's search got the time (it gains more "
+                        "from it than a second search adds)",
                         relaxations=supports[name].relaxations,
                     )
-            jobs = [("pyvrp", options.seed + k) for k in range(cores)]
+            jobs = [("pyvrp", options.seed)]
     # On one core nothing runs beside the engines: run them here, in turn,
     # without the ~0.5-1 s a child loses to starting Python and imports.
     in_process = cores == 1 or n_orders <= IN_PROCESS_MAX_ORDERS or not jobs
-    if in_process and all(name == "pyvrp" for name, _ in jobs):
+    if in_process and pyvrp_alone:
         jobs = jobs[:1]  # one core's worth: seeds only pay off side by side
     children: list[_Child] = []
     to_the_end: _Child | None = None  # (its routes: a candidate at the end)
@@ -721,8 +722,8 @@ def _note_to_the_end(
     With two cores or more, on days of more than `IN_PROCESS_MAX_ORDERS`
     orders, that run has a core to itself until the final phase ends, as
     PyVRP alone would (no hand-over: no OR-Tools phase follows it); this
-    process runs PyVRP's next seed (after VROOM on a surely overbooked day)
-    and OR-Tools' final phase from its routes; the run's routes join the
+    process runs the other engines (VROOM, then PyVRP's next seed) and
+    OR-Tools' final phase from their routes; the run's routes join the
     candidates as they are (no time is left to read them into the model), and
     the plan is the best checked one. Until then (session 13), PyVRP's first
     seed ran here and handed over to OR-Tools, and the second core sat idle
@@ -762,10 +763,9 @@ def _ordered(
 
 def _engine_order(supports: Mapping[str, Support]) -> list[str]:
     """The order engines run in when they share one core (days of at most
-    ``IN_PROCESS_MAX_ORDERS`` orders, or surely overbooked; larger days give
-    PyVRP every core): VROOM first, for at most ``SHORT_ENGINE_SHARE`` of the
-    warm phase (its search is short and ends by itself), then PyVRP with all the
-    time left.
+    ``IN_PROCESS_MAX_ORDERS`` orders; larger ones give PyVRP the core alone):
+    VROOM first, for at most ``SHORT_ENGINE_SHARE`` of the warm phase (its search
+    is short and ends by itself), then PyVRP with all the time left.
 
     PyVRP's search is the one that keeps improving with time (a generated
     250-order day at 20 s: about 1,300 iterations, still descending), and its
@@ -782,8 +782,7 @@ def _side_by_side(
     jobs: Sequence[tuple[str, int]], cores: int
 ) -> list[list[tuple[str, int]]]:
     """The engine runs of each core: one engine per core, or all in turn on
-    one. With PyVRP among several engines (days VROOM runs beside it on more
-    than one core: surely overbooked ones), PyVRP (the long search) has the
+    one. With PyVRP among several engines, PyVRP (the long search) has the
     first core to itself (`solve_portfolio` runs it to the end in a child:
     `_note_to_the_end`); the short engines share the next core, which then
     runs PyVRP with another seed for the rest of the warm phase (VROOM alone

@@ -162,34 +162,28 @@ def test_a_deterministic_soft_day_is_never_worse_than_its_all_hard_version(
 
 
 def test_child_engines_start_at_once_and_report_it() -> None:
-    """On two cores a 60-order day runs PyVRP's first seed in a child process
-    beside this one: it starts searching within a few seconds (a starved feed
-    once started the second search after the time limit) and the plan says
-    when; VROOM is skipped with the reason (PyVRP got every core)."""
+    """On two cores a 60-order day runs both engines in child processes side by
+    side: each starts searching within a few seconds (a starved feed once started
+    the second search after the time limit) and the plan says when."""
     problem = _generated_day(60, 5)
     travel = build_travel(problem)
     plan = solve(problem, travel, options=SolveOptions(time_limit_s=6, workers=2))
     assert check_plan(problem, plan, travel) == []
     runs = {r.engine: r for r in plan.engines}
-    assert runs["pyvrp"].outcome in ("warm_start", "ran", "plan"), runs["pyvrp"]
-    assert 0 < runs["pyvrp"].started_s < 4.0  # child start-up, with CI slack
-    assert runs["vroom"].outcome == "skipped" and "every core" in runs["vroom"].reason
+    for name in ("pyvrp", "vroom"):
+        assert runs[name].outcome in ("warm_start", "ran", "plan"), runs[name]
+        assert 0 < runs[name].started_s < 4.0  # child start-up, with CI slack
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_large_day_gives_pyvrp_every_core_and_says_why_vroom_did_not_run(
-    workers: int,
-) -> None:
-    """Above IN_PROCESS_MAX_ORDERS orders (not surely overbooked), PyVRP's
-    seeds get every core; VROOM is listed as skipped, with the reason and what
-    it would relax."""
+def test_one_core_gives_a_large_day_to_pyvrp_and_says_why_vroom_did_not_run() -> None:
+    """Above IN_PROCESS_MAX_ORDERS orders on one core, PyVRP gets the warm phase;
+    VROOM is listed as skipped, with the reason and what it would relax."""
     problem = _generated_day(60, 5)
     travel = build_travel(problem)
-    options = SolveOptions(time_limit_s=3, workers=workers)
-    plan = solve(problem, travel, options=options)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=3, workers=1))
     assert check_plan(problem, plan, travel) == []
     runs = {r.engine: r for r in plan.engines}
-    assert runs["vroom"].outcome == "skipped" and "every core" in runs["vroom"].reason
+    assert runs["vroom"].outcome == "skipped" and "one core" in runs["vroom"].reason
     assert runs["vroom"].relaxations
     assert runs["pyvrp"].outcome in ("warm_start", "ran", "plan")
     assert runs["pyvrp"].iterations > 0 and runs["vroom"].iterations == 0
@@ -402,9 +396,8 @@ def test_on_two_cores_pyvrps_first_seed_searches_to_the_end(
 ) -> None:
     """Two cores, a relaxed 60-order day: PyVRP's first seed runs in a child
     until the search's deadline (not the warm phase's end), as PyVRP alone
-    would; this process runs PyVRP's next seed and the final phase (VROOM is
-    skipped: PyVRP got every core). The plan is the best checked candidate and
-    arrives within the limit."""
+    would; this process runs VROOM, PyVRP's next seed and the final phase.
+    The plan is the best checked candidate and arrives within the limit."""
     from routing.solver import portfolio
 
     made: list[tuple[list[tuple[str, int]], float, bool]] = []
@@ -427,7 +420,7 @@ def test_on_two_cores_pyvrps_first_seed_searches_to_the_end(
     assert made[0][1] - t0 > warm_s + 0.25  # past the warm phase
     assert plan.stats["total_s"] <= 6 + 1
     runs = {r.engine: r for r in plan.engines}
-    assert runs["vroom"].outcome == "skipped"
+    assert runs["vroom"].outcome in ("warm_start", "ran", "plan")
     assert runs["pyvrp"].outcome in ("warm_start", "ran", "plan")
 
 
