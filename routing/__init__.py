@@ -18,10 +18,10 @@ Layers, lowest first (each imports only from the ones before it):
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from routing._lazy import lazy_getattr
 from routing.domain.errors import (
     InvalidProblemError,
     MatrixError,
@@ -74,13 +74,7 @@ _LAZY = {
 """Public names imported on first use, and the module each comes from."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'routing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(globals(), _LAZY)
 
 
 __all__ = [
