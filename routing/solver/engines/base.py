@@ -34,11 +34,16 @@ class Support:
         One line per model feature the engine does not express exactly, saying
         how it is relaxed, e.g. ``"breaks: left out (OR-Tools places them)"``.
         Empty: the engine solves the same problem as OR-Tools.
+    objective_is_exact
+        The engine's objective is the full model's (what it relaxes is which
+        routes are feasible, not what they cost), so its own search ranks
+        routes as OR-Tools does and is worth running to its end.
     """
 
     applies: bool
     reason: str = ""
     relaxations: tuple[str, ...] = ()
+    objective_is_exact: bool = False
 
     @property
     def is_exact(self) -> bool:

@@ -211,7 +211,11 @@ class VroomEngine:
                 applies=False, reason="pyvroom is not installed (pip install pyvroom)"
             )
         relaxations = _relaxations(problem, tighten_ride=self.tighten_ride)
-        return Support(applies=True, relaxations=tuple(relaxations))
+        return Support(
+            applies=True,
+            relaxations=tuple(relaxations),
+            objective_is_exact=_prices_as_ours(problem),
+        )
 
     def solve(
         self,
@@ -439,6 +443,23 @@ def _relaxations(problem: Problem, *, tighten_ride: bool) -> list[str]:
         if getattr(weights, name):
             lines.append(f"objective.{name}: not expressed ({what} is not priced)")
     return lines
+
+
+def _prices_as_ours(problem: Problem) -> bool:
+    """VROOM's objective is OR-Tools' (fixed and distance costs only): no vehicle
+    has an hourly rate (VROOM would leave waiting and breaks unpriced), no
+    waiting, early-service or balance weight is set (VROOM has none) and no
+    order is optional (VROOM serves one whenever it fits, OR-Tools only when
+    its penalty pays for it). Required orders' priorities rank plans by what
+    they serve first, as their penalties do in OR-Tools."""
+    weights = problem.objective
+    return not (
+        any(_rates(problem, v)[1] > 0 for v in problem.vehicles)
+        or weights.waiting_per_hour
+        or weights.early_per_hour
+        or weights.balance_per_hour
+        or any(o.is_optional for o in problem.orders)
+    )
 
 
 def _vehicle_window(problem: Problem, vehicle: Vehicle) -> tuple[int, int] | None:

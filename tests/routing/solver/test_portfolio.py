@@ -514,3 +514,40 @@ def test_the_hard_phase_ends_by_its_deadline_model_and_reading_included(
     assert routes is not None
     assert start.objective <= best.objective
     assert time.perf_counter() - t0 <= 1.5 + 0.25
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_an_engine_pricing_as_the_model_may_take_the_core_it_shares(
+    monkeypatch: pytest.MonkeyPatch, exact: bool
+) -> None:
+    """Engines sharing a core: one whose objective is the full model's
+    (``Support.objective_is_exact``) is offered all the time left (it stops
+    when converged), another ``SHORT_ENGINE_SHARE`` of it; the last engine
+    gets what is left."""
+    from routing.solver import portfolio
+    from routing.solver.engines.base import EngineResult, Support
+
+    budgets: dict[str, float] = {}
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def support(self, problem: object) -> Support:
+            return Support(applies=True, objective_is_exact=exact)
+
+        def solve(self, *args: object, **kwargs: object) -> EngineResult:
+            budgets[self.name] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
+            return EngineResult(
+                engine=self.name, sequences={}, status="solved", elapsed_s=0.0
+            )
+
+    monkeypatch.setattr(portfolio, "get_engine", lambda name, **_: Fake(name))
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    until = time.perf_counter() + 10.0
+    portfolio._run_engines(
+        [("vroom", 1), ("pyvrp", 2)], problem, {}, {}, until=until, errors={}, t0=0.0
+    )
+    share = 1.0 if exact else portfolio.SHORT_ENGINE_SHARE
+    assert budgets["vroom"] == pytest.approx(10.0 * share, abs=0.2)
+    assert budgets["pyvrp"] == pytest.approx(10.0, abs=0.2)  # (Fake took no time)

@@ -294,3 +294,27 @@ def test_ride_limit_can_be_left_unbounded() -> None:
     result = engine.solve(problem, matrices, allowed, time_limit_s=FAST_S)
     _assert_contract(problem, allowed, result)
     assert result.sequences == {"V1": ["p", "d"]}
+
+
+def test_objective_is_exact_only_where_vroom_prices_as_ours() -> None:
+    """Fixed and distance costs are VROOM's own: its objective is ours, breaks
+    or not. An hourly rate (waiting unpriced), a search preference or an
+    optional order (served whenever it fits) make it an estimate."""
+    from dataclasses import replace
+
+    from routing.domain.model import Break, Objective
+
+    lunch = Break(window=TimeWindow(3600, 7200), duration_s=1800)
+    base = _problem(
+        [_order("a", 10), _order("b", 20)],
+        [_van(fixed_cost=50.0, breaks=(lunch,))],
+    )
+    assert ENGINE.support(base).objective_is_exact
+    assert ENGINE.support(base).relaxations  # (breaks: feasibility only)
+    hourly = replace(base, vehicles=(_van(cost_per_hour=30.0),))
+    waiting = replace(base, objective=Objective(waiting_per_hour=5.0))
+    optional = replace(
+        base, orders=(_order("a", 10), _order("b", 20, is_optional=True, penalty=100.0))
+    )
+    for problem in (hourly, waiting, optional):
+        assert not ENGINE.support(problem).objective_is_exact
