@@ -25,7 +25,10 @@ deadline:
    With two cores or more (days over ``IN_PROCESS_MAX_ORDERS`` orders),
    PyVRP's first seed keeps a core to itself until the deadline instead, as
    PyVRP alone would, and its routes are a candidate at the end
-   (``_note_to_the_end``); this process runs the next core's engines.
+   (``_note_to_the_end``); this process runs the next core's engines. On a
+   relaxed day of at most ``RELAXED_POLISH_MAX_ORDERS`` orders that core
+   hands PyVRP's routes to OR-Tools at ``POLISH_FROM_SHARE`` of the limit
+   (``_polished``): two final searches from different starts, one per core.
 2. **Full model.** Every candidate's routes are read into the full OR-Tools
    model (``RoutingSearch.warm_start``, which drops the stops that make a route
    infeasible there); the cheapest under the full objective is kept.
@@ -149,6 +152,34 @@ CHILD_GRACE_S = 1.5
 
 CHILD_WRITE_S = 0.2
 """A child's engines finish this long before its deadline, to write results."""
+
+
+POLISH_FROM_SHARE = 0.7
+"""With two cores or more, on a day PyVRP relaxes (breaks, soft slots...) of at
+most `RELAXED_POLISH_MAX_ORDERS` orders, PyVRP's first seed searches on its own
+core until this share of the time limit; then OR-Tools' guided local search
+improves its routes there, in the full model (all-hard on soft days), until the
+deadline (`_polished`). Both the improved and the raw routes are candidates.
+Before (session 14), that seed searched to the end and its raw routes were a
+candidate. OR-Tools' search gains much on such days, slowly: from PyVRP's 12-s
+routes of held-out 150- and 180-order days it reached 1,057-1,237 in 12 s
+(after 3 s: 1,208-1,355, or orders still missing). Paired at 2 cores @20 s,
+held-out days of 60-300 orders (benchmarks/README, session 16): as given, 18
+runs (seeds 1-2), 12 cheaper (0.01-5.9 %), 2 dearer (city-150-s6 +0.8 %,
+city-180-s11 seed 2 +13.9 %), 4 equal; distance only, 6 days, 3 shorter
+(2.1-6.5 %), 3 equal. At 0.5: 12 of 22 cheaper, 5 dearer, city-180-s11 by
+11-14 % on both seeds (PyVRP's last half found what OR-Tools did not). This
+process's own warm phase and final search are unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Polish:
+    """The final phase of the core of PyVRP's first seed (`POLISH_FROM_SHARE`)."""
+
+    from_: float
+    """``time.perf_counter()`` value at which PyVRP hands over to OR-Tools."""
+    options: SolveOptions
+    patience_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +386,24 @@ def solve_portfolio(
             # PyVRP's first seed searches to the end on its own core, as PyVRP
             # alone would; this process runs the next group and OR-Tools'
             # final phase from it (`_note_to_the_end`).
-            to_the_end = _Child(groups[0], job, until=deadline, t0=t0, to_the_end=True)
+            # On a relaxed day of at most RELAXED_POLISH_MAX_ORDERS orders
+            # (a fresh plan), that core's final phase is OR-Tools' from its
+            # routes (`POLISH_FROM_SHARE`).
+            polish = None
+            if (
+                not exact
+                and n_orders <= RELAXED_POLISH_MAX_ORDERS
+                and initial is None
+                and not keep
+            ):
+                polish = _Polish(
+                    t0 + POLISH_FROM_SHARE * budget,
+                    options,
+                    patience_for(len(on_time), budget),
+                )
+            to_the_end = _Child(
+                groups[0], job, until=deadline, t0=t0, to_the_end=True, polish=polish
+            )
             groups = groups[1:]
         here = groups[0]
         for group in groups[1:]:
@@ -717,13 +765,19 @@ def _finish(
     if should_stop is not None and should_stop():
         child.stop()
     found = child.collect(errors=runs)
+    polished = [r for r in found if r.status == "polished"]
     for result in found:
-        _note_to_the_end(runs, result, results)
+        if result.status != "polished":
+            _note_to_the_end(runs, result, results, polished=bool(polished))
     return found
 
 
 def _note_to_the_end(
-    runs: dict[str, EngineRun], result: EngineResult, others: Sequence[EngineResult]
+    runs: dict[str, EngineRun],
+    result: EngineResult,
+    others: Sequence[EngineResult],
+    *,
+    polished: bool = False,
 ) -> None:
     """Record the run of PyVRP's first seed that searched to the end.
 
@@ -741,7 +795,9 @@ def _note_to_the_end(
 
     It stands for PyVRP in the plan's engine list when its own cost beats that
     of every other run of it (``others``: the engines' results so far); else
-    the list keeps the run that started the final phase."""
+    the list keeps the run that started the final phase. ``polished``: on its
+    core, OR-Tools then improved its routes (`POLISH_FROM_SHARE`); the entry
+    says so either way."""
     name = result.engine
     costs = [r.cost for r in others if r.engine == name and r.cost is not None]
     if result.sequences and (
@@ -752,14 +808,27 @@ def _note_to_the_end(
         runs[name] = EngineRun(
             engine=name,
             outcome="ran",
-            reason="searched to the end on a core of its own: its routes are a "
-            "candidate as found (not read into the model)"
+            reason=(
+                "searched on a core of its own, then OR-Tools' final search "
+                "improved its routes there: both are candidates"
+                if polished
+                else "searched to the end on a core of its own: its routes are a "
+                "candidate as found (not read into the model)"
+            )
             + ("; a run with another seed started the final search" if started else ""),
             relaxations=result.relaxations,
             elapsed_s=result.elapsed_s,
             started_s=result.stats.get("started_s", 0.0),
             iterations=int(result.stats.get("iterations", 0)),
             routes_eliminated=int(result.stats.get("routes_eliminated", 0)),
+        )
+    elif polished and name in runs:
+        before = runs[name]
+        runs[name] = replace(
+            before,
+            reason=(before.reason + "; " if before.reason else "")
+            + "its first seed's run, on a core of its own, was improved there "
+            "by OR-Tools' final search: a candidate",
         )
 
 
@@ -874,6 +943,45 @@ def _run_engines(
     return results
 
 
+def _polished(
+    results: Sequence[EngineResult],
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    allowed: Mapping[str, Sequence[int]],
+    polish: _Polish,
+    until: float,
+) -> list[EngineResult]:
+    """OR-Tools' guided local search from each engine's routes, until
+    ``until``: the final phase of the core that ran PyVRP's first seed
+    (`POLISH_FROM_SHARE`), each improved run a result of its own (status
+    ``"polished"``, stats ``polish_s``). On a day with soft slots the model is
+    the all-hard day's (``allowed``: `_on_time`), as in `_hard_phase`, so that
+    the all-hard version of the day runs the very same search."""
+    options, patience_s = polish.options, polish.patience_s
+    model_problem = with_hard_slots(problem) if has_soft_slots(problem) else problem
+    out: list[EngineResult] = []
+    for result in results:
+        if not result.sequences:
+            continue
+        t = time.perf_counter()
+        search = RoutingSearch(model_problem, matrices, allowed, options=options)
+        start = search.warm_start(result.sequences)
+        if start is None:
+            continue
+        guided_local_search(search)
+        raw = search.search(
+            time_limit_s=max(0.05, until - time.perf_counter()),
+            initial=start,
+            patience_s=patience_s,
+        )
+        if raw.has_solution and raw.objective <= start.objective:
+            stats = dict(result.stats, polish_s=time.perf_counter() - t)
+            out.append(
+                replace(result, sequences=raw.sequences, status="polished", stats=stats)
+            )
+    return out
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     """Linux: the child gets SIGKILL when the process that started it dies."""
     with contextlib.suppress(Exception):
@@ -891,6 +999,7 @@ class _Child:
         until: float,
         t0: float,
         to_the_end: bool = False,
+        polish: _Polish | None = None,
     ) -> None:
         self.jobs = list(jobs)
         self.until = until
@@ -902,7 +1011,7 @@ class _Child:
             # deadline and be killed with its results. perf_counter() is the
             # system-wide monotonic clock on Linux, so both processes share it.
             pickle.dump(
-                (self.jobs, until, t0, to_the_end, *payload),
+                (self.jobs, until, t0, to_the_end, polish, *payload),
                 f,
                 pickle.HIGHEST_PROTOCOL,
             )
@@ -962,7 +1071,7 @@ class _Child:
 def _child_main(inp: str, out: str) -> None:
     """Child process: run the engines of the job file, write their results."""
     with open(inp, "rb") as f:
-        jobs, until, t0, to_the_end, problem, matrices, allowed = pickle.load(f)
+        jobs, until, t0, to_the_end, polish, problem, matrices, allowed = pickle.load(f)
     until -= CHILD_WRITE_S
     failures: dict[str, EngineRun] = {}
     results = _run_engines(
@@ -970,11 +1079,13 @@ def _child_main(inp: str, out: str) -> None:
         problem,
         matrices,
         allowed,
-        until=until,
+        until=until if polish is None else polish.from_,
         errors=failures,
         t0=t0,
         to_the_end=to_the_end,
     )
+    if polish is not None:
+        results += _polished(results, problem, matrices, allowed, polish, until)
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:
         pickle.dump(

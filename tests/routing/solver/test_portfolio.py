@@ -15,7 +15,7 @@ import pytest
 from routing.check import check_plan
 from routing.domain.model import Problem, with_hard_slots
 from routing.domain.plan import Plan
-from routing.domain.timing import build_routes, unplanned_penalty
+from routing.domain.timing import build_routes, plan_from_routes, unplanned_penalty
 from routing.domain.units import COST_SCALE
 from routing.formats import load_problem, problem_from_dict
 from routing.geo.matrix import matrix_for
@@ -551,3 +551,46 @@ def test_an_engine_pricing_as_the_model_may_take_the_core_it_shares(
     share = 1.0 if exact else portfolio.SHORT_ENGINE_SHARE
     assert budgets["vroom"] == pytest.approx(10.0 * share, abs=0.2)
     assert budgets["pyvrp"] == pytest.approx(10.0, abs=0.2)  # (Fake took no time)
+
+
+def test_the_core_of_pyvrps_first_seed_improves_its_routes_with_or_tools() -> None:
+    """`_polished`: OR-Tools' guided local search from an engine's routes, in the
+    all-hard model on a soft day, returns routes no dearer there, which the
+    checker accepts in the day as given."""
+    from routing.solver import portfolio
+    from routing.solver._ortools import RoutingSearch
+    from routing.solver.engines.pyvrp_engine import PyVRPEngine
+
+    problem = _generated_day(40, 5)
+    travel = build_travel(problem)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    allowed = precheck(problem, matrices).allowed
+    on_time = portfolio._on_time(problem, matrices, allowed)
+    found = PyVRPEngine().solve(problem, matrices, on_time, time_limit_s=0.5)
+    options = SolveOptions(time_limit_s=3)
+    polish = portfolio._Polish(time.perf_counter(), options, patience_s=0.5)
+    [better] = portfolio._polished(
+        [found], problem, matrices, on_time, polish, time.perf_counter() + 2.0
+    )
+    assert better.status == "polished" and better.stats["polish_s"] > 0
+    hard = RoutingSearch(with_hard_slots(problem), matrices, on_time, options=options)
+    before, after = (
+        hard.objective_of(found.sequences),
+        hard.objective_of(better.sequences),
+    )
+    assert after is not None and (before is None or after <= before)
+    plan = plan_from_routes(problem, matrices, better.sequences)
+    assert check_plan(problem, plan, matrices) == []
+
+
+def test_two_cores_polish_pyvrps_first_seed_on_a_relaxed_day() -> None:
+    """Two cores, a relaxed 60-order day: the core of PyVRP's first seed hands
+    its routes to OR-Tools at `POLISH_FROM_SHARE` of the limit and the plan's
+    engine list says so; the plan is checked and arrives within the limit."""
+    problem = _generated_day(60, 5)
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=6, workers=2))
+    assert check_plan(problem, plan, travel) == []
+    assert plan.stats["total_s"] <= 6 + 1
+    runs = {r.engine: r for r in plan.engines}
+    assert "improved" in runs["pyvrp"].reason and "OR-Tools" in runs["pyvrp"].reason
