@@ -122,9 +122,10 @@ priced by fixed and distance costs only) may take all the time left: it ends
 when its search has converged, and its longer search pays. Distance-only
 held-out days (100-200 orders, 2 cores @20 s), VROOM on its core's whole share
 (exploration level 5, 8.5 s of 16 on a 150-order day) instead of 25 % (level
-1, 1 s): 4 of 8 days 3.9-10.1 km shorter, 4 equal (benchmarks/README,
-session 16). On days with hourly rates the same change made 4 of 8 dearer
-(PyVRP's second seed, which it squeezed, gave the better start there)."""
+1, 1 s): seed 1, 4 of 8 days 3.9-10.1 km shorter, 4 equal; seed 2, 5 of 8
+shorter, 1 longer (benchmarks/README, session 16). On days with hourly rates
+the same change made 4 of 8 dearer (PyVRP's second seed, which it squeezed,
+gave the better start there)."""
 
 IN_PROCESS_MAX_ORDERS = 40
 """Up to this many orders, the engines run in this process one after another:
