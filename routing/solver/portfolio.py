@@ -167,7 +167,9 @@ routes of held-out 150- and 180-order days it reached 1,057-1,237 in 12 s
 (after 3 s: 1,208-1,355, or orders still missing). Paired at 2 cores @20 s,
 held-out days of 60-300 orders (benchmarks/README, session 16): as given, 18
 runs (seeds 1-2), 12 cheaper (0.01-5.9 %), 2 dearer (city-150-s6 +0.8 %,
-city-180-s11 seed 2 +13.9 %), 4 equal; distance only, 6 days, 3 shorter
+city-180-s11 seed 2 +13.9 %), 4 equal (and the benchmark's city-250-s2 @30 s,
+seed 1, 1,318.0 -> 1,422.6: PyVRP's raw routes from its last stretch had been
+the plan; seed 2 equal); distance only, 6 days, 3 shorter
 (2.1-6.5 %), 3 equal. At 0.5: 12 of 22 cheaper, 5 dearer, city-180-s11 by
 11-14 % on both seeds (PyVRP's last half found what OR-Tools did not). This
 process's own warm phase and final search are unchanged."""
