@@ -768,10 +768,10 @@ def _finish(
     if should_stop is not None and should_stop():
         child.stop()
     found = child.collect(errors=runs)
-    polished = [r for r in found if r.status == "polished"]
+    polished = any(r.status == "polished" for r in found)
     for result in found:
         if result.status != "polished":
-            _note_to_the_end(runs, result, results, polished=bool(polished))
+            _note_to_the_end(runs, result, results, polished=polished)
     return found
 
 
