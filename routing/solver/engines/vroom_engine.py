@@ -68,18 +68,34 @@ UINT32_MAX = 2**32 - 1
 TIME_MARGIN_S = 0.05
 """Seconds of the budget kept back for reading VROOM's solution."""
 
-CONVERGE_S_PER_TASK_1_5 = 3e-4
+SEARCH_S_PER_TASK_2_1 = 3.5e-6
 """Seconds one VROOM search (construction, then local search to a local optimum)
-takes on one core, per task**1.5. Measured at exploration level 0 on the
-development machine: 0.2-0.4 s at 100 tasks (Solomon), 0.15-0.85 s at 200,
-7-9 s at 1000 (Gehring & Homberger)."""
+takes on one core at exploration level 0, per task**2.1. Measured (session 17,
+VROOM 1.15 through pyvroom, one thread, no timeout; seconds per search at levels
+0/2/5): generated city days of 100, 200, 300 and 500 orders (distance variant)
+0.05/0.05/0.06, 0.25/0.26/0.37, 0.58/0.67/1.08, 1.60/2.39/4.09; Solomon R101,
+R201, C201, RC105 0.03/0.04/0.09, 0.07/0.08/0.10, 0.01/0.01/0.01,
+0.03/0.04/0.10; Gehring & Homberger R1_2_1, RC2_2_1 0.13/0.15/0.33,
+0.30/0.33/0.42 (and 7-9 s at level 0 on 1,000 tasks). Level 0 is 3.3-3.6e-6 x
+tasks**2.1 on every city day and 0.6-4.4e-6 on the VRPTW sets. Until session 17
+the model was 3e-4 x tasks**1.5 at every level: 2-3 times the measured time at
+200-300 tasks, so on a 300-order day with 7.5 s on one thread VROOM ran level 0
+(482.4 km) where level 2 fits (untimed 8.1 s, 439.9 km)."""
+
+SEARCH_S_PER_LEVEL = 0.2
+"""Each exploration level adds this share of the level-0 time to one search (its
+local search goes deeper): measured level 2 / level 0 per search 0.7-1.5, level 5
+/ level 0 1.0-3.7, the larger ratios on the larger days (see
+`SEARCH_S_PER_TASK_2_1`)."""
 
 CONVERGE_RATIO = 1.25
 """The exploration level is the highest whose searches, run one after another on
-each thread, would need at most this many times the budget to converge. Solomon,
-10 instances of 100 tasks, mean gap % at exploration level 0/1/2/3/4/5 (single
-runs, noisy): 1 s 5.5/10.6/-/-/-/-, 2 s 4.8/4.3/5.1/6.1/-/-, 5 s
--/4.3/3.1/3.1/4.7/6.2; the rule picks level 0, 1 and 3 there."""
+each thread, would need at most this many times the budget to converge (VROOM then
+cuts each search's slice short a little). Measured on generated city days, one
+thread, 7.5 s: 300 orders level 2 (8.1 s untimed) 464.2 km, level 3 (about 1.6
+times the budget) 481.8, level 5 512.0, level 0 482.4; 200 orders level 5 (1.6
+times) 334.0, level 3 (untimed, 4.5 s) 332.3 - a search cut by a third is worth
+no more than one level lower."""
 
 HEURISTIC_S_PER_TASK2 = 8e-7
 """Seconds one VROOM construction heuristic takes per squared task (measured
@@ -1004,7 +1020,7 @@ def _search_plan(
     overshoot. Level 0 (4 searches, no local search if no time is left) is the
     floor: on a very large problem with a tiny budget VROOM may still run late.
     """
-    converge_s = CONVERGE_S_PER_TASK_1_5 * n_tasks**1.5
+    converge_s = SEARCH_S_PER_TASK_2_1 * n_tasks**2.1
     overshoot_s = OVERSHOOT_S + OVERSHOOT_S_PER_TASK2 * n_tasks**2
     overhead_s = HEURISTIC_S_PER_TASK2 * n_tasks**2 + overshoot_s
 
@@ -1016,7 +1032,8 @@ def _search_plan(
             (
                 lvl
                 for lvl in range(5, 0, -1)
-                if rounds(lvl) * converge_s <= CONVERGE_RATIO * budget_s
+                if rounds(lvl) * converge_s * (1 + SEARCH_S_PER_LEVEL * lvl)
+                <= CONVERGE_RATIO * budget_s
                 and rounds(lvl) * overhead_s <= HEURISTIC_SHARE * budget_s
             ),
             0,

@@ -318,3 +318,42 @@ def test_objective_is_exact_only_where_vroom_prices_as_ours() -> None:
     )
     for problem in (hourly, waiting, optional):
         assert not ENGINE.support(problem).objective_is_exact
+
+
+def test_search_plan_takes_the_highest_level_that_fits() -> None:
+    """The exploration level is the highest whose searches' modelled time fits
+    the budget (`CONVERGE_RATIO`); more time or threads never lower it, and the
+    timeout VROOM gets stays within the budget."""
+    from routing.solver.engines import vroom_engine as ve
+
+    def modelled_s(n: int, level: int, threads: int) -> float:
+        rounds = -(-ve._nb_searches(level) // threads)
+        per_search = ve.SEARCH_S_PER_TASK_2_1 * n**2.1
+        return rounds * per_search * (1 + ve.SEARCH_S_PER_LEVEL * level)
+
+    for n in (50, 120, 300, 500, 1000):
+        last = 0
+        for budget in (0.5, 2.0, 7.5, 24.0, 120.0, 300.0):
+            level, timeout = ve._search_plan(n, budget, nb_threads=1, level=None)
+            assert 0 <= timeout <= budget
+            assert level >= last, (n, budget)
+            last = level
+            if level > 0:
+                assert modelled_s(n, level, 1) <= ve.CONVERGE_RATIO * budget
+            if level < 5 and modelled_s(n, level + 1, 1) <= ve.CONVERGE_RATIO * budget:
+                # only the heuristics' share can have held the level back
+                overhead = (
+                    ve.HEURISTIC_S_PER_TASK2 * n**2
+                    + ve.OVERSHOOT_S
+                    + ve.OVERSHOOT_S_PER_TASK2 * n**2
+                )
+                rounds = ve._nb_searches(level + 1)
+                assert rounds * overhead > ve.HEURISTIC_SHARE * budget
+            two, _ = ve._search_plan(n, budget, nb_threads=2, level=None)
+            assert two >= level
+    # the case that made the model (session 17): 300 orders, 7.5 s, one thread
+    assert ve._search_plan(300, 7.5, nb_threads=1, level=None)[0] >= 1
+    assert ve._search_plan(300, 7.5, nb_threads=1, level=3) == (
+        3,
+        pytest.approx(7.5 - 16 * (ve.OVERSHOOT_S + ve.OVERSHOOT_S_PER_TASK2 * 300**2)),
+    )
