@@ -29,6 +29,9 @@ deadline:
    relaxed day of at most ``RELAXED_POLISH_MAX_ORDERS`` orders that core
    hands PyVRP's routes to OR-Tools at ``POLISH_FROM_SHARE`` of the limit
    (``_polished``): two final searches from different starts, one per core.
+   On larger relaxed days this process asks that run for its best routes so
+   far when its own warm phase ends (`SNAPSHOT_WAIT_S`): they are one more
+   start for OR-Tools' final phase here while the run searches on.
 2. **Full model.** Every candidate's routes are read into the full OR-Tools
    model (``RoutingSearch.warm_start``, which drops the stops that make a route
    infeasible there); the cheapest under the full objective is kept.
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import pickle
@@ -153,6 +157,22 @@ CHILD_GRACE_S = 1.5
 
 CHILD_WRITE_S = 0.2
 """A child's engines finish this long before its deadline, to write results."""
+
+SNAPSHOT_WAIT_S = 0.5
+"""With two cores or more, on a relaxed day without the polish of
+`POLISH_FROM_SHARE` (over `RELAXED_POLISH_MAX_ORDERS` orders), this process
+asks the run of PyVRP's first seed, which searches to the end on its own core,
+for its best routes so far once its own warm phase is over, and waits at most
+this long for them (``PyVRPEngine``'s ``snapshot``: after the iteration under
+way): they join the starts of OR-Tools' final search here while that run
+searches on; its routes at the end and the final search's are both
+candidates. Until session 17 the final search here started only from VROOM's
+or the second seed's routes, and the first seed's run (usually the best: it
+had the whole time) was a candidate as found, never improved by OR-Tools."""
+
+SNAPSHOT_FILES = ("snapshot-asked", "snapshot.pickle")
+"""A child's files of `SNAPSHOT_WAIT_S`: the parent's request (empty), the
+child's answer."""
 
 
 POLISH_FROM_SHARE = 0.7
@@ -405,7 +425,13 @@ def solve_portfolio(
                     patience_for(len(on_time), budget),
                 )
             to_the_end = _Child(
-                groups[0], job, until=deadline, t0=t0, to_the_end=True, polish=polish
+                groups[0],
+                job,
+                until=deadline,
+                t0=t0,
+                to_the_end=True,
+                polish=polish,
+                snapshot=polish is None and not exact and initial is None and not keep,
             )
             groups = groups[1:]
         here = groups[0]
@@ -453,9 +479,14 @@ def solve_portfolio(
         results += child.collect(errors=runs)
     if to_the_end is not None and is_stopped:
         to_the_end.stop()
+    snapshot = to_the_end.snapshot() if to_the_end is not None else None
+    if snapshot is not None:
+        relaxations = supports["pyvrp"].relaxations
+        results.append(replace(snapshot, relaxations=relaxations))
 
     # 2. Read every candidate into the full model; keep the cheapest.
     starts: list[tuple[str, WarmStart]] = []
+    snap_start: WarmStart | None = None
     for result in results:
         start = search.warm_start(result.sequences) if result.sequences else None
         previous = runs.get(result.engine)
@@ -478,6 +509,8 @@ def solve_portfolio(
             runs[result.engine] = run
         if start is not None:
             starts.append((result.engine, start))
+            if result.status == "snapshot":
+                snap_start = start
 
     current = search.warm_start(initial) if initial else None
     if current is not None:
@@ -496,6 +529,7 @@ def solve_portfolio(
             objective_of=objective_of,
         )
     engine, best = min(starts, key=lambda es: es[1].objective)
+    from_snapshot = snap_start is not None and best is snap_start
     if current is not None:
         # The current routes are what the drivers have: the final search starts
         # from them even when a fresh start looks cheaper (read with repairs, a
@@ -553,7 +587,9 @@ def solve_portfolio(
                     engine="hard slots", sequences=hard_routes, status="", elapsed_s=0.0
                 )
             )
-    results += _finish(to_the_end, runs, results, should_stop)
+    results += _finish(
+        to_the_end, runs, results, should_stop, from_snapshot=from_snapshot
+    )
     # Both the engines' own routes and their repaired versions: an engine's
     # routes the full model rejected (breaks it left out, say) may still be the
     # best plan once timed as plans are timed; the checker decides.
@@ -760,9 +796,13 @@ def _finish(
     runs: dict[str, EngineRun],
     results: Sequence[EngineResult],
     should_stop: Callable[[], bool] | None,
+    *,
+    from_snapshot: bool = False,
 ) -> list[EngineResult]:
     """The results of the run to the end (`_note_to_the_end`), if any: not read
-    into the model (no time is left), candidates as they are."""
+    into the model (no time is left), candidates as they are. ``from_snapshot``:
+    that run's routes before the end (`SNAPSHOT_WAIT_S`) started the final
+    search here."""
     if child is None:
         return []
     if should_stop is not None and should_stop():
@@ -771,7 +811,9 @@ def _finish(
     polished = any(r.status == "polished" for r in found)
     for result in found:
         if result.status != "polished":
-            _note_to_the_end(runs, result, results, polished=polished)
+            _note_to_the_end(
+                runs, result, results, polished=polished, from_snapshot=from_snapshot
+            )
     return found
 
 
@@ -781,6 +823,7 @@ def _note_to_the_end(
     others: Sequence[EngineResult],
     *,
     polished: bool = False,
+    from_snapshot: bool = False,
 ) -> None:
     """Record the run of PyVRP's first seed that searched to the end.
 
@@ -800,9 +843,18 @@ def _note_to_the_end(
     of every other run of it (``others``: the engines' results so far); else
     the list keeps the run that started the final phase. ``polished``: on its
     core, OR-Tools then improved its routes (`POLISH_FROM_SHARE`); the entry
-    says so either way."""
+    says so either way. ``from_snapshot``: its routes before the end
+    (`SNAPSHOT_WAIT_S`, a result of status ``"snapshot"`` among ``others``)
+    started the final search here; the entry says so either way."""
     name = result.engine
     costs = [r.cost for r in others if r.engine == name and r.cost is not None]
+    snapshot_note = ""
+    for other in others:
+        if from_snapshot and other.status == "snapshot":
+            snapshot_note = (
+                f"its routes at {other.stats.get('snapshot_s', 0.0):.1f} s "
+                "started OR-Tools' final search on the other core"
+            )
     if result.sequences and (
         not costs or (result.cost is not None and result.cost < min(costs))
     ):
@@ -818,7 +870,13 @@ def _note_to_the_end(
                 else "searched to the end on a core of its own: its routes are a "
                 "candidate as found (not read into the model)"
             )
-            + ("; a run with another seed started the final search" if started else ""),
+            + (
+                f"; {snapshot_note}"
+                if snapshot_note
+                else "; a run with another seed started the final search"
+                if started
+                else ""
+            ),
             relaxations=result.relaxations,
             elapsed_s=result.elapsed_s,
             started_s=result.stats.get("started_s", 0.0),
@@ -832,6 +890,14 @@ def _note_to_the_end(
             reason=(before.reason + "; " if before.reason else "")
             + "its first seed's run, on a core of its own, was improved there "
             "by OR-Tools' final search: a candidate",
+        )
+    elif snapshot_note and name in runs:
+        before = runs[name]
+        runs[name] = replace(
+            before,
+            reason=(before.reason + "; " if before.reason else "")
+            + f"the run of its first seed, on a core of its own: {snapshot_note}, "
+            "and it found nothing better after",
         )
 
 
@@ -889,6 +955,7 @@ def _run_engines(
     should_stop: Callable[[], bool] | None = None,
     on_progress: ProgressCallback | None = None,
     to_the_end: bool = False,
+    snapshot: tuple[Path, Path] | None = None,
 ) -> list[EngineResult]:
     """Run engines one after another, sharing the time left until ``until``;
     ``t0`` is when the solve started (stats ``started_s``: how long after it
@@ -896,7 +963,10 @@ def _run_engines(
     costs as it finds them (its own objective: on a relaxed model, an estimate
     until the full model's search reports), so that a caller sees progress
     during the warm starts, which take most of the time limit. ``to_the_end``:
-    no OR-Tools phase follows (`_note_to_the_end`), so PyVRP does not hand over."""
+    no OR-Tools phase follows (`_note_to_the_end`), so PyVRP does not hand over;
+    ``snapshot`` = (asked, answer): once the file ``asked`` exists, PyVRP's
+    best routes so far are written to ``answer`` as a result of status
+    ``"snapshot"`` (`SNAPSHOT_WAIT_S`)."""
     results = []
     reported = [float("inf")]
 
@@ -912,7 +982,15 @@ def _run_engines(
             continue
         t = time.perf_counter()
         try:
-            settings = {"hand_over": False} if to_the_end and name == "pyvrp" else {}
+            settings: dict[str, object] = {}
+            if to_the_end and name == "pyvrp":
+                settings["hand_over"] = False
+                if snapshot is not None:
+                    asked, answer = snapshot
+                    settings["snapshot"] = (
+                        asked.exists,
+                        functools.partial(_write_snapshot, answer, t0, t, seed),
+                    )
             engine = get_engine(name, **settings)
             left = until - time.perf_counter()
             share = (
@@ -944,6 +1022,25 @@ def _run_engines(
         stats = dict(result.stats, seed=float(seed), started_s=t - t0)
         results.append(replace(result, stats=stats))
     return results
+
+
+def _write_snapshot(
+    path: Path, t0: float, started: float, seed: int, sequences: Sequences, cost: float
+) -> None:
+    """Write PyVRP's routes so far as a result (`_run_engines`' ``snapshot``)."""
+    now = time.perf_counter()
+    stats = {"started_s": started - t0, "seed": float(seed), "snapshot_s": now - t0}
+    _write(
+        path,
+        EngineResult(
+            engine="pyvrp",
+            sequences=sequences,
+            status="snapshot",
+            elapsed_s=now - started,
+            cost=cost,
+            stats=stats,
+        ),
+    )
 
 
 def _polished(
@@ -1003,8 +1100,10 @@ class _Child:
         t0: float,
         to_the_end: bool = False,
         polish: _Polish | None = None,
+        snapshot: bool = False,
     ) -> None:
         self.jobs = list(jobs)
+        self.has_snapshot = snapshot
         self.until = until
         self._dir = Path(tempfile.mkdtemp(prefix="routing-engine-"))
         inp, self._out = self._dir / "in.pickle", self._dir / "out.pickle"
@@ -1014,7 +1113,7 @@ class _Child:
             # deadline and be killed with its results. perf_counter() is the
             # system-wide monotonic clock on Linux, so both processes share it.
             pickle.dump(
-                (self.jobs, until, t0, to_the_end, polish, *payload),
+                (self.jobs, until, t0, to_the_end, polish, snapshot, *payload),
                 f,
                 pickle.HIGHEST_PROTOCOL,
             )
@@ -1031,6 +1130,23 @@ class _Child:
             stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
+
+    def snapshot(self) -> EngineResult | None:
+        """PyVRP's best routes so far (status ``"snapshot"``), asked of a child
+        started with ``snapshot``: None if it has none within `SNAPSHOT_WAIT_S`
+        (nothing feasible yet, or its initial search under way)."""
+        if not self.has_snapshot:
+            return None
+        asked, answer = (self._dir / name for name in SNAPSHOT_FILES)
+        asked.touch()
+        until = time.perf_counter() + SNAPSHOT_WAIT_S
+        while not answer.exists():
+            if time.perf_counter() >= until or self._proc.poll() is not None:
+                return None
+            time.sleep(0.005)
+        with answer.open("rb") as f:
+            result: EngineResult = pickle.load(f)
+        return result
 
     def stop(self) -> None:
         """End the child now (a cancel): what it wrote so far is lost."""
@@ -1074,8 +1190,10 @@ class _Child:
 def _child_main(inp: str, out: str) -> None:
     """Child process: run the engines of the job file, write their results."""
     with open(inp, "rb") as f:
-        jobs, until, t0, to_the_end, polish, problem, matrices, allowed = pickle.load(f)
+        jobs, until, t0, to_the_end, polish, snapshot, *job = pickle.load(f)
+    problem, matrices, allowed = job
     until -= CHILD_WRITE_S
+    asked, answer = (Path(out).with_name(name) for name in SNAPSHOT_FILES)
     failures: dict[str, EngineRun] = {}
     results = _run_engines(
         jobs,
@@ -1086,17 +1204,19 @@ def _child_main(inp: str, out: str) -> None:
         errors=failures,
         t0=t0,
         to_the_end=to_the_end,
+        snapshot=(asked, answer) if snapshot else None,
     )
     if polish is not None:
         results += _polished(results, problem, matrices, allowed, polish, until)
-    tmp = out + ".tmp"
-    with open(tmp, "wb") as f:
-        pickle.dump(
-            (results, [(n, r.reason) for n, r in failures.items()]),
-            f,
-            pickle.HIGHEST_PROTOCOL,
-        )
-    os.replace(tmp, out)
+    _write(Path(out), (results, [(n, r.reason) for n, r in failures.items()]))
+
+
+def _write(path: Path, data: object) -> None:
+    """Pickle ``data`` to ``path`` at once (a reader sees all of it or nothing)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(data, f, pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ from pyvrp import (
     CostEvaluator,
     Depot,
     IteratedLocalSearch,
+    IteratedLocalSearchCallbacks,
     IteratedLocalSearchParams,
     Location,
     PenaltyManager,
@@ -318,6 +319,13 @@ class PyVRPEngine:
         end (`_HandOver`), leaving the time to the full OR-Tools model; False:
         search to the time limit (the benchmarks' PyVRP peer, which has no
         OR-Tools phase after it).
+    snapshot
+        ``(due, take)``: once ``due()`` is true (asked at every iteration) the
+        search calls ``take(sequences, cost)`` once with its best routes so
+        far (``cost`` as `solve`'s result's; not called while none is
+        feasible) and goes on, its path unchanged: with two cores, the run of
+        PyVRP's first seed that searches to the end hands its routes to
+        OR-Tools' final search on the other core (``routing.solver.portfolio``).
 
     Notes
     -----
@@ -333,6 +341,8 @@ class PyVRPEngine:
         no_improvement_iterations: int | None = None,
         eliminate_routes: bool = True,
         hand_over: bool = True,
+        snapshot: tuple[Callable[[], bool], Callable[[Sequences, float], None]]
+        | None = None,
     ) -> None:
         if no_improvement_iterations is not None and no_improvement_iterations < 1:
             raise ValueError(
@@ -342,6 +352,7 @@ class PyVRPEngine:
         self.no_improvement_iterations = no_improvement_iterations
         self.eliminate_routes = eliminate_routes
         self.hand_over = hand_over
+        self.snapshot = snapshot
 
     def support(self, problem: Problem) -> Support:
         """Whether PyVRP can give a warm start for ``problem``, and what it relaxes.
@@ -441,6 +452,17 @@ class PyVRPEngine:
             round(NO_IMPROVEMENT_PER_STOP * conv.stats["orders"]),
         )
         deadline = t0 + time_limit_s - EXTRACT_RESERVE_S
+        snapshot = None
+        if self.snapshot is not None:
+            due, take = self.snapshot
+
+            def hand_on(solution: Solution, of: _Conversion) -> None:
+                sequences, _ = _sequences(
+                    problem, matrices, of, _routes(solution), allowed
+                )
+                take(sequences, _money(solution, of, sequences))
+
+            snapshot = _Snapshot(due, hand_on)
         found = _search(
             conv,
             deadline,
@@ -458,6 +480,7 @@ class PyVRPEngine:
             fallback=(lambda: _convert(problem, matrices, allowed))
             if every_required
             else None,
+            snapshot=snapshot,
         )
         search_s = time.perf_counter() - t_search
         best, conv, status = found.best, found.conv, found.status
@@ -470,8 +493,6 @@ class PyVRPEngine:
             status += "+repaired"
         sequences, dropped = _sequences(problem, matrices, conv, routes, allowed)
         served = {oid for seq in sequences.values() for oid in seq}
-        unserved = sum(p for oid, p in conv.prizes.items() if oid not in served)
-        cost = best.distance_cost() + best.duration_cost() + best.fixed_vehicle_cost()
         stats = dict(conv.stats)
         stats.update(
             convert_s=convert_s,
@@ -501,9 +522,22 @@ class PyVRPEngine:
             status=status,
             elapsed_s=time.perf_counter() - t0,
             relaxations=base + conv.relaxations,
-            cost=(cost + unserved) * conv.cost_unit,
+            cost=_money(best, conv, sequences),
             stats=stats,
         )
+
+
+def _money(solution: Solution, conv: _Conversion, sequences: Sequences) -> float:
+    """PyVRP's routing cost of ``solution`` plus the prizes of the planned
+    orders ``sequences`` leaves out, in ``_ortools.py`` objective units."""
+    served = {oid for seq in sequences.values() for oid in seq}
+    unserved = sum(p for oid, p in conv.prizes.items() if oid not in served)
+    cost = (
+        solution.distance_cost()
+        + solution.duration_cost()
+        + solution.fixed_vehicle_cost()
+    )
+    return (cost + unserved) * conv.cost_unit
 
 
 # --- relaxations ---------------------------------------------------------------
@@ -1154,6 +1188,42 @@ class _Requested:
         return self._should_stop()
 
 
+class _Snapshot(IteratedLocalSearchCallbacks):
+    """Stopping criterion that never stops, and a callback of PyVRP's search:
+    once ``due()`` is true (asked at every iteration) it hands the best
+    feasible solution of all runs so far, with the conversion it belongs to,
+    to ``take``, once, and the search goes on. It only watches: the search's
+    path is the same with or without it (`PyVRPEngine`'s ``snapshot``)."""
+
+    def __init__(
+        self, due: Callable[[], bool], take: Callable[[Solution, _Conversion], None]
+    ) -> None:
+        self._due, self._take = due, take
+        self.conv: _Conversion | None = None  # (set by `_search` at each run)
+        self._best: tuple[Solution, _Conversion] | None = None
+        self._best_cost = math.inf
+        self.is_taken = False
+
+    def on_best(self, best: Solution) -> None:
+        if self.conv is None or not best.is_feasible():
+            return
+        cost = float(
+            best.distance_cost()
+            + best.duration_cost()
+            + best.fixed_vehicle_cost()
+            + best.uncollected_prizes()
+        )
+        if cost < self._best_cost:
+            self._best, self._best_cost = (best, self.conv), cost
+
+    def __call__(self, best_cost: float) -> bool:
+        if not self.is_taken and self._due():
+            self.is_taken = True
+            if self._best is not None:
+                self._take(*self._best)
+        return False
+
+
 HAND_OVER_SHARE = 0.05
 """On a day PyVRP relaxes (breaks, soft slots, pairs' ride limits...), a search
 that has found nothing better for this share of its time limit, within its
@@ -1430,8 +1500,10 @@ class _Run:
         deadline: float,
         should_stop: Callable[[], bool] | None,
         eliminate: bool,
+        callbacks: IteratedLocalSearchCallbacks | None = None,
     ) -> None:
         self._conv = conv
+        self._callbacks = callbacks or IteratedLocalSearchCallbacks()
         self._eliminate = eliminate
         self._pm, self._ls = pm, ls
         self._neighbours = neighbours
@@ -1499,7 +1571,8 @@ class _Run:
         for criterion in self._criteria:
             if isinstance(criterion, _Deadline):
                 criterion.restart()
-        algo = IteratedLocalSearch(data, pm, ls, start, IteratedLocalSearchParams())
+        params = IteratedLocalSearchParams(callbacks=self._callbacks)
+        algo = IteratedLocalSearch(data, pm, ls, start, params)
         result = algo.run(
             MultipleCriteria([*self._criteria, *extra]), collect_stats=False
         )
@@ -1653,6 +1726,7 @@ def _search(
     on_best: Callable[[float], None] | None = None,
     eliminate_routes: bool = True,
     hand_over: float | None = None,
+    snapshot: _Snapshot | None = None,
 ) -> _Searched:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
@@ -1685,6 +1759,9 @@ def _search(
     ends within its last stretch (`_HandOver`); None: to the deadline. The
     status is then ``"handed_over"``.
 
+    ``snapshot``: watches the runs and hands their best so far on once, at its
+    time (`_Snapshot`).
+
     ``eliminate_routes``: runs in the required-client conversion (``conv``
     while ``fallback`` is set) of a day whose vehicles have a fixed cost try to
     do without routes (`_Run`); other runs are PyVRP's search alone.
@@ -1698,6 +1775,8 @@ def _search(
         stop = lambda: handing.is_reached or bool(should_stop and should_stop())  # noqa: E731
     if stop is not None:
         requested.append(_Requested(stop))
+    if snapshot is not None:
+        requested.append(snapshot)
     # (both conversions price alike: one cost unit for all runs)
     progress = _Progress(on_best, conv.cost_unit)
     best: tuple[Solution, _Conversion] | None = None
@@ -1714,6 +1793,8 @@ def _search(
         runs += 1
         ls = _local_search(data, rng, neighbours)
         pm = _penalty_manager(conv)
+        if snapshot is not None:
+            snapshot.conv = conv
         quick = fallback is not None and failures < REQUIRED_TRIES - 1
         stalled = _Converged(
             patience,
@@ -1749,6 +1830,7 @@ def _search(
                 eliminate=eliminate_routes
                 and fallback is not None
                 and any(vt.fixed_cost > 0 for vt in data.vehicle_types()),
+                callbacks=snapshot,
             )
             run_best = run.search(init, stalled)
         iterations += run.iterations

@@ -594,3 +594,75 @@ def test_two_cores_polish_pyvrps_first_seed_on_a_relaxed_day() -> None:
     assert plan.stats["total_s"] <= 6 + 1
     runs = {r.engine: r for r in plan.engines}
     assert "improved" in runs["pyvrp"].reason and "OR-Tools" in runs["pyvrp"].reason
+
+
+def test_a_run_to_the_end_hands_on_its_routes_when_asked_and_searches_on() -> None:
+    """A child running PyVRP's first seed to the end with ``snapshot``: asked
+    mid-run, it writes its best routes so far (checked feasible once timed)
+    and goes on; its routes at the end cost no more. A child started without
+    ``snapshot`` is not asked. (80 orders: a 60-order day's search converges,
+    and its run ends, within 2 s; PyVRP finds the 100- and 150-order days
+    feasible only later.)"""
+    from routing.solver import portfolio
+
+    problem = _generated_day(80, 5)
+    travel = build_travel(problem)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    on_time = portfolio._on_time(problem, matrices, precheck(problem, matrices).allowed)
+    t0 = time.perf_counter()
+    job = (problem, matrices, dict(on_time))
+    child = portfolio._Child(
+        [("pyvrp", 1)], job, until=t0 + 4.0, t0=t0, to_the_end=True, snapshot=True
+    )
+    time.sleep(2.0)
+    asked = time.perf_counter()
+    snapshot = child.snapshot()
+    runs: dict[str, Any] = {}
+    [final] = child.collect(errors=runs)
+    assert runs == {}
+    assert snapshot is not None and snapshot.status == "snapshot"
+    assert time.perf_counter() - asked > 1.0  # (it searched on after)
+    assert 1.5 < snapshot.stats["snapshot_s"] < 2.0 + portfolio.SNAPSHOT_WAIT_S
+    served = [oid for seq in snapshot.sequences.values() for oid in seq]
+    assert served and len(served) == len(set(served)) and set(served) <= set(on_time)
+    plan = plan_from_routes(problem, matrices, snapshot.sequences)
+    assert check_plan(problem, plan, matrices) == []
+    assert final.cost is not None and snapshot.cost is not None
+    assert final.cost <= snapshot.cost
+
+    quiet = portfolio._Child(
+        [("pyvrp", 1)], job, until=time.perf_counter() + 1.0, t0=t0, to_the_end=True
+    )
+    assert quiet.snapshot() is None
+    quiet.stop()
+    quiet.collect(errors={})
+
+
+def test_the_engine_list_says_when_the_run_to_the_end_started_the_final_search() -> (
+    None
+):
+    """`_note_to_the_end` with ``from_snapshot``: the entry of PyVRP says that
+    its first seed's routes (at the snapshot's time) started OR-Tools' final
+    search on the other core, whether or not that run found better after."""
+    from routing.domain.plan import EngineRun
+    from routing.solver import portfolio
+    from routing.solver.engines.base import EngineResult
+
+    def result(status: str, cost: float) -> EngineResult:
+        stats = {"snapshot_s": 26.7} if status == "snapshot" else {}
+        return EngineResult(
+            engine="pyvrp",
+            sequences={"V": ["o"]},
+            status=status,
+            elapsed_s=1.0,
+            cost=cost,
+            stats=stats,
+        )
+
+    snap, started = result("snapshot", 100.0), EngineRun("pyvrp", "warm_start")
+    for final, outcome in ((result("time_limit", 90.0), "ran"), (snap, "warm_start")):
+        runs = {"pyvrp": started}
+        portfolio._note_to_the_end(runs, final, [snap], from_snapshot=True)
+        assert runs["pyvrp"].outcome == outcome
+        assert "at 26.7 s started OR-Tools' final search" in runs["pyvrp"].reason
+        assert "another seed" not in runs["pyvrp"].reason

@@ -29,7 +29,7 @@ from routing.formats import load_problem
 from routing.geo.matrix import TravelMatrix
 from routing.geo.providers import build_travel
 from routing.solver.engines import pyvrp_engine
-from routing.solver.engines.base import EngineResult
+from routing.solver.engines.base import EngineResult, Sequences
 from routing.solver.engines.pyvrp_engine import (
     CONFIRMING_RUNS,
     DUE_GRID,
@@ -55,6 +55,7 @@ from routing.solver.engines.pyvrp_engine import (
     _route_to_drop,
     _Run,
     _search,
+    _Snapshot,
     _without_vehicle,
 )
 from routing.solver.precheck import precheck
@@ -925,3 +926,45 @@ def test_a_stalled_search_hands_over_before_its_deadline() -> None:
     assert full.status == "time_limit"
     assert time.perf_counter() - t0 >= 1.95
     assert _cost(handed.best) >= _cost(full.best)  # (the same run, cut short)
+
+
+def test_a_snapshot_hands_on_the_best_so_far_once_and_leaves_the_path_alone() -> None:
+    """`_Snapshot` watches a search: once due, it hands on the best feasible
+    solution so far, once, with its conversion; the search takes the very
+    same path as without it (same iterations, same best). Through the engine,
+    ``take`` gets routes over allowed orders and a cost no lower than the
+    final result's."""
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    conv = _convert(problem, matrices, allowed)
+    deadline = time.perf_counter() + 30.0
+    alone = _search(conv, deadline, 5, 50, 0.0, max_runs=1)
+    calls = [0]
+
+    def due() -> bool:
+        calls[0] += 1
+        return calls[0] >= 30
+
+    taken: list[tuple[object, object]] = []
+    snapshot = _Snapshot(due, lambda solution, of: taken.append((solution, of)))
+    watched = _search(conv, deadline, 5, 50, 0.0, max_runs=1, snapshot=snapshot)
+    assert watched.iterations == alone.iterations > 30
+    assert _cost(watched.best) == _cost(alone.best)
+    [(solution, of)] = taken
+    assert of is conv
+    assert solution.is_feasible()  # type: ignore[attr-defined]
+    assert _cost(solution) >= _cost(watched.best)
+
+    handed: list[tuple[Sequences, float]] = []
+    t0 = time.perf_counter()
+    engine = PyVRPEngine(
+        snapshot=(
+            lambda: time.perf_counter() > t0 + 0.4,
+            lambda seqs, cost: handed.append((seqs, cost)),
+        )
+    )
+    result = engine.solve(problem, matrices, allowed, time_limit_s=1.0)
+    [(sequences, cost)] = handed
+    _assert_valid(problem, replace(result, sequences=sequences), allowed)
+    assert result.cost is not None and result.cost <= cost
