@@ -172,12 +172,21 @@ def latest_end(problem: Problem, vehicle: Vehicle) -> int:
 def _overrun(
     problem: Problem, vehicle: Vehicle, orders: Sequence[Order], tl: _Timeline
 ) -> int:
-    """Seconds of lateness beyond what the slots allow, plus shift overrun."""
+    """Seconds of lateness beyond what the slots allow, plus shift overrun,
+    breaks past their window and the duration beyond ``max_duration_s``.
+
+    (Until session 17 the duration was not counted: on a day without an
+    hourly cost every departure of a sequence cost the same, so a van left at
+    its shift start and waited 1.7 h at its first stop, 28,717 s for a
+    25,200-s limit, and the checker rejected the route OR-Tools had planned
+    within the limit by leaving later.)"""
     excess = sum(
         max(0, late - problem.policy(order).max_lateness_s)
         for order, late in zip(orders, tl.late, strict=True)
     )
     excess += max(0, tl.end_s - latest_end(problem, vehicle))
+    if vehicle.max_duration_s is not None:
+        excess += max(0, tl.end_s - tl.start_s - vehicle.max_duration_s)
     excess += sum(
         max(0, b.start_s - spec.window.end_s)
         for b, spec in zip(tl.breaks, vehicle.breaks, strict=False)
@@ -471,14 +480,16 @@ def _timing_key(
     overrun: int,
     timeline: _Timeline,
     route: Route,
-) -> tuple[int, float, int]:
+) -> tuple[int, float, int, int]:
     """Order of preference between timings of one sequence: within the rules
     first (least ``overrun``, `_overrun`), then cheapest in the objective, then
-    earliest end."""
+    earliest end, then shortest (a later departure instead of waiting: where
+    the hours are not priced, a driver need not wait at the first stop)."""
     return (
         overrun,
         round(timing_cost(problem, vehicle, route), 6),
         timeline.end_s,
+        timeline.end_s - timeline.start_s,
     )
 
 

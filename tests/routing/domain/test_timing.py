@@ -380,3 +380,32 @@ def test_a_soft_slot_is_missed_when_lateness_costs_less_than_waiting() -> None:
     # Cheaper than the on-time timing (serve A at 1800, wait at B).
     on_time_cost = 36.0 * (6000 + 1200 - 1200) / 3600
     assert route.costs.time + route.costs.lateness < on_time_cost
+
+
+@pytest.mark.parametrize("max_duration_s", [1500, None])
+def test_unpriced_hours_still_leave_late_rather_than_wait_at_the_first_stop(
+    max_duration_s: int | None,
+) -> None:
+    """Without an hourly cost every departure costs the same. Leaving at once
+    waits 900 s at a; leaving the whole 1200 s of waiting later would push the
+    break (taken while waiting at b) past b's slot, so the departure that
+    absorbs a's waiting alone is taken: the route lasts 700 s, within a
+    1500-s max duration (leaving at once: 1600 s, which the checker refuses),
+    and without a max duration the driver still does not wait at a."""
+    vehicle = Vehicle(
+        id="V",
+        start_depot="D",
+        end_depot="D",
+        capacity=(10,),
+        cost_per_km=1.0,
+        max_duration_s=max_duration_s,
+        breaks=(Break(window=TimeWindow(1000, 1300), duration_s=300),),
+    )
+    a = _order("a", 100, windows=(TimeWindow(1000, 1100),))
+    b = _order("b", 200, windows=(TimeWindow(1400, 1500),))
+    route = _route(_problem([a, b], vehicle), ["a", "b"])
+    va, vb = route.visits
+    assert route.start_s == 900
+    assert (va.arrival_s, va.start_s, vb.start_s) == (1000, 1000, 1400)
+    assert route.breaks == (RouteBreak(1100, 1400),)
+    assert route.duration_s == 700
