@@ -1759,8 +1759,9 @@ def _search(
     ends within its last stretch (`_HandOver`); None: to the deadline. The
     status is then ``"handed_over"``.
 
-    ``snapshot``: watches the runs and hands their best so far on once, at its
-    time (`_Snapshot`).
+    ``snapshot``: watches the runs and hands their best feasible solution so
+    far on once, when due (`_Snapshot`; a feasible start no run improved on is
+    not seen).
 
     ``eliminate_routes``: runs in the required-client conversion (``conv``
     while ``fallback`` is set) of a day whose vehicles have a fixed cost try to
