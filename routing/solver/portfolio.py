@@ -418,13 +418,11 @@ def solve_portfolio(
             # On a relaxed day of at most RELAXED_POLISH_MAX_ORDERS orders
             # (a fresh plan), that core's final phase is OR-Tools' from its
             # routes (`POLISH_FROM_SHARE`).
+            # Larger such days ask that core for its routes instead
+            # (`SNAPSHOT_WAIT_S`).
+            fresh_relaxed = not exact and initial is None and not keep
             polish = None
-            if (
-                not exact
-                and n_orders <= RELAXED_POLISH_MAX_ORDERS
-                and initial is None
-                and not keep
-            ):
+            if fresh_relaxed and n_orders <= RELAXED_POLISH_MAX_ORDERS:
                 polish = _Polish(
                     t0 + POLISH_FROM_SHARE * budget,
                     options,
@@ -437,7 +435,7 @@ def solve_portfolio(
                 t0=t0,
                 to_the_end=True,
                 polish=polish,
-                snapshot=polish is None and not exact and initial is None and not keep,
+                snapshot=fresh_relaxed and polish is None,
             )
             groups = groups[1:]
         here = groups[0]
@@ -854,13 +852,13 @@ def _note_to_the_end(
     started the final search here; the entry says so either way."""
     name = result.engine
     costs = [r.cost for r in others if r.engine == name and r.cost is not None]
-    snapshot_note = ""
-    for other in others:
-        if from_snapshot and other.status == "snapshot":
-            snapshot_note = (
-                f"its routes at {other.stats.get('snapshot_s', 0.0):.1f} s "
-                "started OR-Tools' final search on the other core"
-            )
+    snapshot = next((r for r in others if r.status == "snapshot"), None)
+    snapshot_note = (
+        f"its routes at {snapshot.stats.get('snapshot_s', 0.0):.1f} s "
+        "started OR-Tools' final search on the other core"
+        if from_snapshot and snapshot is not None
+        else ""
+    )
     if result.sequences and (
         not costs or (result.cost is not None and result.cost < min(costs))
     ):

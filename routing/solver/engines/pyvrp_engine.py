@@ -532,12 +532,16 @@ def _money(solution: Solution, conv: _Conversion, sequences: Sequences) -> float
     orders ``sequences`` leaves out, in ``_ortools.py`` objective units."""
     served = {oid for seq in sequences.values() for oid in seq}
     unserved = sum(p for oid, p in conv.prizes.items() if oid not in served)
-    cost = (
+    return (_routing_cost(solution) + unserved) * conv.cost_unit
+
+
+def _routing_cost(solution: Solution) -> float:
+    """PyVRP's distance, duration and fixed vehicle costs of ``solution``."""
+    return float(
         solution.distance_cost()
         + solution.duration_cost()
         + solution.fixed_vehicle_cost()
     )
-    return (cost + unserved) * conv.cost_unit
 
 
 # --- relaxations ---------------------------------------------------------------
@@ -1207,12 +1211,7 @@ class _Snapshot(IteratedLocalSearchCallbacks):
     def on_best(self, best: Solution) -> None:
         if self.conv is None or not best.is_feasible():
             return
-        cost = float(
-            best.distance_cost()
-            + best.duration_cost()
-            + best.fixed_vehicle_cost()
-            + best.uncollected_prizes()
-        )
+        cost = _routing_cost(best) + best.uncollected_prizes()
         if cost < self._best_cost:
             self._best, self._best_cost = (best, self.conv), cost
 
