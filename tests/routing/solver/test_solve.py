@@ -397,3 +397,17 @@ def test_a_route_back_before_its_end_depot_opens_waits_for_it() -> None:
     assert check_plan(problem, plan, travel) == []
     (route,) = plan.routes
     assert route.end_s == 19_800
+
+
+def test_the_search_leaves_more_time_for_the_finish_on_large_days() -> None:
+    """What follows the search (judging candidates, the returned routes'
+    objective) grows with the orders: a 1,000-order day's search ends earlier
+    than a 12-order day's, never by more than a fifth of the limit, and short
+    limits keep their small share."""
+    from routing.solver.solve import _finish_reserve
+
+    assert _finish_reserve(12, 10.0) == pytest.approx(0.5)
+    assert _finish_reserve(1000, 10.0) > 1.0  # measured: 1.4 s after the search
+    assert _finish_reserve(1000, 10.0) < _finish_reserve(2000, 30.0)
+    assert _finish_reserve(5000, 10.0) == pytest.approx(2.0)
+    assert _finish_reserve(12, 2.0) == pytest.approx(0.1)
