@@ -172,14 +172,36 @@ def example_days(names: Iterable[str] | None = None) -> list[tuple[str, Problem]
 
 
 def city_days(
-    sizes: Iterable[int] = SIZES, seeds: Iterable[int] = SEEDS
+    sizes: Iterable[int] = SIZES, seeds: Iterable[int] = SEEDS, *, vans: float = 1.0
 ) -> list[tuple[str, Problem]]:
-    """Generated days ``city-<orders>-s<seed>`` (``generate.city_day``, soft slots)."""
-    return [
-        (f"city-{n}-s{seed}", problem_from_dict(generate.city_day(n, seed)))
-        for n in sizes
-        for seed in seeds
-    ]
+    """Generated days ``city-<orders>-s<seed>`` (``generate.city_day``, soft slots);
+    with ``vans`` < 1 only that share of the day's own vans (the first ones,
+    rounded down, at least one), named ``...-vans<percent>``: a tight fleet
+    that cannot serve every order, where orders served decide."""
+    if not 0 < vans <= 1:
+        raise ValueError(f"vans must be in (0, 1], got {vans}")
+    days = []
+    for n in sizes:
+        for seed in seeds:
+            problem = problem_from_dict(generate.city_day(n, seed))
+            name = f"city-{n}-s{seed}"
+            if vans < 1:
+                problem = tight_fleet(problem, vans)
+                name += f"-vans{round(100 * vans)}"
+            days.append((name, problem))
+    return days
+
+
+def tight_fleet(problem: Problem, share: float) -> Problem:
+    """``problem`` with only the first ``share`` of its vans (at least one);
+    cargo bikes and partner vans stay."""
+    vans = [v.id for v in problem.vehicles if v.kind == "van"]
+    dropped = set(vans[max(1, int(len(vans) * share)) :])
+    return dataclasses.replace(
+        problem,
+        name=f"{problem.name}, {len(vans) - len(dropped)} of {len(vans)} vans",
+        vehicles=tuple(v for v in problem.vehicles if v.id not in dropped),
+    )
 
 
 def hard_problem(problem: Problem) -> Problem:
@@ -903,6 +925,13 @@ def _parser() -> argparse.ArgumentParser:
         help="generator seeds per size, comma-separated (default 1,2)",
     )
     parser.add_argument(
+        "--vans",
+        type=float,
+        default=1.0,
+        help="share of the generated days' vans kept (default 1; e.g. 0.6 for "
+        "tight-fleet days that cannot serve every order)",
+    )
+    parser.add_argument(
         "--examples",
         type=_names,
         default=None,
@@ -962,7 +991,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"unknown {name}(s) {unknown}; choose from {', '.join(known)}")
             return 2
     days = [] if args.no_examples else example_days(args.examples)
-    days += city_days(args.sizes, args.seeds)
+    if not 0 < args.vans <= 1:
+        print(f"--vans must be in (0, 1], got {args.vans}")
+        return 2
+    days += city_days(args.sizes, args.seeds, vans=args.vans)
     out = args.out or RESULTS_DIR / f"city-days-{args.time_limit_s:g}s.md"
     if args.repeats < 1:
         print(f"--repeats must be >= 1, got {args.repeats}")

@@ -198,7 +198,16 @@ seed 1, 1,318.0 -> 1,422.6: PyVRP's raw routes from its last stretch had been
 the plan; seed 2 equal); distance only, 6 days, 3 shorter
 (2.1-6.5 %), 3 equal. At 0.5: 12 of 22 cheaper, 5 dearer, city-180-s11 by
 11-14 % on both seeds (PyVRP's last half found what OR-Tools did not). This
-process's own warm phase and final search are unchanged."""
+process's own warm phase and final search are unchanged.
+
+Not on days that surely cannot serve every order (``surely_overbooked``):
+there orders served come first, and PyVRP's prize-collecting search inserts
+more of them than OR-Tools' from its routes; that core runs PyVRP to the end
+and hands on its routes (`SNAPSHOT_WAIT_S`) instead. Paired at 2 cores @20 s
+on generated days with 50-65 % of their vans (benchmarks' ``--vans``), 150-350
+orders, as given and distance, 18 runs (session 18): 10 served 1-7 more orders
+(city-320-s73 at half the vans: 257 -> 264 as given, 264 -> 268 distance), 7
+as many, 1 one fewer (city-350-s64 as given, 299 -> 298)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +364,8 @@ def solve_portfolio(
     # and VROOM (whose first objective is the count) runs before PyVRP on any
     # day: PyVRP's prize-collecting runs can stay one order short for seconds
     # (overbooked example day, one core @8 s: 81 served, VROOM 82 in 1 s).
-    overbooked = "vroom" in supports and surely_overbooked(problem, allowed)
+    surely_full = surely_overbooked(problem, allowed)
+    overbooked = "vroom" in supports and surely_full
     exact = "pyvrp" in supports and supports["pyvrp"].is_exact
     pyvrp_alone = exact and not overbooked  # (PyVRP's seeds on every core)
     share = _warm_share(budget, n_orders, exact=exact, with_pyvrp="pyvrp" in supports)
@@ -418,11 +428,16 @@ def solve_portfolio(
             # On a relaxed day of at most RELAXED_POLISH_MAX_ORDERS orders
             # (a fresh plan), that core's final phase is OR-Tools' from its
             # routes (`POLISH_FROM_SHARE`).
-            # Larger such days ask that core for its routes instead
-            # (`SNAPSHOT_WAIT_S`).
+            # Larger such days, and days that surely cannot serve every
+            # order (PyVRP's search inserts more of them than OR-Tools'),
+            # ask that core for its routes instead (`SNAPSHOT_WAIT_S`).
             fresh_relaxed = not exact and initial is None and not keep
             polish = None
-            if fresh_relaxed and n_orders <= RELAXED_POLISH_MAX_ORDERS:
+            if (
+                fresh_relaxed
+                and n_orders <= RELAXED_POLISH_MAX_ORDERS
+                and not surely_full
+            ):
                 polish = _Polish(
                     t0 + POLISH_FROM_SHARE * budget,
                     options,
@@ -849,7 +864,8 @@ def _note_to_the_end(
     core, OR-Tools then improved its routes (`POLISH_FROM_SHARE`); the entry
     says so either way. ``from_snapshot``: its routes before the end
     (`SNAPSHOT_WAIT_S`, a result of status ``"snapshot"`` among ``others``)
-    started the final search here; the entry says so either way."""
+    started the final search here; the entry says so either way. Otherwise
+    the entry of the better run says what the first seed's did."""
     name = result.engine
     costs = [r.cost for r in others if r.engine == name and r.cost is not None]
     snapshot = next((r for r in others if r.status == "snapshot"), None)
@@ -902,6 +918,20 @@ def _note_to_the_end(
             reason=(before.reason + "; " if before.reason else "")
             + f"the run of its first seed, on a core of its own: {snapshot_note}, "
             "and it found nothing better after",
+        )
+    elif name in runs:
+        before = runs[name]
+        asked = (
+            f" (its routes at {snapshot.stats.get('snapshot_s', 0.0):.1f} s were "
+            "one more start for OR-Tools' final search)"
+            if snapshot is not None
+            else ""
+        )
+        runs[name] = replace(
+            before,
+            reason=(before.reason + "; " if before.reason else "")
+            + "the run of its first seed searched to the end on a core of its "
+            f"own{asked}: a candidate, not the best",
         )
 
 

@@ -213,3 +213,20 @@ def test_the_pyvrp_peer_searches_as_pyvrp_does() -> None:
     assert peer.eliminate_routes is False
     assert peer.hand_over is False  # (no OR-Tools phase after it)
     assert peer.no_improvement_iterations == bench.PYVRP_NO_IMPROVEMENT
+
+
+def test_tight_fleet_days_keep_a_share_of_the_vans() -> None:
+    """``--vans 0.5``: the same orders with half the vans (bikes and partner vans
+    stay), named so in the reports; a share outside (0, 1] is refused."""
+    [(full_name, full)] = bench.city_days([60], [3])
+    [(name, tight)] = bench.city_days([60], [3], vans=0.5)
+    assert name == f"{full_name}-vans50"
+    assert tight.orders == full.orders
+    vans = [v.id for v in full.vehicles if v.kind == "van"]
+    kept = [v.id for v in tight.vehicles if v.kind == "van"]
+    assert kept == vans[: len(vans) // 2] and kept
+    others = [v.id for v in full.vehicles if v.kind != "van"]
+    assert [v.id for v in tight.vehicles if v.kind != "van"] == others
+    with pytest.raises(ValueError, match="vans"):
+        bench.city_days([60], [3], vans=0.0)
+    assert bench.main(["--vans", "1.5", "--no-examples"]) == 2

@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -429,7 +430,8 @@ def test_the_run_to_the_end_does_not_hand_over_and_stands_for_pyvrp_when_cheaper
 ) -> None:
     """No OR-Tools phase follows the run to the end, so its PyVRP is built
     without the hand-over; its result replaces PyVRP's entry in the plan's
-    engine list only when its own cost beats the other PyVRP runs'."""
+    engine list only when its own cost beats the other PyVRP runs' (else the
+    entry only says what it did)."""
     from routing.domain.plan import EngineRun
     from routing.solver import portfolio
     from routing.solver.engines.base import EngineResult
@@ -471,7 +473,9 @@ def test_the_run_to_the_end_does_not_hand_over_and_stands_for_pyvrp_when_cheaper
     assert "another seed started the final search" in runs["pyvrp"].reason
     runs = {"pyvrp": started}
     portfolio._note_to_the_end(runs, dearer, [result])
-    assert runs["pyvrp"] is started
+    assert runs["pyvrp"] == replace(started, reason=runs["pyvrp"].reason)
+    assert "first seed searched to the end" in runs["pyvrp"].reason
+    assert "not the best" in runs["pyvrp"].reason
 
 
 def test_the_hard_phase_ends_by_its_deadline_model_and_reading_included(
@@ -594,6 +598,28 @@ def test_two_cores_polish_pyvrps_first_seed_on_a_relaxed_day() -> None:
     assert plan.stats["total_s"] <= 6 + 1
     runs = {r.engine: r for r in plan.engines}
     assert "improved" in runs["pyvrp"].reason and "OR-Tools" in runs["pyvrp"].reason
+
+
+def test_two_cores_leave_pyvrp_to_the_end_on_a_day_that_cannot_all_be_served() -> None:
+    """Two cores, a relaxed 120-order day with one van of three (more work than
+    the fleet can do): PyVRP's first seed is not handed to OR-Tools at
+    `POLISH_FROM_SHARE` (its own search inserts more orders: tight-fleet days
+    @20 s, 18 paired runs, 10 with 1-7 more served, 7 equal, 1 with one
+    fewer); its routes so far start the final search here instead, and the
+    plan is checked."""
+    day = _generated_day(120, 5)
+    vans = [v.id for v in day.vehicles if v.kind == "van"]
+    problem = replace(
+        day, vehicles=tuple(v for v in day.vehicles if v.id not in vans[1:])
+    )
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=6, workers=2))
+    assert check_plan(problem, plan, travel) == []
+    assert plan.unplanned  # (the day cannot all be served)
+    run = {r.engine: r for r in plan.engines}["pyvrp"]
+    assert run.relaxations  # (a relaxed day: the polish would have applied)
+    assert "improved its routes there" not in run.reason
+    assert "OR-Tools' final search" in run.reason, run.reason
 
 
 def test_a_run_to_the_end_hands_on_its_routes_when_asked_and_searches_on() -> None:
