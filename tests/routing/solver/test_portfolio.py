@@ -520,14 +520,17 @@ def test_the_hard_phase_ends_by_its_deadline_model_and_reading_included(
     assert time.perf_counter() - t0 <= 1.5 + 0.25
 
 
-@pytest.mark.parametrize("exact", [True, False])
+@pytest.mark.parametrize(
+    ("exact", "count_first"), [(True, False), (False, False), (False, True)]
+)
 def test_an_engine_pricing_as_the_model_may_take_the_core_it_shares(
-    monkeypatch: pytest.MonkeyPatch, exact: bool
+    monkeypatch: pytest.MonkeyPatch, exact: bool, count_first: bool
 ) -> None:
     """Engines sharing a core: one whose objective is the full model's
     (``Support.objective_is_exact``) is offered all the time left (it stops
     when converged), another ``SHORT_ENGINE_SHARE`` of it; the last engine
-    gets what is left."""
+    gets what is left. On a day that surely cannot serve every order
+    (``count_first``), VROOM too is offered all of it."""
     from routing.solver import portfolio
     from routing.solver.engines.base import EngineResult, Support
 
@@ -550,9 +553,16 @@ def test_an_engine_pricing_as_the_model_may_take_the_core_it_shares(
     problem = load_problem(REPO / "scenarios" / "tutorial.json")
     until = time.perf_counter() + 10.0
     portfolio._run_engines(
-        [("vroom", 1), ("pyvrp", 2)], problem, {}, {}, until=until, errors={}, t0=0.0
+        [("vroom", 1), ("pyvrp", 2)],
+        problem,
+        {},
+        {},
+        until=until,
+        errors={},
+        t0=0.0,
+        count_first=count_first,
     )
-    share = 1.0 if exact else portfolio.SHORT_ENGINE_SHARE
+    share = 1.0 if exact or count_first else portfolio.SHORT_ENGINE_SHARE
     assert budgets["vroom"] == pytest.approx(10.0 * share, abs=0.2)
     assert budgets["pyvrp"] == pytest.approx(10.0, abs=0.2)  # (Fake took no time)
 
