@@ -432,28 +432,32 @@ class RoutingSearch:
             self._stopped_on_request = True
             self.routing.solver().FinishCurrentSearch()
 
-    def _route_indices(self, sequences: Mapping[str, Sequence[str]]) -> list[list[int]]:
+    def _route_indices(
+        self,
+        sequences: Mapping[str, Sequence[str]],
+        starts: Mapping[str, int] | None = None,
+    ) -> list[list[int]]:
         """Routing indices per vehicle, orders outside the model left out; an
         order with several slot nodes gets the node of the slot its service
-        starts in when the route is timed as given (``schedule.build_route``)."""
+        starts in when the route is timed as given (``schedule.build_route``,
+        or ``starts`` when given)."""
         routes: list[list[int]] = []
         for v in self.problem.vehicles:
             seq = [oid for oid in sequences.get(v.id, ()) if oid in self.node_of_order]
             nodes = [self.node_of_order[oid] for oid in seq]
             if any(oid in self.slot_nodes_of for oid in seq):
-                timed = build_route(
-                    self.problem, self.matrices[v.profile], v, seq
-                ).visits
-                for pos, visit in enumerate(timed):
-                    slots = self.slot_nodes_of.get(visit.order_id)
+                at: Mapping[str, int]
+                if starts is None or any(oid not in starts for oid in seq):
+                    timed = build_route(self.problem, self.matrices[v.profile], v, seq)
+                    at = {visit.order_id: visit.start_s for visit in timed.visits}
+                else:
+                    at = starts
+                for pos, oid in enumerate(seq):
+                    slots = self.slot_nodes_of.get(oid)
                     if slots:
                         # The slot it starts in, else (late) the last one.
                         nodes[pos] = next(
-                            (
-                                n
-                                for w, n in slots
-                                if w.start_s <= visit.start_s <= w.end_s
-                            ),
+                            (n for w, n in slots if w.start_s <= at[oid] <= w.end_s),
                             slots[-1][1],
                         )
             routes.append([self.manager.NodeToIndex(n) for n in nodes])
@@ -509,11 +513,17 @@ class RoutingSearch:
             dropped=dropped,
         )
 
-    def objective_of(self, sequences: Mapping[str, Sequence[str]]) -> int | None:
+    def objective_of(
+        self,
+        sequences: Mapping[str, Sequence[str]],
+        starts: Mapping[str, int] | None = None,
+    ) -> int | None:
         """The full model's objective of these routes as given (each multi-slot
         order in the slot its timed service starts in), or None when the model
-        rejects them. Orders outside the model are left out."""
-        routes = self._route_indices(sequences)
+        rejects them. Orders outside the model are left out. ``starts``: each
+        order's service start where the routes are already timed (a plan's
+        visits), so that they are not timed again (on a 1,000-order day 0.5 s)."""
+        routes = self._route_indices(sequences, starts)
         assignment = self._read(routes)
         if assignment is None:
             return None

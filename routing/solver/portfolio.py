@@ -241,9 +241,12 @@ class PortfolioResult:
     candidates: tuple[tuple[str, Sequences], ...] = ()
     """Other feasible starts (engine name, routes as read into the full model),
     for the caller to compare as timed plans."""
-    objective_of: Callable[[Sequences], int | None] | None = None
+    objective_of: Callable[[Sequences, Mapping[str, int] | None], int | None] | None = (
+        None
+    )
     """The full model's objective of any routes (None: rejected), for the
-    routes finally returned."""
+    routes finally returned: (routes, each order's service start if already
+    timed, else None)."""
 
 
 def _evaluator(
@@ -254,17 +257,19 @@ def _evaluator(
     *,
     keep: Mapping[str, str] | None = None,
     move_cost: float = 0.0,
-) -> Callable[[Sequences], int | None]:
+) -> Callable[[Sequences, Mapping[str, int] | None], int | None]:
     """The full model's objective of given routes, in a model of its own: once
     a model has searched, OR-Tools 9.15 reads no more routes into it
     (``ReadAssignmentFromRoutes`` returns None, even for routes a new model
     accepts)."""
 
-    def objective_of(sequences: Sequences) -> int | None:
+    def objective_of(
+        sequences: Sequences, starts: Mapping[str, int] | None = None
+    ) -> int | None:
         model = RoutingSearch(
             problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
         )
-        return model.objective_of(sequences)
+        return model.objective_of(sequences, starts)
 
     return objective_of
 

@@ -229,7 +229,8 @@ def solve(
             # needs building to read them.
             evaluated: int | None = raw.objective
         elif result.objective_of is not None:
-            evaluated = result.objective_of(final)
+            starts = {v.order_id: v.start_s for r in routes for v in r.visits}
+            evaluated = result.objective_of(final, starts)
         else:
             evaluated = None
         if evaluated is not None:

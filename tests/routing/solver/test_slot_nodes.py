@@ -91,6 +91,30 @@ def test_warm_start_reads_a_second_slot_visit_into_its_slot_node() -> None:
     assert search.solution_of(start).sequences == {"V": ["a", "b"]}
 
 
+def test_objective_of_timed_routes_takes_their_service_starts() -> None:
+    """Routes already timed (a plan's visits): their service starts pick each
+    two-slot order's slot node, without timing the route again, and give the
+    same objective as timing it; a start in the other slot reads it there."""
+    import routing.solver._ortools as ortools
+
+    problem = _problem(_order("a", 100), _order("b", 1900, windows=TWO_SLOTS))
+    matrices = {"van": _matrix(problem)}
+    allowed = precheck(problem, matrices).allowed
+    routes = {"V": ["a", "b"]}
+    timed = RoutingSearch(problem, matrices, allowed, options=FAST).objective_of(routes)
+    assert timed is not None
+    starts = {"a": 100, "b": 2000}  # (as the plan times them: b waits for slot 2)
+    search = RoutingSearch(problem, matrices, allowed, options=FAST)
+    build_route = ortools.build_route
+    try:
+        ortools.build_route = None  # type: ignore[assignment]  # (not called)
+        assert search.objective_of(routes, starts) == timed
+    finally:
+        ortools.build_route = build_route
+    elsewhere = RoutingSearch(problem, matrices, allowed, options=FAST)
+    assert elsewhere.objective_of(routes, {"a": 100, "b": 300}) != timed
+
+
 def test_paired_order_with_two_slots_keeps_one_node() -> None:
     """Pair constraints address one node: a paired two-slot order keeps its
     single node (slots as one domain with a hole) and is still planned."""
