@@ -26,6 +26,7 @@ from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
 from routing.solver.portfolio import (
     RELAXED_FINAL_S,
+    RELAXED_FINAL_S_PER_ORDER,
     WARM_SHARE_RELAXED,
     _on_time,
     _side_by_side,
@@ -383,13 +384,19 @@ def test_large_relaxed_days_leave_or_tools_seconds_not_a_share() -> None:
     """Above RELAXED_POLISH_MAX_ORDERS orders with PyVRP among the engines, a
     relaxed day's OR-Tools phase is RELAXED_FINAL_S, not a share of the limit
     (PyVRP still improves there, OR-Tools' moves barely do); smaller days, days
-    without PyVRP and short limits keep the share."""
+    without PyVRP and short limits keep the share. Either way the phase has
+    RELAXED_FINAL_S_PER_ORDER per order, to build the model and read the
+    routes (a 1,000-order day at 10 s had ended 0.44 s past its deadline)."""
     long = _warm_share(30.0, 500, exact=False, with_pyvrp=True)
     assert long * 30.0 == pytest.approx(30.0 - RELAXED_FINAL_S)
     assert _warm_share(30.0, 250, exact=False, with_pyvrp=True) == WARM_SHARE_RELAXED
     assert _warm_share(30.0, 500, exact=False, with_pyvrp=False) == WARM_SHARE_RELAXED
-    assert _warm_share(5.0, 500, exact=False, with_pyvrp=True) == WARM_SHARE_RELAXED
+    assert _warm_share(10.0, 450, exact=False, with_pyvrp=True) == WARM_SHARE_RELAXED
     assert _warm_share(30.0, 500, exact=True, with_pyvrp=True) > long
+    for budget, n in ((10.0, 1000), (30.0, 1000), (5.0, 500)):
+        final_s = (1 - _warm_share(budget, n, exact=False, with_pyvrp=True)) * budget
+        assert final_s == pytest.approx(RELAXED_FINAL_S_PER_ORDER * n)
+    assert _warm_share(10.0, 5000, exact=False, with_pyvrp=True) == 0.5
 
 
 def test_on_two_cores_pyvrps_first_seed_searches_to_the_end(
