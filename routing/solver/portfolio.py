@@ -70,6 +70,7 @@ from routing.solver._ortools import (
     guided_local_search,
 )
 from routing.solver.engines import EngineResult, Sequences, Support, get_engine
+from routing.solver.engines.base import NO_TIME
 from routing.solver.options import SolveOptions
 from routing.solver.precheck import precheck, surely_overbooked
 
@@ -537,10 +538,20 @@ def solve_portfolio(
     for result in results:
         start = search.warm_start(result.sequences) if result.sequences else None
         previous = runs.get(result.engine)
+        outcome, reason = "ran", ""
+        if start is None and result.status.startswith(NO_TIME):
+            outcome, reason = "skipped", result.status.removeprefix(NO_TIME + ": ")
+        elif start is None:
+            outcome = "failed"
+            reason = (
+                "its routes could not be read"
+                if result.sequences
+                else f"no routes ({result.status})"
+            )
         run = EngineRun(
             engine=result.engine,
-            outcome="ran" if start is not None else "failed",
-            reason="" if start is not None else "its routes could not be read",
+            outcome=outcome,
+            reason=reason,
             relaxations=result.relaxations,
             elapsed_s=result.elapsed_s,
             started_s=result.stats.get("started_s", 0.0),

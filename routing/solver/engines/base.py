@@ -20,6 +20,13 @@ Sequences = dict[str, list[str]]
 """Vehicle id -> order ids in visiting order (vehicles with no stops left out)."""
 
 
+NO_TIME = "no_time"
+"""Status prefix of a result an engine did not search for because it could not
+answer within its budget (VROOM's constructions on a very large day); the text
+after ``"no_time: "`` says why, and the plan's engine list shows the engine as
+skipped with it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Support:
     """Whether an engine applies to a problem, and what it must relax.

@@ -411,3 +411,25 @@ def test_the_search_leaves_more_time_for_the_finish_on_large_days() -> None:
     assert _finish_reserve(1000, 10.0) < _finish_reserve(2000, 30.0)
     assert _finish_reserve(5000, 10.0) == pytest.approx(2.0)
     assert _finish_reserve(12, 2.0) == pytest.approx(0.1)
+
+
+def test_an_order_left_out_at_the_time_limit_is_not_said_to_find_the_fleet_full() -> (
+    None
+):
+    """Before the explanation (or where it ran out of time), an order the search
+    left out is told the fleet is full only if the search ended by itself; at
+    the time limit the reason says a longer limit may plan it."""
+    from pathlib import Path
+
+    from routing.formats import load_problem
+    from routing.solver.solve import _dropped_reason
+
+    scenario = Path(__file__).parents[3] / "scenarios" / "tutorial.json"
+    problem = load_problem(scenario)
+    oid = next(o.id for o in problem.orders if not o.is_optional)
+    ended = _dropped_reason(problem, oid, True)
+    cut = _dropped_reason(problem, oid, True, timed_out=True)
+    assert ended.code == cut.code == UnplannedCode.FLEET_FULL
+    assert "time limit" not in ended.reason and "fully used" in ended.reason
+    assert "longer time limit may plan it" in cut.reason
+    assert "fully used" not in cut.reason

@@ -357,3 +357,30 @@ def test_search_plan_takes_the_highest_level_that_fits() -> None:
         3,
         pytest.approx(7.5 - 16 * (ve.OVERSHOOT_S + ve.OVERSHOOT_S_PER_TASK2 * 300**2)),
     )
+
+
+def test_vroom_does_not_start_what_it_cannot_finish_in_its_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """VROOM's timeout does not stop its construction heuristics (a 2,000-order
+    day given 3.5 s answered after 18.6 s): where they alone would take longer
+    than the budget, the engine answers at once, without routes, with a
+    ``no_time`` status that says why; with time enough it searches."""
+    from routing.solver.engines import vroom_engine as ve
+    from routing.solver.engines.base import NO_TIME
+
+    orders = [_order(f"o{k}", 10.0 * (k % 20), 10.0 * (k // 20)) for k in range(300)]
+    problem = _problem(orders, [_van(capacity=(400,))])
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    budget = 0.1
+    assert ve._construction_s(len(allowed), nb_threads=1) > budget
+    solved: list[object] = []
+    monkeypatch.setattr(ve, "_search_plan", lambda *a, **k: solved.append(a))
+    result = ENGINE.solve(problem, matrices, allowed, time_limit_s=budget)
+    assert result.status.startswith(NO_TIME + ": ") and "300 orders" in result.status
+    assert result.sequences == {} and solved == []
+    monkeypatch.undo()
+    searched = ENGINE.solve(problem, matrices, allowed, time_limit_s=5.0)
+    assert not searched.status.startswith(NO_TIME)
+    assert sum(len(s) for s in searched.sequences.values()) == 300
