@@ -1759,8 +1759,8 @@ def _search(
     status is then ``"handed_over"``.
 
     ``snapshot``: watches the runs and hands their best feasible solution so
-    far on once, when due (`_Snapshot`; a feasible start no run improved on is
-    not seen).
+    far on once, when due (`_Snapshot`; each run's start is shown to it too,
+    so a feasible start no iteration improved is not missed).
 
     ``eliminate_routes``: runs in the required-client conversion (``conv``
     while ``fallback`` is set) of a day whose vehicles have a fixed cost try to
@@ -1816,6 +1816,8 @@ def _search(
                 exhaustive=True,
             )
             init_s = max(init_s, time.perf_counter() - t_init)
+            if snapshot is not None:  # (PyVRP reports only the bests after it)
+                snapshot.on_best(init)
             until.restart()
             run = _Run(
                 conv,

@@ -931,7 +931,8 @@ def test_a_stalled_search_hands_over_before_its_deadline() -> None:
 def test_a_snapshot_hands_on_the_best_so_far_once_and_leaves_the_path_alone() -> None:
     """`_Snapshot` watches a search: once due, it hands on the best feasible
     solution so far, once, with its conversion; the search takes the very
-    same path as without it (same iterations, same best). Through the engine,
+    same path as without it (same iterations, same best); due before the
+    first iteration, it hands on the run's start. Through the engine,
     ``take`` gets routes over allowed orders and a cost no lower than the
     final result's."""
     problem = _random_problem(40, seed=3)
@@ -955,6 +956,13 @@ def test_a_snapshot_hands_on_the_best_so_far_once_and_leaves_the_path_alone() ->
     assert of is conv
     assert solution.is_feasible()  # type: ignore[attr-defined]
     assert _cost(solution) >= _cost(watched.best)
+
+    # Due before the first iteration: the run's (feasible) start is handed on.
+    early: list[tuple[object, object]] = []
+    first = _Snapshot(lambda: True, lambda solution, of: early.append((solution, of)))
+    _search(conv, deadline, 5, 50, 0.0, max_runs=1, snapshot=first)
+    [(start, _)] = early
+    assert start.is_feasible()  # type: ignore[attr-defined]
 
     handed: list[tuple[Sequences, float]] = []
     t0 = time.perf_counter()
