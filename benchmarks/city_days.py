@@ -991,10 +991,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"unknown {name}(s) {unknown}; choose from {', '.join(known)}")
             return 2
     days = [] if args.no_examples else example_days(args.examples)
-    if not 0 < args.vans <= 1:
-        print(f"--vans must be in (0, 1], got {args.vans}")
+    try:
+        days += city_days(args.sizes, args.seeds, vans=args.vans)
+    except ValueError as exc:  # (a --vans share outside (0, 1])
+        print(f"--{exc}")
         return 2
-    days += city_days(args.sizes, args.seeds, vans=args.vans)
     out = args.out or RESULTS_DIR / f"city-days-{args.time_limit_s:g}s.md"
     if args.repeats < 1:
         print(f"--repeats must be >= 1, got {args.repeats}")
