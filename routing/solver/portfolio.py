@@ -259,6 +259,12 @@ class PortfolioResult:
     routes finally returned: (routes, each order's service start if already
     timed, else None)."""
 
+    @property
+    def timed_out(self) -> bool:
+        """The search ended at its time limit (not converged, not stopped):
+        orders it left out might be planned with a longer one."""
+        return self.stop_reason == TIME_LIMIT_REACHED
+
 
 def _evaluator(
     problem: Problem,
@@ -836,20 +842,24 @@ def _search_from(
     return replace(raw, stats=stats)
 
 
+TIME_LIMIT_REACHED = "time limit reached"
+"""`PortfolioResult.stop_reason` when the search ran to its time limit."""
+
+
 def _stop_reason(raw: RawSolution, budget: float) -> str:
     if not raw.has_solution:
         return "no plan found within the time limit"
     if raw.status == "converged":
         return "converged: no better plan for the patience period"
     if raw.status in ("time_limit", "local_optimum_not_reached"):
-        return "time limit reached"
+        return TIME_LIMIT_REACHED
     if raw.status == "stopped":
         return "stopped on request: the best plan found so far"
     if raw.status == "warm_start":
         return "the best warm start, read and confirmed in the full model, is the plan"
     if raw.stats.get("search_s", 0.0) < 0.9 * budget:
         return "search finished: no move improves the plan"
-    return "time limit reached"
+    return TIME_LIMIT_REACHED
 
 
 def _finish(

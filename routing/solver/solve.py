@@ -130,6 +130,7 @@ def solve(
 
     engines: tuple[EngineRun, ...] = ()
     stop_reason = "nothing to plan"
+    timed_out = False
     if pre.allowed:
         result = solve_portfolio(
             problem,
@@ -147,6 +148,7 @@ def solve(
             # Finish the best plan so far quickly rather than at the time limit.
             finish_by = min(finish_by, time.perf_counter() + STOPPED_FINISH_S)
         raw, engines, stop_reason = result.raw, result.engines, result.stop_reason
+        timed_out = result.timed_out
         sequences, dropped = raw.sequences, raw.dropped
         solver_status, objective, has_solution = (
             raw.status,
@@ -207,7 +209,7 @@ def solve(
             problem,
             order_id,
             has_solution,
-            timed_out=stop_reason.startswith("time limit"),
+            timed_out=timed_out,
         )
     if has_solution and dropped:
         t_explain = time.perf_counter()

@@ -22,14 +22,17 @@ from routing.formats import load_problem, problem_from_dict
 from routing.geo.matrix import matrix_for
 from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
+from routing.solver._ortools import RawSolution
 from routing.solver.engines import ENGINES
 from routing.solver.options import KNOWN_ENGINES
 from routing.solver.portfolio import (
     RELAXED_FINAL_S,
     RELAXED_FINAL_S_PER_ORDER,
     WARM_SHARE_RELAXED,
+    PortfolioResult,
     _on_time,
     _side_by_side,
+    _stop_reason,
     _warm_share,
 )
 from routing.solver.precheck import precheck
@@ -709,3 +712,25 @@ def test_the_engine_list_says_when_the_run_to_the_end_started_the_final_search()
         assert runs["pyvrp"].outcome == outcome
         assert "at 26.7 s started OR-Tools' final search" in runs["pyvrp"].reason
         assert "another seed" not in runs["pyvrp"].reason
+
+
+@pytest.mark.parametrize(
+    ("status", "search_s", "timed_out"),
+    [
+        ("time_limit", 10.0, True),
+        ("local_optimum_not_reached", 10.0, True),
+        ("success", 9.5, True),  # (searched until the limit)
+        ("success", 2.0, False),  # (no move improved the plan)
+        ("converged", 3.0, False),
+        ("stopped", 1.0, False),
+        ("warm_start", 0.0, False),
+    ],
+)
+def test_timed_out_only_where_the_search_reached_its_time_limit(
+    status: str, search_s: float, timed_out: bool
+) -> None:
+    """`solve` tells orders left out at the time limit that a longer one may
+    plan them (`_dropped_reason`); it reads that from the portfolio's flag."""
+    raw = RawSolution({}, [], status, 0, True, {"search_s": search_s})
+    result = PortfolioResult(raw, (), _stop_reason(raw, budget=10.0))
+    assert result.timed_out is timed_out
