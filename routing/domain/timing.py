@@ -17,7 +17,7 @@ route that ends before the window closes takes it after the end, off duty.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -552,15 +552,21 @@ def plan_objective(problem: Problem, plan: Plan) -> float:
     balance is priced, and the penalty of every unplanned order (required
     orders at ``Problem.unplanned_penalty``, optional ones weighted by
     ``objective.unplanned``)."""
+    return routes_objective(problem, plan.routes, [u.order_id for u in plan.unplanned])
+
+
+def routes_objective(
+    problem: Problem, routes: Sequence[Route], unplanned: Iterable[str]
+) -> float:
+    """`plan_objective` of timed ``routes`` with the orders ``unplanned`` (ids)
+    left out, before a `Plan` is made of them."""
     weights = problem.objective
-    total = sum(route_objective(problem, r) for r in plan.routes)
-    if weights.balance_per_hour and plan.routes:
-        spread_s = max(r.end_s for r in plan.routes) - min(
-            r.start_s for r in plan.routes
-        )
+    total = sum(route_objective(problem, r) for r in routes)
+    if weights.balance_per_hour and routes:
+        spread_s = max(r.end_s for r in routes) - min(r.start_s for r in routes)
         total += weights.balance_per_hour * spread_s / 3600.0
     return total + sum(
-        unplanned_penalty(problem, problem.order(u.order_id)) for u in plan.unplanned
+        unplanned_penalty(problem, problem.order(oid)) for oid in unplanned
     )
 
 

@@ -541,8 +541,11 @@ def solve_portfolio(
     # 2. Read every candidate into the full model; keep the cheapest.
     starts: list[tuple[str, WarmStart]] = []
     snap_start: WarmStart | None = None
+    read_s = 0.0  # (the longest read: `_hard_phase` reads routes in and back)
     for result in results:
+        t_read = time.perf_counter()
         start = search.warm_start(result.sequences) if result.sequences else None
+        read_s = max(read_s, time.perf_counter() - t_read)
         previous = runs.get(result.engine)
         outcome, reason = "ran", ""
         if start is None and result.status.startswith(NO_TIME):
@@ -614,7 +617,12 @@ def solve_portfolio(
         raw = search.solution_of(best)
     else:
         hard_routes: Sequences | None = None
-        if current is None and has_soft_slots(problem) and remaining > 1.0:
+        hard_overhead_s = search.model_s + 2 * read_s
+        if (
+            current is None
+            and has_soft_slots(problem)
+            and remaining > max(HARD_PHASE_MIN_S, hard_overhead_s + HARD_SEARCH_MIN_S)
+        ):
             # Soft slots are a relaxation of hard ones, yet from the same start
             # the search in the soft model inserted fewer orders than the same
             # search with every slot hard (delivery day, 20 s: 116 vs 120 of
@@ -739,6 +747,18 @@ soft day and its all-hard version (``_on_time``, PyVRP's `_Due`), the 80/20
 split made the soft plan dearer than the hard one on 8 of 15 such pairs (by
 0.1-6.1; generated 250/500-order days @30 s), equal on 4, cheaper on 3 (its
 lateness trades: at most 0.7; session 12)."""
+
+
+HARD_PHASE_MIN_S = 1.0
+"""The all-hard model's final search (`_hard_phase`) runs only with at least
+this long left of the final phase ..."""
+
+HARD_SEARCH_MIN_S = 0.5
+"""... and this long left for its search once its model is built and routes are
+read into it and back (estimated from the soft model's build and the longest
+read of an engine's routes). A generated 2,000-order day at 20 s (2 cores):
+1.9 s were left, building the all-hard model and reading took 5 s, and the plan
+came at 22 s, past the time limit + 1 s."""
 
 
 def _hard_phase(

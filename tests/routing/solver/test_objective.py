@@ -198,3 +198,46 @@ def test_plan_cost_is_the_solver_objective_on_the_all_hard_delivery_day() -> Non
     travel = build_travel(problem)
     plan = solve(problem, travel, options=SolveOptions(time_limit_s=3))
     _assert_cost_is_objective(problem, plan, travel)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_routes_priced_by_their_timing_when_no_model_fits_in_time(path: Path) -> None:
+    """Past the time limit `solve` prices the returned routes on their timing
+    instead of reading them into a model of their own (a 2,000-order day spent
+    4 s there): the same objective, up to the model's rounding, and with the
+    pre-check's and the search's unplanned orders."""
+    from routing.solver._ortools import RawSolution
+    from routing.solver.portfolio import _evaluator
+    from routing.solver.precheck import precheck
+    from routing.solver.solve import _objective_of_routes
+
+    problem, travel, plan = _solved(path)
+    matrices = {p: matrix_for(travel, p) for p in problem.profiles}
+    pre = precheck(problem, matrices)
+    objective_of = _evaluator(problem, matrices, pre.allowed, SolveOptions())
+    served = {oid for r in plan.routes for oid in r.order_ids}
+    dropped = [oid for oid in pre.allowed if oid not in served]
+    other = RawSolution({}, [], "time_limit", 0, True, {"model_s": 0.1})
+    priced = {
+        how: _objective_of_routes(
+            problem,
+            plan.routes,
+            dropped,
+            raw=other,
+            objective_of=objective_of,
+            model_by=by,
+        )
+        for how, by in (("model", float("inf")), ("timing", float("-inf")))
+    }
+    assert [how for _, how in priced.values()] == ["model", "timing"]
+    # (in money, as `_assert_cost_is_objective` compares `plan_objective`)
+    slack = COST_SCALE * (1e-3 + 0.2 * len(plan.routes))
+    assert abs(priced["model"][0] - priced["timing"][0]) <= slack
+    penalties = sum(
+        round(unplanned_penalty(problem, problem.order(oid)) * COST_SCALE)
+        for oid in pre.unplanned
+    )
+    assert abs(priced["timing"][0] + penalties - plan.objective) <= slack
+    assert abs(priced["model"][0] + penalties - plan.objective) <= (
+        UNITS_PER_ROUTE * max(1, len(plan.routes))
+    )
