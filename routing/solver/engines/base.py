@@ -97,6 +97,12 @@ class Engine(Protocol):
         """Whether this engine applies to ``problem`` and what it relaxes."""
         ...
 
+    def first_answer_s(self, n_orders: int) -> float:
+        """Seconds the engine needs on ``n_orders`` orders before it can
+        return any routes (work its time limit cannot cut short); 0: it
+        answers within any budget."""
+        ...
+
     def solve(
         self,
         problem: Problem,

@@ -354,6 +354,10 @@ class PyVRPEngine:
         self.hand_over = hand_over
         self.snapshot = snapshot
 
+    def first_answer_s(self, n_orders: int) -> float:
+        """0: it returns its best routes so far when its time is up."""
+        return 0.0
+
     def support(self, problem: Problem) -> Support:
         """Whether PyVRP can give a warm start for ``problem``, and what it relaxes.
 

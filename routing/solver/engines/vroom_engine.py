@@ -202,6 +202,10 @@ class VroomEngine:
         self.exploration_level = exploration_level
         self.tighten_ride = tighten_ride
 
+    def first_answer_s(self, n_orders: int) -> float:
+        """Its construction heuristics' time (`_construction_s`)."""
+        return _construction_s(n_orders, nb_threads=self.nb_threads)
+
     def support(self, problem: Problem) -> Support:
         """Whether VROOM can give ``problem`` a useful start, and what it relaxes.
 

@@ -236,6 +236,9 @@ def test_the_seed_reaches_every_engine_and_the_plan(
         def support(self, problem: Problem) -> object:
             return self.engine.support(problem)
 
+        def first_answer_s(self, n_orders: int) -> float:
+            return self.engine.first_answer_s(n_orders)
+
         def solve(self, *args: object, seed: int = 0, **kwargs: object) -> object:
             seeds.append((self.engine.name, seed))
             return self.engine.solve(*args, seed=seed, **kwargs)
@@ -553,6 +556,9 @@ def test_an_engine_pricing_as_the_model_may_take_the_core_it_shares(
         def support(self, problem: object) -> Support:
             return Support(applies=True, objective_is_exact=exact)
 
+        def first_answer_s(self, n_orders: int) -> float:
+            return 0.0
+
         def solve(self, *args: object, **kwargs: object) -> EngineResult:
             budgets[self.name] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
             return EngineResult(
@@ -734,3 +740,66 @@ def test_timed_out_only_where_the_search_reached_its_time_limit(
     raw = RawSolution({}, [], status, 0, True, {"search_s": search_s})
     result = PortfolioResult(raw, (), _stop_reason(raw, budget=10.0))
     assert result.timed_out is timed_out
+
+
+def test_an_engine_that_cannot_answer_in_a_short_share_gets_what_it_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """VROOM's constructions cannot be cut short (`Engine.first_answer_s`):
+    sharing a core, it is offered `FIRST_ANSWER_MARGIN` times them when its
+    short share is less, up to all the time left, rather than being skipped;
+    the engine after it gets the rest."""
+    from routing.solver import portfolio
+    from routing.solver.engines.base import EngineResult, Support
+
+    budgets: dict[str, float] = {}
+    first_answer = {"vroom": 4.0, "pyvrp": 0.0}
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def support(self, problem: object) -> Support:
+            return Support(applies=True, objective_is_exact=False)
+
+        def first_answer_s(self, n_orders: int) -> float:
+            return first_answer[self.name]
+
+        def solve(self, *args: object, **kwargs: object) -> EngineResult:
+            budgets[self.name] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
+            return EngineResult(
+                engine=self.name, sequences={}, status="solved", elapsed_s=0.0
+            )
+
+    monkeypatch.setattr(portfolio, "get_engine", lambda name, **_: Fake(name))
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    for needs, offered in ((4.0, 6.0), (8.0, 10.0), (0.5, 2.5)):
+        first_answer["vroom"] = needs
+        portfolio._run_engines(
+            [("vroom", 1), ("pyvrp", 2)],
+            problem,
+            {},
+            {},
+            until=time.perf_counter() + 10.0,
+            errors={},
+            t0=0.0,
+        )
+        assert portfolio.SHORT_ENGINE_SHARE * 10.0 == 2.5
+        assert budgets["vroom"] == pytest.approx(offered, abs=0.2), needs
+        assert budgets["pyvrp"] == pytest.approx(10.0, abs=0.2)
+
+
+def test_vroom_says_how_long_its_constructions_take() -> None:
+    """VROOM's first answer is its construction heuristics' time, which grows
+    with the square of the orders and shrinks with its threads; PyVRP answers
+    within any budget."""
+    pytest.importorskip("vroom")
+    pytest.importorskip("pyvrp")
+    from routing.solver.engines.pyvrp_engine import PyVRPEngine
+    from routing.solver.engines.vroom_engine import VroomEngine
+
+    one, four = VroomEngine(nb_threads=1), VroomEngine(nb_threads=4)
+    assert one.first_answer_s(2000) == pytest.approx(4 * one.first_answer_s(1000))
+    assert four.first_answer_s(2000) == pytest.approx(one.first_answer_s(2000) / 4)
+    assert 5.0 < one.first_answer_s(2000) < 20.0  # (measured 9.4 s)
+    assert PyVRPEngine().first_answer_s(2000) == 0.0
