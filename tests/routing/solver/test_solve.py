@@ -433,3 +433,30 @@ def test_an_order_left_out_at_the_time_limit_is_not_said_to_find_the_fleet_full(
     assert "time limit" not in ended.reason and "fully used" in ended.reason
     assert "longer time limit may plan it" in cut.reason
     assert "fully used" not in cut.reason
+
+
+def test_a_plan_cut_by_its_time_limit_says_how_many_orders_may_still_fit() -> None:
+    """The stop reason of a search cut by its time limit counts the orders left
+    out that the explanation found room for (``SEARCH_MISSED``) or did not reach
+    (their reason still the one given before it): the limit was short."""
+    from routing.domain.plan import Unplanned
+    from routing.solver.solve import _short_limit_hint
+
+    def left_out(oid: str, code: UnplannedCode) -> Unplanned:
+        return Unplanned(order_id=oid, code=code, reason="...")
+
+    fallbacks = {
+        oid: left_out(oid, UnplannedCode.FLEET_FULL) for oid in ("a", "b", "c", "d")
+    }
+    explained = {
+        **fallbacks,  # d: not reached by the explanation
+        "a": left_out("a", UnplannedCode.SEARCH_MISSED),  # room found
+        "b": left_out("b", UnplannedCode.FLEET_FULL),  # explained: no room
+        "c": left_out("c", UnplannedCode.SEARCH_MISSED),
+    }
+    hint = _short_limit_hint(explained, fallbacks, 20.0)
+    assert hint.startswith("; 3 order(s) left out may still fit")
+    assert "time limit (20 s) was short" in hint
+    no_room = {oid: left_out(oid, UnplannedCode.FLEET_FULL) for oid in fallbacks}
+    assert _short_limit_hint(no_room, fallbacks, 20.0) == ""
+    assert _short_limit_hint({}, {}, 20.0) == ""
