@@ -82,6 +82,7 @@ def _model_units(problem: Problem, plan: Plan, travel: object) -> int:
 def _assert_cost_is_objective(problem: Problem, plan: Plan, travel: object) -> None:
     assert check_plan(problem, plan, travel) == []  # type: ignore[arg-type]
     assert plan.stats.get("objective_of_plan") == 1.0, "objective of the plan's routes"
+    assert plan.stats.get("objective_from_timing") == 0.0, "priced by the model"
     slack = UNITS_PER_ROUTE * max(1, len(plan.routes))
     assert abs(_model_units(problem, plan, travel) - plan.objective) <= slack
     # In money: the plan's objective (routes + penalties) is the solver's.
