@@ -533,6 +533,41 @@ def test_the_hard_phase_ends_by_its_deadline_model_and_reading_included(
     assert time.perf_counter() - t0 <= 1.5 + 0.25
 
 
+def _record_budgets(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    exact: bool = False,
+    first_answer: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Engines that answer at once, without routes, recording the budget each is
+    offered (returned, by engine name); ``first_answer``: their
+    `Engine.first_answer_s` by name (default 0)."""
+    from routing.solver import portfolio
+    from routing.solver.engines.base import EngineResult, Support
+
+    budgets: dict[str, float] = {}
+    needs = first_answer if first_answer is not None else {}
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def support(self, problem: object) -> Support:
+            return Support(applies=True, objective_is_exact=exact)
+
+        def first_answer_s(self, n_orders: int) -> float:
+            return needs.get(self.name, 0.0)
+
+        def solve(self, *args: object, **kwargs: object) -> EngineResult:
+            budgets[self.name] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
+            return EngineResult(
+                engine=self.name, sequences={}, status="solved", elapsed_s=0.0
+            )
+
+    monkeypatch.setattr(portfolio, "get_engine", lambda name, **_: Fake(name))
+    return budgets
+
+
 @pytest.mark.parametrize(
     ("exact", "count_first"), [(True, False), (False, False), (False, True)]
 )
@@ -545,27 +580,8 @@ def test_an_engine_pricing_as_the_model_may_take_the_core_it_shares(
     gets what is left. On a day that surely cannot serve every order
     (``count_first``), VROOM too is offered all of it."""
     from routing.solver import portfolio
-    from routing.solver.engines.base import EngineResult, Support
 
-    budgets: dict[str, float] = {}
-
-    class Fake:
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        def support(self, problem: object) -> Support:
-            return Support(applies=True, objective_is_exact=exact)
-
-        def first_answer_s(self, n_orders: int) -> float:
-            return 0.0
-
-        def solve(self, *args: object, **kwargs: object) -> EngineResult:
-            budgets[self.name] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
-            return EngineResult(
-                engine=self.name, sequences={}, status="solved", elapsed_s=0.0
-            )
-
-    monkeypatch.setattr(portfolio, "get_engine", lambda name, **_: Fake(name))
+    budgets = _record_budgets(monkeypatch, exact=exact)
     problem = load_problem(REPO / "scenarios" / "tutorial.json")
     until = time.perf_counter() + 10.0
     portfolio._run_engines(
@@ -754,28 +770,9 @@ def test_an_engine_that_cannot_answer_in_a_short_share_gets_what_it_needs(
     short share is less, up to all the time left, rather than being skipped;
     the engine after it gets the rest."""
     from routing.solver import portfolio
-    from routing.solver.engines.base import EngineResult, Support
 
-    budgets: dict[str, float] = {}
     first_answer = {"vroom": 4.0, "pyvrp": 0.0}
-
-    class Fake:
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        def support(self, problem: object) -> Support:
-            return Support(applies=True, objective_is_exact=False)
-
-        def first_answer_s(self, n_orders: int) -> float:
-            return first_answer[self.name]
-
-        def solve(self, *args: object, **kwargs: object) -> EngineResult:
-            budgets[self.name] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
-            return EngineResult(
-                engine=self.name, sequences={}, status="solved", elapsed_s=0.0
-            )
-
-    monkeypatch.setattr(portfolio, "get_engine", lambda name, **_: Fake(name))
+    budgets = _record_budgets(monkeypatch, first_answer=first_answer)
     problem = load_problem(REPO / "scenarios" / "tutorial.json")
     for needs, offered in ((4.0, 6.0), (8.0, 10.0), (0.5, 2.5)):
         first_answer["vroom"] = needs
