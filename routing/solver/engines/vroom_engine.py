@@ -82,11 +82,20 @@ the model was 3e-4 x tasks**1.5 at every level: 2-3 times the measured time at
 200-300 tasks, so on a 300-order day with 7.5 s on one thread VROOM ran level 0
 (482.4 km) where level 2 fits (untimed 8.1 s, 439.9 km)."""
 
-SEARCH_S_PER_LEVEL = 0.2
-"""Each exploration level adds this share of the level-0 time to one search (its
-local search goes deeper): measured level 2 / level 0 per search 0.7-1.5, level 5
-/ level 0 1.0-3.7, the larger ratios on the larger days (see
-`SEARCH_S_PER_TASK_2_1`)."""
+SEARCH_SHARE_PER_LEVEL_PER_TASK = 0.2 / 350
+"""Each exploration level adds this share of the level-0 time to one search, per
+task (its local search goes deeper, and deeper searches cost more on larger
+days): measured level 5 / level 0 per search 1.2, 1.5, 1.9 and 2.6 on city days
+of 100, 200, 300 and 500 orders (see `SEARCH_S_PER_TASK_2_1`), about 1 + 5 x
+0.2 x orders / 350. Until session 19 a flat 0.2 per level: on a held-out
+500-order day at 57 s (one thread) it picked level 4, whose 24 searches VROOM's
+even split of the timeout cut to 2.1 s each (531.4 km; level 3, 41 s: 499.9).
+VROOM alone, one thread, distance, every held-out case (seeds 99-100) where the
+two models pick different levels, flat -> per task: 200 orders @7.5 s 303.6 ->
+313.1 and 386.9 -> 368.1, 250 @7.5 s 325.9 -> 295.1 and 359.0 =, 300 @27 s
+420.7 -> 430.5 and 353.1 =, 450 @27 s 483.8 -> 478.1 and 493.2 -> 480.6, 600
+@56 s 522.1 -> 521.1, 500 @57 s 477.7 -> 467.9: 7 shorter, 2 longer, 2 equal,
+1.4 % less in all."""
 
 CONVERGE_RATIO = 1.25
 """The exploration level is the highest whose searches, run one after another on
@@ -1035,6 +1044,7 @@ def _search_plan(
     floor: on a very large problem with a tiny budget VROOM may still run late.
     """
     converge_s = SEARCH_S_PER_TASK_2_1 * n_tasks**2.1
+    per_level = SEARCH_SHARE_PER_LEVEL_PER_TASK * n_tasks
     overshoot_s = OVERSHOOT_S + OVERSHOOT_S_PER_TASK2 * n_tasks**2
     overhead_s = HEURISTIC_S_PER_TASK2 * n_tasks**2 + overshoot_s
 
@@ -1046,7 +1056,7 @@ def _search_plan(
             (
                 lvl
                 for lvl in range(5, 0, -1)
-                if rounds(lvl) * converge_s * (1 + SEARCH_S_PER_LEVEL * lvl)
+                if rounds(lvl) * converge_s * (1 + per_level * lvl)
                 <= CONVERGE_RATIO * budget_s
                 and rounds(lvl) * overhead_s <= HEURISTIC_SHARE * budget_s
             ),

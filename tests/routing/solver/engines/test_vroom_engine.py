@@ -329,7 +329,8 @@ def test_search_plan_takes_the_highest_level_that_fits() -> None:
     def modelled_s(n: int, level: int, threads: int) -> float:
         rounds = -(-ve._nb_searches(level) // threads)
         per_search = ve.SEARCH_S_PER_TASK_2_1 * n**2.1
-        return rounds * per_search * (1 + ve.SEARCH_S_PER_LEVEL * level)
+        per_level = ve.SEARCH_SHARE_PER_LEVEL_PER_TASK * n
+        return rounds * per_search * (1 + per_level * level)
 
     for n in (50, 120, 300, 500, 1000):
         last = 0
@@ -384,3 +385,19 @@ def test_vroom_does_not_start_what_it_cannot_finish_in_its_budget(
     searched = ENGINE.solve(problem, matrices, allowed, time_limit_s=5.0)
     assert not searched.status.startswith(NO_TIME)
     assert sum(len(s) for s in searched.sequences.values()) == 300
+
+
+def test_deeper_levels_cost_more_on_larger_days() -> None:
+    """A level's extra time per search grows with the tasks
+    (`SEARCH_SHARE_PER_LEVEL_PER_TASK`): on 500 orders with 57 s one thread
+    runs level 3, not level 4, whose searches VROOM's even split of the timeout
+    would cut (held-out day: 531.4 km vs 499.9); on 250 orders with 7.5 s it
+    runs level 3 (295.1 km vs 325.9 at level 2)."""
+    from routing.solver.engines import vroom_engine as ve
+
+    assert ve._search_plan(500, 57.0, nb_threads=1, level=None)[0] == 3
+    assert ve._search_plan(250, 7.5, nb_threads=1, level=None)[0] == 3
+    # (the measured ratios level 5 / level 0 per search: 1.2 at 100 orders,
+    # 2.6 at 500)
+    assert 1 + 5 * ve.SEARCH_SHARE_PER_LEVEL_PER_TASK * 100 < 1.5
+    assert 1 + 5 * ve.SEARCH_SHARE_PER_LEVEL_PER_TASK * 500 > 2.2
