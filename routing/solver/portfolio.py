@@ -250,6 +250,11 @@ class _Polish:
     patience_s: float
 
 
+Evaluator = Callable[[Sequences, Mapping[str, int] | None], int | None]
+"""The full model's objective of routes (None: rejected), given each order's
+service start where the routes are already timed (else None)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PortfolioResult:
     """The final search's solution plus what each engine did."""
@@ -260,9 +265,7 @@ class PortfolioResult:
     candidates: tuple[tuple[str, Sequences], ...] = ()
     """Other feasible starts (engine name, routes as read into the full model),
     for the caller to compare as timed plans."""
-    objective_of: Callable[[Sequences, Mapping[str, int] | None], int | None] | None = (
-        None
-    )
+    objective_of: Evaluator | None = None
     """The full model's objective of any routes (None: rejected), for the
     routes finally returned: (routes, each order's service start if already
     timed, else None)."""
@@ -282,7 +285,7 @@ def _evaluator(
     *,
     keep: Mapping[str, str] | None = None,
     move_cost: float = 0.0,
-) -> Callable[[Sequences, Mapping[str, int] | None], int | None]:
+) -> Evaluator:
     """The full model's objective of given routes, in a model of its own: once
     a model has searched, OR-Tools 9.15 reads no more routes into it
     (``ReadAssignmentFromRoutes`` returns None, even for routes a new model
@@ -876,7 +879,8 @@ TIME_LIMIT_REACHED = "time limit reached"
 """`PortfolioResult.stop_reason` when the search ran to its time limit."""
 
 
-def _stop_reason(raw: RawSolution, budget: float) -> str:
+def _stop_reason(raw: RawSolution, limit_s: float) -> str:
+    """Why the search that gave ``raw`` ended; ``limit_s``: its time limit."""
     if not raw.has_solution:
         return "no plan found within the time limit"
     if raw.status == "converged":
@@ -890,7 +894,7 @@ def _stop_reason(raw: RawSolution, budget: float) -> str:
         return "stopped on request: the best plan found so far"
     if raw.status == "warm_start":
         return "the best warm start, read and confirmed in the full model, is the plan"
-    if raw.stats.get("search_s", 0.0) < min(0.9 * budget, budget - 0.25):
+    if raw.stats.get("search_s", 0.0) < min(0.9 * limit_s, limit_s - 0.25):
         return "search finished: no move improves the plan"
     return TIME_LIMIT_REACHED
 

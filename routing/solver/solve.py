@@ -28,10 +28,9 @@ from routing.domain.timing import (
 from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.solver._ortools import ProgressCallback, RawSolution
-from routing.solver.engines import Sequences
 from routing.solver.explain import explain_unplanned, insertable
 from routing.solver.options import SolveOptions
-from routing.solver.portfolio import solve_portfolio
+from routing.solver.portfolio import Evaluator, solve_portfolio
 from routing.solver.precheck import Precheck, precheck
 
 logger = logging.getLogger(__name__)
@@ -440,7 +439,7 @@ def _objective_of_routes(
     dropped: Sequence[str],
     *,
     raw: RawSolution,
-    objective_of: Callable[[Sequences, Mapping[str, int] | None], int | None] | None,
+    objective_of: Evaluator | None,
     model_by: float,
     moves: tuple[Mapping[str, str] | None, float] = (None, 0.0),
 ) -> tuple[int, str]:

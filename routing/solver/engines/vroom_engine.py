@@ -319,7 +319,7 @@ class VroomEngine:
         vroom = _import_vroom()
         if not support.applies or vroom is None:
             return result({}, f"not_applicable: {support.reason}")
-        construct_s = _construction_s(len(allowed), nb_threads=self.nb_threads)
+        construct_s = self.first_answer_s(len(allowed))
         if construct_s > deadline - time.perf_counter():
             # (VROOM's timeout does not stop its construction heuristics)
             return result(
