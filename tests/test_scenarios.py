@@ -16,6 +16,7 @@ from routing.formats import load_problem
 from routing.geo import TravelMatrix
 from routing.geo.providers import build_travel
 from routing.solver import SolveOptions, solve
+from routing.solver.precheck import precheck
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.json"))
 DELIVERY_DAY = next(
@@ -169,7 +170,12 @@ def test_delivery_day_plan_keeps_every_rule() -> None:
         order, vehicle = problem.order(order_id), problem.vehicle(route.vehicle_id)
         assert not order.vehicle_kinds or vehicle.kind in order.vehicle_kinds
         assert order.skills <= vehicle.skills, order_id
-    assert any(problem.vehicle(r.vehicle_id).kind == "cargo_bike" for r in plan.routes)
+    # (the rule has teeth: the day's bikes may serve some orders, never a bulky one;
+    # whether this plan uses a bike at all is the search's choice, by cost)
+    allowed = precheck(problem, travel).allowed
+    bikes = {k for k, v in enumerate(problem.vehicles) if v.kind == "cargo_bike"}
+    assert any(bikes & set(ks) for ks in allowed.values())
+    assert all(not bikes & set(allowed[o.id]) for o in bulky if o.id in allowed)
     # Route limits.
     for route in plan.routes:
         vehicle = problem.vehicle(route.vehicle_id)

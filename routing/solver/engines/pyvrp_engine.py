@@ -63,10 +63,11 @@ elimination), which PyVRP's own moves rarely achieve.
 
 Relaxations (one `Support.relaxations` line per feature present)
 ----------------------------------------------------------------
-- breaks: left out; latest route end and ``max_duration_s`` are shortened by
-  the total break duration, and a slot ending after a break's earliest start
-  ends earlier by the break's duration (`_break_room`), so that routes leave
-  room for them.
+- breaks: left out; a slot ending after a break's earliest start ends earlier
+  by the break's duration (`_break_room`), so that routes leave room for them;
+  the route's latest end and ``max_duration_s`` stay the vehicle's
+  (`_time_limits`: a break that does not fit the route's idle time
+  may push its last stops or its return late; OR-Tools repairs that).
 - soft slots: hard at the last window's end (a tightening; OR-Tools may add
   lateness).
 - max ride time: the pair's two windows are narrowed so that any service times
@@ -584,10 +585,11 @@ def _relaxations(problem: Problem) -> tuple[str, ...]:
     with_breaks = sum(1 for v in problem.vehicles if v.breaks)
     if with_breaks:
         lines.append(
-            f"breaks ({with_breaks} vehicles): left out; latest route end and "
-            "max duration shortened by the total break duration, and slots ending "
-            "after a break's earliest start end earlier by its duration, so routes "
-            "leave room for them (a tightening)"
+            f"breaks ({with_breaks} vehicles): left out; slots ending after a "
+            "break's earliest start end earlier by its duration, so routes leave "
+            "room for them (a tightening); the route's latest end and max "
+            "duration are not shortened (OR-Tools repairs a route the break "
+            "pushes past them)"
         )
     soft = sum(1 for o in problem.orders if _has_soft_slot(problem, o))
     if soft:
@@ -671,17 +673,26 @@ def _prices(
 
 
 def _time_limits(problem: Problem, v: Vehicle) -> tuple[int, int, int, int | None]:
-    """Earliest start, latest start, latest end and max duration of a route,
-    breaks' time taken off the end and the duration."""
+    """Earliest start, latest start, latest end and max duration of a route:
+    the vehicle's own, breaks or not (the slots leave room for them:
+    `_break_room`).
+
+    Until session 20 the latest end and the max duration were shortened by
+    the total break duration as well: with a 30-min lunch a van of a 10-19
+    shift had to be back at 18:30, when its 17-19 slots (less the lunch)
+    ended too, so the day's last slots were all but closed to PyVRP. Breaks
+    mostly fall in a route's idle time; where one does not, OR-Tools' repair
+    of the routes in the full model drops what the break pushes out and its
+    search re-inserts it. PyVRP alone (the benchmarks' peer, 15 s, two runs
+    side by side), shortened -> not: held-out city-250-s94 distance 404.0 ->
+    281.6 km (247 served, none late; VROOM 303.4), city-300-s92 406.4 ->
+    366.6, city-500-s94 505.3 -> 479.9, city-200-s100 194 -> 198 served;
+    ours at 2 cores: benchmarks/README, session 20."""
     depot = problem.depot(v.start_depot)
     lo = max(v.shift.start_s, depot.opening.start_s, problem.horizon.start_s)
     start_hi = min(v.shift.end_s, depot.opening.end_s, problem.horizon.end_s)
-    breaks_s = sum(b.duration_s for b in v.breaks)
-    end_hi = max(lo, latest_end(problem, v) - breaks_s)
-    max_duration = v.max_duration_s
-    if max_duration is not None:
-        max_duration = max(0, max_duration - breaks_s)
-    return lo, max(lo, min(start_hi, end_hi)), end_hi, max_duration
+    end_hi = max(lo, latest_end(problem, v))
+    return lo, max(lo, min(start_hi, end_hi)), end_hi, v.max_duration_s
 
 
 def _break_room(problem: Problem) -> Callable[[TimeWindow], int]:

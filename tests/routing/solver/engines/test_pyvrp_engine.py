@@ -638,6 +638,24 @@ def test_slots_leave_room_for_the_breaks() -> None:
     assert _break_room(_problem(orders, [_van()]))(TimeWindow(0, 50_400)) == 50_400
 
 
+def test_a_break_leaves_the_shift_end_as_it_is() -> None:
+    """A lunch break does not cut the end of the route: a slot just before the
+    shift ends is served (the break fits in the day's idle time, as our timing
+    places it), where taking the break's duration off the shift's end left no
+    vehicle able to reach that slot and come back."""
+    lunch = Break(window=TimeWindow(43_200, 50_400), duration_s=1_800)
+    shift = TimeWindow(28_800, 61_200)
+    late = _order("late", 300, 0, windows=(TimeWindow(60_000, 60_300),), service_s=300)
+    early = _order("early", 0, 300, windows=(TimeWindow(30_000, 36_000),))
+    problem = _problem([early, late], [_van("V1", shift=shift, breaks=(lunch,))])
+    matrices = _matrices(problem)
+    result, _ = _solve(problem, matrices)
+    assert result.sequences == {"V1": ["early", "late"]}
+    plan = _plan(problem, matrices, result.sequences)
+    assert check_plan(problem, plan, matrices) == []
+    assert not plan.unplanned
+
+
 def _spread_run(
     fixed_cost: float, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[_Run, object, object]:
