@@ -705,11 +705,23 @@ def _break_room(problem: Problem) -> Callable[[TimeWindow], int]:
     window's start): a PyVRP route then keeps its slots once the breaks are
     placed, where before they pushed later stops out of their slots (city-500,
     all slots hard: 39 of PyVRP's stops late once the breaks were placed).
+
+    Only the breaks of vehicles whose hours are priced count: where route
+    time costs nothing (a distance-only day) the search leaves routes their
+    idle time, which the breaks fill, and the room only narrowed the day.
+    Ours at 2 cores, distance only, with the room -> without (session 20):
+    city-250-s94 @30 s 278.4 -> 274.4 km, city-500-s94 443.8 -> 389.2,
+    city-500-s93 411.6 -> 412.5, city-150-s91 @10 s 293.3 -> 252.6,
+    city-200-s100 388.3 -> 363.5, the delivery day 234.2 -> 229.0,
+    city-300-s92 equal. Where hours are priced, routes are squeezed and the
+    room pays on some days: as given, without it, city-300-s92 @10 s 1,607.1
+    -> 1,730.4 and @20 s 1,506.5 -> 1,661.6, city-200-s100 +2-3 %, though
+    11 other runs were 0.8-7.3 % cheaper (benchmarks/README, session 20).
     """
     spans = [
         [(b.window.start_s, b.duration_s) for b in v.breaks]
         for v in problem.vehicles
-        if v.breaks
+        if v.breaks and v.cost_per_hour * problem.objective.duration > 0
     ]
     if not spans:
         return lambda window: window.end_s

@@ -624,18 +624,27 @@ def test_progress_reports_each_better_cost_in_objective_units() -> None:
     assert seen[-1] == pytest.approx(result.cost)
 
 
-def test_slots_leave_room_for_the_breaks() -> None:
+def test_slots_leave_room_for_the_breaks_where_hours_are_priced() -> None:
     """PyVRP has no breaks: a slot ending after a break's earliest start ends
     earlier by the break's duration (never before its start); slots ending
-    before any break, and days without breaks, are unchanged."""
+    before any break, and days without breaks, are unchanged. Where no
+    vehicle with a break prices its hours (a distance-only day), slots stay
+    whole: its routes keep idle time for the breaks."""
     lunch = Break(window=TimeWindow(43_200, 46_800), duration_s=1_800)
     orders = [_order("a", 10, 0)]
-    with_break = _problem(orders, [_van("V1", breaks=(lunch,)), _van("V2")])
+    priced = _van("V1", breaks=(lunch,), cost_per_hour=30.0)
+    with_break = _problem(orders, [priced, _van("V2")])
     room = _break_room(with_break)
     assert room(TimeWindow(28_800, 36_000)) == 36_000
     assert room(TimeWindow(40_000, 50_400)) == 48_600
     assert room(TimeWindow(46_000, 46_500)) == 46_000
     assert _break_room(_problem(orders, [_van()]))(TimeWindow(0, 50_400)) == 50_400
+    unpriced = _problem(orders, [_van("V1", breaks=(lunch,)), _van("V2")])
+    assert _break_room(unpriced)(TimeWindow(40_000, 50_400)) == 50_400
+    hours_not_weighed = replace(
+        with_break, objective=replace(with_break.objective, duration=0.0)
+    )
+    assert _break_room(hours_not_weighed)(TimeWindow(40_000, 50_400)) == 50_400
 
 
 def test_a_break_leaves_the_shift_end_as_it_is() -> None:
