@@ -63,8 +63,9 @@ elimination), which PyVRP's own moves rarely achieve.
 
 Relaxations (one `Support.relaxations` line per feature present)
 ----------------------------------------------------------------
-- breaks: left out; a slot ending after a break's earliest start ends earlier
-  by the break's duration (`_break_room`), so that routes leave room for them;
+- breaks: left out; where the hours of the vehicles with breaks are priced, a
+  slot ending after a break's earliest start ends earlier by the break's
+  duration (`_break_room`), so that routes leave room for them;
   the route's latest end and ``max_duration_s`` stay the vehicle's
   (`_time_limits`: a break that does not fit the route's idle time
   may push its last stops or its return late; OR-Tools repairs that).
@@ -585,11 +586,11 @@ def _relaxations(problem: Problem) -> tuple[str, ...]:
     with_breaks = sum(1 for v in problem.vehicles if v.breaks)
     if with_breaks:
         lines.append(
-            f"breaks ({with_breaks} vehicles): left out; slots ending after a "
-            "break's earliest start end earlier by its duration, so routes leave "
-            "room for them (a tightening); the route's latest end and max "
-            "duration are not shortened (OR-Tools repairs a route the break "
-            "pushes past them)"
+            f"breaks ({with_breaks} vehicles): left out; where their hours are "
+            "priced, slots ending after a break's earliest start end earlier by "
+            "its duration, so routes leave room for them (a tightening); the "
+            "route's latest end and max duration are not shortened (OR-Tools "
+            "repairs a route a break pushes past a limit)"
         )
     soft = sum(1 for o in problem.orders if _has_soft_slot(problem, o))
     if soft:
