@@ -61,7 +61,7 @@ from routing.domain.plan import (  # noqa: E402
     Plan,
     Unplanned,
 )
-from routing.domain.timing import plan_from_routes  # noqa: E402
+from routing.domain.timing import keep_feasible, plan_from_routes  # noqa: E402
 from routing.formats import load_problem, problem_from_dict  # noqa: E402
 from routing.geo.matrix import TravelMatrix, matrix_for  # noqa: E402
 from routing.geo.providers import build_travel  # noqa: E402
@@ -382,7 +382,8 @@ def solve_peer(
     cores: int,
     seed: int,
 ) -> tuple[Plan | None, tuple[str, ...], str]:
-    """A peer alone: precheck, its engine, our timing of its routes.
+    """A peer alone: precheck, its engine, its routes without the stops that
+    break a rule once timed (`repaired`), our timing of them.
 
     Returns
     -------
@@ -397,15 +398,39 @@ def solve_peer(
     result = engine.solve(
         problem, matrices, pre.allowed, time_limit_s=time_limit_s, seed=seed
     )
+    sequences, dropped = repaired(problem, matrices, result.sequences)
     plan = plan_from_sequences(
         problem,
         matrices,
-        result.sequences,
+        sequences,
         solver=name,
-        solver_status=result.status,
+        solver_status=result.status + (f"+{dropped} dropped" if dropped else ""),
         reasons=pre.unplanned,
     )
     return plan, tuple(result.relaxations) or tuple(support.relaxations), ""
+
+
+def repaired(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    sequences: Mapping[str, Sequence[str]],
+) -> tuple[dict[str, list[str]], int]:
+    """A peer's routes with the stops that break a rule once our timing places
+    the breaks left out (``timing.keep_feasible``), as its user would have to
+    before dispatching them, and how many went. Where an engine relaxes the
+    breaks (PyVRP has none), a single late stop would otherwise make the whole
+    plan count as serving nothing."""
+    vehicles = {v.id: v for v in problem.vehicles}
+    out: dict[str, list[str]] = {}
+    dropped = 0
+    for vid, seq in sequences.items():
+        vehicle = vehicles.get(vid)
+        if vehicle is None or not seq:
+            out[vid] = list(seq)  # (unknown vehicles: the checker says so)
+            continue
+        out[vid] = keep_feasible(problem, matrices[vehicle.profile], vehicle, seq)
+        dropped += len(seq) - len(out[vid])
+    return out, dropped
 
 
 def run_one(

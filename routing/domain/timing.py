@@ -17,9 +17,9 @@ route that ends before the window closes takes it after the end, off duty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from routing.domain.model import Break, Order, Problem, Vehicle
 from routing.domain.plan import (
@@ -632,6 +632,63 @@ def route_violations(problem: Problem, route: Route) -> list[str]:
         if taken.start_s > rule.window.end_s or taken.start_s < rule.window.start_s:
             found.append(f"break at {taken.start_s} s outside its window")
     return found
+
+
+_Stop = TypeVar("_Stop", bound=Hashable)
+
+
+def greedy_keep(
+    route: Sequence[_Stop],
+    accepts: Callable[[list[_Stop]], bool],
+    delivery_of: Mapping[_Stop, _Stop],
+) -> list[_Stop]:
+    """Greedy repair: keep each stop of ``route`` (with its pair's delivery,
+    ``delivery_of[pickup]``, held at the end) whose addition leaves a route
+    that ``accepts`` judges feasible on its own. Stops are order ids or a
+    solver's indices alike."""
+    pickup_of = {d: p for p, d in delivery_of.items()}
+    kept: list[_Stop] = []
+    pending: list[_Stop] = []  # deliveries of kept pickups, not yet reached
+    candidate: list[_Stop]
+    new_pending: list[_Stop]
+    for stop in route:
+        if stop in pickup_of:
+            if pickup_of[stop] not in kept:
+                continue  # its pickup was dropped
+            candidate = [*kept, stop, *(d for d in pending if d != stop)]
+            new_pending = [d for d in pending if d != stop]
+        elif stop in delivery_of:
+            candidate = [*kept, stop, *pending, delivery_of[stop]]
+            new_pending = [*pending, delivery_of[stop]]
+        else:
+            candidate = [*kept, stop, *pending]
+            new_pending = pending
+        if accepts(candidate):
+            kept.append(stop)
+            pending = new_pending
+    # Pickups whose delivery was never reached in order: drop both.
+    for d in pending:
+        kept.remove(pickup_of[d])
+    return kept
+
+
+def keep_feasible(
+    problem: Problem, matrix: TravelMatrix, vehicle: Vehicle, order_ids: Sequence[str]
+) -> list[str]:
+    """``order_ids`` as they are if the route they make keeps every rule
+    (`route_violations`), else the stops `greedy_keep` keeps in their order:
+    a route another model planned (a relaxed engine, a peer), made feasible
+    by leaving out what breaks it."""
+
+    def keeps(ids: list[str]) -> bool:
+        return not ids or not route_violations(
+            problem, build_route(problem, matrix, vehicle, ids)
+        )
+
+    if keeps(list(order_ids)):
+        return list(order_ids)
+    delivery_of = {pair.pickup: pair.delivery for pair in problem.pairs}
+    return greedy_keep(order_ids, keeps, delivery_of)
 
 
 def _route_from(

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +24,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.domain.errors import SolverError
 from routing.domain.model import Order, Problem, TimeWindow, Vehicle
-from routing.domain.timing import build_route, route_violations
+from routing.domain.timing import build_route, greedy_keep, keep_feasible
 from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelMatrix
 from routing.solver.options import SolveOptions
@@ -96,44 +95,6 @@ class WarmStart:
     assignment: object
     objective: int
     dropped: list[str]
-
-
-_Stop = TypeVar("_Stop", bound=Hashable)
-
-
-def _greedy_keep(
-    route: Sequence[_Stop],
-    accepts: Callable[[list[_Stop]], bool],
-    delivery_of: Mapping[_Stop, _Stop],
-) -> list[_Stop]:
-    """Greedy repair: keep each stop of ``route`` (with its pair's delivery,
-    ``delivery_of[pickup]``, held at the end) whose addition leaves a route
-    that ``accepts`` judges feasible on its own. Stops are orders or routing
-    indices alike."""
-    pickup_of = {d: p for p, d in delivery_of.items()}
-    kept: list[_Stop] = []
-    pending: list[_Stop] = []  # deliveries of kept pickups, not yet reached
-    candidate: list[_Stop]
-    new_pending: list[_Stop]
-    for stop in route:
-        if stop in pickup_of:
-            if pickup_of[stop] not in kept:
-                continue  # its pickup was dropped
-            candidate = [*kept, stop, *(d for d in pending if d != stop)]
-            new_pending = [d for d in pending if d != stop]
-        elif stop in delivery_of:
-            candidate = [*kept, stop, *pending, delivery_of[stop]]
-            new_pending = [*pending, delivery_of[stop]]
-        else:
-            candidate = [*kept, stop, *pending]
-            new_pending = pending
-        if accepts(candidate):
-            kept.append(stop)
-            pending = new_pending
-    # Pickups whose delivery was never reached in order: drop both.
-    for d in pending:
-        kept.remove(pickup_of[d])
-    return kept
 
 
 class RoutingSearch:
@@ -521,13 +482,14 @@ class RoutingSearch:
 
         A route the full model rejects (a relaxation broke a break, a shift, a
         soft slot tightened elsewhere...) is rebuilt greedily in its order,
-        keeping each stop whose addition leaves the route feasible; pickups
-        are tried together with their delivery. The greedy first judges by
-        our timing (`_timed_repair`: a route timed in a few milliseconds,
-        where each of the model's reads takes tens of them on a large day),
-        and by the model's reads, route by route, only if the model still
-        rejects what the timing kept. Returns None when nothing can be read
-        (no routes, or even empty routes are rejected).
+        keeping each stop whose addition leaves the route feasible
+        (``timing.greedy_keep``); pickups are tried together with their
+        delivery. The greedy first judges by our timing (`_timed_repair`: a
+        route timed in a few milliseconds, where each of the model's reads
+        takes tens of them on a large day), and by the model's reads, route
+        by route, only if the model still rejects what the timing kept.
+        Returns None when nothing can be read (no routes, or even empty
+        routes are rejected).
         """
         routes = self._route_indices(sequences)
         if not any(routes):
@@ -553,7 +515,7 @@ class RoutingSearch:
                     trial[k] = candidate
                     return self._read(trial) is not None
 
-                kept = _greedy_keep(route, accepts, self._pair_indices())
+                kept = greedy_keep(route, accepts, self._pair_indices())
                 repaired.append(kept)
                 kept_set = set(kept)
                 dropped += [self._order_id(i) for i in route if i not in kept_set]
@@ -570,30 +532,15 @@ class RoutingSearch:
         self, sequences: Mapping[str, Sequence[str]]
     ) -> tuple[dict[str, list[str]], list[str]]:
         """``sequences`` with each route that our timing finds breaking a rule
-        (``timing.route_violations``) rebuilt by `_greedy_keep` on that timing,
-        and the orders taken off. A generated 400-order day whose PyVRP routes
+        (``timing.route_violations``) rebuilt by ``timing.keep_feasible``, and
+        the orders taken off. A generated 400-order day whose PyVRP routes
         ignored its lunch breaks: the model's reads took 2.6 s to drop 2 stops
         (session 20)."""
         out: dict[str, list[str]] = {}
         dropped: list[str] = []
-        delivery_of = {pair.pickup: pair.delivery for pair in self.problem.pairs}
         for v in self.problem.vehicles:
             seq = [oid for oid in sequences.get(v.id, ()) if oid in self.node_of_order]
-            matrix = self.matrices[v.profile]
-
-            def keeps(
-                ids: list[str], v: Vehicle = v, matrix: TravelMatrix = matrix
-            ) -> bool:
-                if not ids:
-                    return True
-                return not route_violations(
-                    self.problem, build_route(self.problem, matrix, v, ids)
-                )
-
-            if keeps(seq):
-                out[v.id] = seq
-                continue
-            out[v.id] = _greedy_keep(seq, keeps, delivery_of)
+            out[v.id] = keep_feasible(self.problem, self.matrices[v.profile], v, seq)
             kept = set(out[v.id])
             dropped += [oid for oid in seq if oid not in kept]
         return out, dropped

@@ -230,3 +230,45 @@ def test_tight_fleet_days_keep_a_share_of_the_vans() -> None:
     with pytest.raises(ValueError, match="vans"):
         bench.city_days([60], [3], vans=0.0)
     assert bench.main(["--vans", "1.5", "--no-examples"]) == 2
+
+
+def test_a_peers_routes_lose_the_stops_a_break_makes_late() -> None:
+    """A peer that relaxes breaks may hand over a route whose break, once
+    placed, makes a hard slot late: that stop is left out (and counted), as
+    the peer's user would have to, instead of the whole plan counting as
+    serving nothing; a route that keeps every rule is left as it is."""
+    from routing.domain.model import (
+        Break,
+        Depot,
+        Order,
+        Point,
+        Problem,
+        TimeWindow,
+        Vehicle,
+    )
+    from routing.geo import Euclidean
+
+    def order(oid: str, x: float, window: TimeWindow) -> Order:
+        return Order(
+            id=oid, location=Point(x, 0), delivery=(1,), pickup=(0,), windows=(window,)
+        )
+
+    lunch = Break(window=TimeWindow(100, 150), duration_s=400)
+    vans = tuple(
+        Vehicle(id=vid, start_depot="D", end_depot="D", capacity=(5,), breaks=brk)
+        for vid, brk in (("V1", (lunch,)), ("V2", ()))
+    )
+    orders = (
+        order("a", 50, TimeWindow(0, 100)),
+        order("b", 100, TimeWindow(200, 300)),
+        order("c", 150, TimeWindow(0, 2_000)),
+    )
+    problem = Problem(
+        depots=(Depot(id="D", location=Point(0, 0)),), vehicles=vans, orders=orders
+    )
+    travel = Euclidean(scale=1, truncate=False).build(problem.locations, profile="van")
+    matrices = {p: travel for p in problem.profiles}
+    sequences, dropped = bench.repaired(problem, matrices, {"V1": ["a", "b", "c"]})
+    assert (sequences, dropped) == ({"V1": ["a", "c"]}, 1)
+    as_is, none = bench.repaired(problem, matrices, {"V2": ["a", "b", "c"]})
+    assert (as_is, none) == ({"V2": ["a", "b", "c"]}, 0)

@@ -23,7 +23,7 @@ from routing.domain.model import (
     Vehicle,
 )
 from routing.domain.plan import Plan, PlanStatus, Route, RouteBreak, Visit, summarize
-from routing.domain.timing import build_route
+from routing.domain.timing import build_route, keep_feasible, route_violations
 from routing.geo import Euclidean, TravelMatrix
 
 
@@ -409,3 +409,36 @@ def test_unpriced_hours_still_leave_late_rather_than_wait_at_the_first_stop(
     assert (va.arrival_s, va.start_s, vb.start_s) == (1000, 1000, 1400)
     assert route.breaks == (RouteBreak(1100, 1400),)
     assert route.duration_s == 700
+
+
+def test_keep_feasible_leaves_out_what_breaks_a_route_and_nothing_else() -> None:
+    """A feasible route comes back as it is; in one where a lunch break pushes
+    a stop past its hard slot, only that stop goes, and a pickup that cannot
+    be kept takes its delivery with it."""
+    lunch = Break(window=TimeWindow(100, 150), duration_s=400)
+    a = _order("a", 50, windows=(TimeWindow(0, 100),))
+    b = _order("b", 100, windows=(TimeWindow(200, 300),))
+    c = _order("c", 150)
+    problem = _problem([a, b, c], _vehicle(breaks=(lunch,)))
+    travel = _travel(problem)
+    vehicle = problem.vehicles[0]
+    assert keep_feasible(problem, travel, vehicle, ["a", "c"]) == ["a", "c"]
+    # a at 50; lunch (400 s, starting by 150) before b's slot or while
+    # waiting for it: b at 500 or later, its slot closed at 300.
+    assert route_violations(
+        problem, build_route(problem, travel, vehicle, ["a", "b", "c"])
+    )
+    assert keep_feasible(problem, travel, vehicle, ["a", "b", "c"]) == ["a", "c"]
+    pickup = _order(
+        "p", 100, windows=(TimeWindow(200, 300),), pickup=(1,), delivery=(0,)
+    )
+    drop = _order("d", 120)
+    paired = _problem(
+        [a, pickup, drop, c],
+        _vehicle(breaks=(lunch,)),
+        pairs=(Pair(id="t", pickup="p", delivery="d"),),
+    )
+    kept = keep_feasible(
+        paired, _travel(paired), paired.vehicles[0], ["a", "p", "c", "d"]
+    )
+    assert kept == ["a", "c"]
