@@ -652,12 +652,12 @@ def greedy_keep(
     candidate: list[_Stop]
     new_pending: list[_Stop]
     for stop in route:
-        if stop in pickup_of:
+        if stop in pickup_of:  # a delivery
             if pickup_of[stop] not in kept:
                 continue  # its pickup was dropped
             candidate = [*kept, stop, *(d for d in pending if d != stop)]
             new_pending = [d for d in pending if d != stop]
-        elif stop in delivery_of:
+        elif stop in delivery_of:  # a pickup
             candidate = [*kept, stop, *pending, delivery_of[stop]]
             new_pending = [*pending, delivery_of[stop]]
         else:
