@@ -61,7 +61,7 @@ from routing.domain.plan import (  # noqa: E402
     Plan,
     Unplanned,
 )
-from routing.domain.timing import keep_feasible, plan_from_routes  # noqa: E402
+from routing.domain.timing import keep_feasible_routes, plan_from_routes  # noqa: E402
 from routing.formats import load_problem, problem_from_dict  # noqa: E402
 from routing.geo.matrix import TravelMatrix, matrix_for  # noqa: E402
 from routing.geo.providers import build_travel  # noqa: E402
@@ -416,21 +416,12 @@ def repaired(
     sequences: Mapping[str, Sequence[str]],
 ) -> tuple[dict[str, list[str]], int]:
     """A peer's routes with the stops that break a rule once our timing places
-    the breaks left out (``timing.keep_feasible``), as its user would have to
-    before dispatching them, and how many went. Where an engine relaxes the
+    the breaks left out (``timing.keep_feasible_routes``), as its user would
+    have to before dispatching them, and how many went. Where an engine relaxes the
     breaks (PyVRP has none), a single late stop would otherwise make the whole
     plan count as serving nothing."""
-    vehicles = {v.id: v for v in problem.vehicles}
-    out: dict[str, list[str]] = {}
-    dropped = 0
-    for vid, seq in sequences.items():
-        vehicle = vehicles.get(vid)
-        if vehicle is None or not seq:
-            out[vid] = list(seq)  # (unknown vehicles: the checker says so)
-            continue
-        out[vid] = keep_feasible(problem, matrices[vehicle.profile], vehicle, seq)
-        dropped += len(seq) - len(out[vid])
-    return out, dropped
+    out, dropped = keep_feasible_routes(problem, matrices, sequences)
+    return out, len(dropped)
 
 
 def run_one(

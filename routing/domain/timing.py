@@ -691,6 +691,28 @@ def keep_feasible(
     return greedy_keep(order_ids, keeps, delivery_of)
 
 
+def keep_feasible_routes(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    sequences: Mapping[str, Sequence[str]],
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Every route of ``{vehicle id: order ids}`` through `keep_feasible`, and
+    the orders left out, in route order. Routes of unknown vehicles are
+    returned as they are (the checker names them)."""
+    vehicles = {v.id: v for v in problem.vehicles}
+    out: dict[str, list[str]] = {}
+    dropped: list[str] = []
+    for vid, seq in sequences.items():
+        vehicle = vehicles.get(vid)
+        if vehicle is None:
+            out[vid] = list(seq)
+            continue
+        out[vid] = keep_feasible(problem, matrices[vehicle.profile], vehicle, seq)
+        kept = set(out[vid])
+        dropped += [oid for oid in seq if oid not in kept]
+    return out, dropped
+
+
 def _route_from(
     problem: Problem,
     matrix: TravelMatrix,

@@ -24,7 +24,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.domain.errors import SolverError
 from routing.domain.model import Order, Problem, TimeWindow, Vehicle
-from routing.domain.timing import build_route, greedy_keep, keep_feasible
+from routing.domain.timing import build_route, greedy_keep, keep_feasible_routes
 from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelMatrix
 from routing.solver.options import SolveOptions
@@ -531,19 +531,16 @@ class RoutingSearch:
     def _timed_repair(
         self, sequences: Mapping[str, Sequence[str]]
     ) -> tuple[dict[str, list[str]], list[str]]:
-        """``sequences`` with each route that our timing finds breaking a rule
-        (``timing.route_violations``) rebuilt by ``timing.keep_feasible``, and
-        the orders taken off. A generated 400-order day whose PyVRP routes
-        ignored its lunch breaks: the model's reads took 2.6 s to drop 2 stops
-        (session 20)."""
-        out: dict[str, list[str]] = {}
-        dropped: list[str] = []
-        for v in self.problem.vehicles:
-            seq = [oid for oid in sequences.get(v.id, ()) if oid in self.node_of_order]
-            out[v.id] = keep_feasible(self.problem, self.matrices[v.profile], v, seq)
-            kept = set(out[v.id])
-            dropped += [oid for oid in seq if oid not in kept]
-        return out, dropped
+        """``sequences`` (orders outside the model left out) with each route
+        that our timing finds breaking a rule (``timing.route_violations``)
+        rebuilt by ``timing.keep_feasible``, and the orders taken off. A
+        generated 400-order day whose PyVRP routes ignored its lunch breaks:
+        the model's reads took 2.6 s to drop 2 stops (session 20)."""
+        inside = {
+            vid: [oid for oid in seq if oid in self.node_of_order]
+            for vid, seq in sequences.items()
+        }
+        return keep_feasible_routes(self.problem, self.matrices, inside)
 
     def objective_of(
         self,
