@@ -161,6 +161,27 @@ given (VROOM's objective is exact on the distance variant: unchanged), seeds 1
 and 2, 14 runs (session 18): 8 served 1-4 more orders, 5 as many, 1 three
 fewer (city-300-s61, seed 1: 260 -> 257; seed 2 equal)."""
 
+CHAIN_PYVRP = True
+"""Where PyVRP follows another engine on one core (VROOM, then PyVRP's next
+seed: `_side_by_side`), its search starts from that engine's routes instead of
+a random solution, and the engine before it gets `SHORT_ENGINE_SHARE` of the
+time even where its objective is exact. On generated city days PyVRP's own
+start (random, penalties at the middle of their range: restriction profiles)
+takes seconds to reach good routes. Engines alone, one core each side by side,
+distance variant, 8 s: VROOM (1.6 s) then PyVRP from its routes against PyVRP
+alone: city-150-s91 275.4 vs 286.0 and 290.3 vs 285.3 km (seeds 1, 2),
+city-150-s92 248.4 vs 260.3 and 252.2 vs 256.3, city-300-s92 337.0 vs 387.0
+and 349.6 vs 364.4 (PyVRP alone: 295 and 298 of 300 served once its routes are
+timed with the breaks; the chain 300), while VROOM alone at 2 threads, 9 s,
+drove 366.9-367.9 there (benchmarks/README, session 21).
+
+Only where the engine before PyVRP prices as we do (VROOM's objective is
+exact: distance and fixed costs, `_chains`). Where hours are priced, VROOM's
+routes (which do not price waiting, and break PyVRP's room for the breaks)
+led its search astray as often as not: as given @10 s, 2 cores, 150-order days
+4 of 4 dearer (0.5-4.7 %), 250-400-order days 4 cheaper (2.8-6.0 %), 2 dearer
+(6.7 %, 8.6 %), 1 equal; @30 s a 250- and a 500-order day within 0.4 %."""
+
 IN_PROCESS_MAX_ORDERS = 40
 """Up to this many orders, the engines run in this process one after another:
 starting a child process (~0.5 s of imports) would cost more than the search."""
@@ -436,11 +457,13 @@ def solve_portfolio(
             and n_orders > IN_PROCESS_MAX_ORDERS
             and "pyvrp" in supports
             and not overbooked
+            and not _chains(supports)
         ):
             # One core: PyVRP's search gains more from the time than a second
             # opinion adds (generated 250/500-order days @30 s, against VROOM
             # first for up to 25 %: 5 of 8 day/variant pairs cheaper, 3 equal).
-            # Small days keep both: they converge within the limit anyway.
+            # Small days keep both: they converge within the limit anyway; so
+            # do days where PyVRP starts from VROOM's routes (`CHAIN_PYVRP`).
             for name, _ in jobs:
                 if name != "pyvrp":
                     runs[name] = EngineRun(
@@ -515,6 +538,7 @@ def solve_portfolio(
             on_progress=on_progress,
             # (beside PyVRP's run to the end: its search has the other core)
             count_first=COUNT_FIRST_VROOM and overbooked and to_the_end is not None,
+            chain=_chains(supports),
         )
     search = RoutingSearch(
         problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
@@ -1047,6 +1071,14 @@ def _engine_order(supports: Mapping[str, Support]) -> list[str]:
     return sorted(supports, key=lambda n: (n == "pyvrp", n))
 
 
+def _chains(supports: Mapping[str, Support]) -> bool:
+    """Whether PyVRP starts from the routes of the engine before it on a core
+    (`CHAIN_PYVRP`)."""
+    if not CHAIN_PYVRP or "pyvrp" not in supports or len(supports) < 2:
+        return False
+    return any(s.objective_is_exact for n, s in supports.items() if n != "pyvrp")
+
+
 def _side_by_side(
     jobs: Sequence[tuple[str, int]], cores: int
 ) -> list[list[tuple[str, int]]]:
@@ -1080,6 +1112,7 @@ def _run_engines(
     to_the_end: bool = False,
     snapshot: tuple[Path, Path] | None = None,
     count_first: bool = False,
+    chain: bool = False,
 ) -> list[EngineResult]:
     """Run engines one after another, sharing the time left until ``until``;
     ``t0`` is when the solve started (stats ``started_s``: how long after it
@@ -1092,7 +1125,8 @@ def _run_engines(
     best routes so far are written to ``answer`` as a result of status
     ``"snapshot"`` (`SNAPSHOT_WAIT_S`). ``count_first``: VROOM may take all
     the time left, as an engine whose objective is exact does
-    (`COUNT_FIRST_VROOM`)."""
+    (`COUNT_FIRST_VROOM`). ``chain``: PyVRP starts from the routes of the
+    engine before it, which gets a short share (`CHAIN_PYVRP`)."""
     results = []
     reported = [float("inf")]
 
@@ -1117,12 +1151,18 @@ def _run_engines(
                         asked.exists,
                         functools.partial(_write_snapshot, answer, t0, t, seed),
                     )
+            before = [r.sequences for r in results if r.sequences]
+            if chain and name == "pyvrp" and before:
+                # PyVRP's search starts from the routes of the engine before it
+                # on this core (`CHAIN_PYVRP`).
+                settings["start"] = before[-1]
             engine = get_engine(name, **settings)
             left = until - time.perf_counter()
+            feeds_pyvrp = chain and any(n == "pyvrp" for n, _ in jobs[k + 1 :])
             share = (
                 left
                 if k == len(jobs) - 1
-                or engine.support(problem).objective_is_exact
+                or (engine.support(problem).objective_is_exact and not feeds_pyvrp)
                 or (count_first and name == "vroom")
                 else left * SHORT_ENGINE_SHARE
             )

@@ -101,6 +101,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyvrp import (
     Activity,
+    ActivityType,
     Client,
     ClientGroup,
     CostEvaluator,
@@ -345,6 +346,7 @@ class PyVRPEngine:
         hand_over: bool = True,
         snapshot: tuple[Callable[[], bool], Callable[[Sequences, float], None]]
         | None = None,
+        start: Sequences | None = None,
     ) -> None:
         if no_improvement_iterations is not None and no_improvement_iterations < 1:
             raise ValueError(
@@ -355,6 +357,7 @@ class PyVRPEngine:
         self.eliminate_routes = eliminate_routes
         self.hand_over = hand_over
         self.snapshot = snapshot
+        self.start = start
 
     def first_answer_s(self, n_orders: int) -> float:
         """0: it returns its best routes so far when its time is up."""
@@ -487,6 +490,9 @@ class PyVRPEngine:
             if every_required
             else None,
             snapshot=snapshot,
+            start=_solution_of(problem, matrices, conv, self.start)
+            if self.start
+            else None,
         )
         search_s = time.perf_counter() - t_search
         best, conv, status = found.best, found.conv, found.status
@@ -1754,6 +1760,7 @@ def _search(
     eliminate_routes: bool = True,
     hand_over: float | None = None,
     snapshot: _Snapshot | None = None,
+    start: Solution | None = None,
 ) -> _Searched:
     """PyVRP's ``solve()`` on ``conv``, restarted when it stalls.
 
@@ -1839,7 +1846,9 @@ def _search(
             # largest penalties (with optional orders: feasible, see the module
             # docstring).
             init = ls(
-                Solution.make_random(data, rng),
+                start
+                if start is not None and runs == 1
+                else Solution.make_random(data, rng),
                 pm.max_cost_evaluator(),
                 exhaustive=True,
             )
@@ -1893,6 +1902,55 @@ def _search(
     return _Searched(
         best[0], best[1], iterations, runs, status, attempts, eliminated, patience_s
     )
+
+
+def _solution_of(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    conv: _Conversion,
+    sequences: Sequences,
+) -> Solution | None:
+    """Routes (vehicle id -> order ids, another engine's) as a PyVRP solution of
+    ``conv``, to start its search from (`PyVRPEngine`'s ``start``): each vehicle
+    on a route of its type, each order as the client of the slot our timing
+    (`build_route`) serves it in, a pair as its shipment; orders ``conv`` does
+    not plan are left out. None when no route remains."""
+    type_of = {k: vt for vt, pool in enumerate(conv.pools) for k in pool}
+    position = {v.id: k for k, v in enumerate(problem.vehicles)}
+    clients: dict[str, list[int]] = {}
+    for idx, oid in enumerate(conv.client_orders):
+        clients.setdefault(oid, []).append(idx)
+    shipment = {}
+    for idx, pair in enumerate(conv.shipment_pairs):
+        shipment[pair.pickup] = Activity(ActivityType.PICKUP, idx)
+        shipment[pair.delivery] = Activity(ActivityType.DELIVERY, idx)
+    windows = [(c.tw_early, c.tw_late) for c in conv.data.clients()]
+    routes: list[Route] = []
+    for vehicle_id, seq in sequences.items():
+        k = position.get(vehicle_id)
+        if k is None or k not in type_of:
+            continue
+        vehicle = problem.vehicles[k]
+        starts = {
+            v.order_id: v.start_s
+            for v in build_route(
+                problem, matrices[vehicle.profile], vehicle, seq
+            ).visits
+        }
+        acts: list[Activity] = []
+        for oid in seq:
+            if oid in shipment:
+                acts.append(shipment[oid])
+            elif oid in clients:
+                t = starts.get(oid, 0)
+                idx = min(
+                    clients[oid],
+                    key=lambda i: max(0, windows[i][0] - t, t - windows[i][1]),
+                )
+                acts.append(Activity(ActivityType.CLIENT, idx))
+        if acts:
+            routes.append(Route(conv.data, acts, type_of[k]))
+    return Solution(conv.data, routes) if routes else None
 
 
 # --- extraction ----------------------------------------------------------------

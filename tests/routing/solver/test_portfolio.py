@@ -194,6 +194,28 @@ def test_one_core_gives_a_large_day_to_pyvrp_and_says_why_vroom_did_not_run() ->
     assert runs["pyvrp"].iterations > 0 and runs["vroom"].iterations == 0
 
 
+def test_one_core_runs_vroom_then_pyvrp_from_its_routes_on_a_day_priced_by_km() -> None:
+    """On one core, a day VROOM prices as we do (km only: `_chains`) keeps
+    VROOM before PyVRP, whose search starts from its routes (`CHAIN_PYVRP`)."""
+    from routing.domain.model import Objective
+
+    day = _generated_day(60, 5)
+    problem = replace(
+        day,
+        objective=Objective(duration=0.0),
+        vehicles=tuple(
+            replace(v, fixed_cost=0.0, cost_per_hour=0.0) for v in day.vehicles
+        ),
+    )
+    travel = build_travel(problem)
+    plan = solve(problem, travel, options=SolveOptions(time_limit_s=3, workers=1))
+    assert check_plan(problem, plan, travel) == []
+    runs = {r.engine: r for r in plan.engines}
+    assert runs["vroom"].outcome in ("warm_start", "ran"), runs["vroom"].reason
+    assert runs["pyvrp"].iterations > 0
+    assert runs["pyvrp"].started_s >= runs["vroom"].started_s + runs["vroom"].elapsed_s
+
+
 def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> None:
     """Side by side, PyVRP has the first core to itself; VROOM's core goes on
     with PyVRP (seed 1) once VROOM is done, and a third core runs a third seed.
@@ -804,3 +826,67 @@ def test_vroom_says_how_long_its_constructions_take() -> None:
     assert four.first_answer_s(2000) == pytest.approx(one.first_answer_s(2000) / 4)
     assert 5.0 < one.first_answer_s(2000) < 20.0  # (measured 9.4 s)
     assert PyVRPEngine().first_answer_s(2000) == 0.0
+
+
+@pytest.mark.parametrize("chain", [True, False])
+def test_a_chained_pyvrp_starts_from_the_routes_of_the_engine_before_it(
+    monkeypatch: pytest.MonkeyPatch, chain: bool
+) -> None:
+    """``chain`` (`CHAIN_PYVRP`): PyVRP, after VROOM on one core, is given
+    VROOM's routes as its start, and VROOM, though its objective is exact,
+    gets only `SHORT_ENGINE_SHARE` of the time; without it PyVRP starts on
+    its own and VROOM may take all the time."""
+    from routing.solver import portfolio
+    from routing.solver.engines.base import EngineResult, Support
+
+    seen: dict[str, tuple[float, object]] = {}
+    vroom_routes = {"V1": ["o1", "o2"]}
+
+    class Fake:
+        def __init__(self, name: str, **settings: object) -> None:
+            self.name, self.start = name, settings.get("start")
+
+        def support(self, problem: object) -> Support:
+            return Support(applies=True, objective_is_exact=self.name == "vroom")
+
+        def first_answer_s(self, n_orders: int) -> float:
+            return 0.0
+
+        def solve(self, *args: object, **kwargs: object) -> EngineResult:
+            seen[self.name] = (float(kwargs["time_limit_s"]), self.start)  # type: ignore[arg-type]
+            routes = vroom_routes if self.name == "vroom" else {}
+            return EngineResult(
+                engine=self.name, sequences=routes, status="solved", elapsed_s=0.0
+            )
+
+    monkeypatch.setattr(portfolio, "get_engine", Fake)
+    problem = load_problem(REPO / "scenarios" / "tutorial.json")
+    portfolio._run_engines(
+        [("vroom", 1), ("pyvrp", 2)],
+        problem,
+        {},
+        {},
+        until=time.perf_counter() + 10.0,
+        errors={},
+        t0=0.0,
+        chain=chain,
+    )
+    vroom_share = portfolio.SHORT_ENGINE_SHARE if chain else 1.0
+    assert seen["vroom"][0] == pytest.approx(10.0 * vroom_share, abs=0.2)
+    assert seen["vroom"][1] is None
+    assert seen["pyvrp"][0] == pytest.approx(10.0, abs=0.2)
+    assert seen["pyvrp"][1] == (vroom_routes if chain else None)
+
+
+def test_pyvrp_is_chained_only_where_the_engine_before_prices_as_we_do() -> None:
+    """`_chains`: with VROOM's objective exact (distance and fixed costs), yes;
+    where it is not, or with no engine before PyVRP, no."""
+    from routing.solver import portfolio
+    from routing.solver.engines.base import Support
+
+    exact = {"vroom": Support(True, objective_is_exact=True), "pyvrp": Support(True)}
+    priced = {"vroom": Support(True), "pyvrp": Support(True)}
+    assert portfolio._chains(exact)
+    assert not portfolio._chains(priced)
+    assert not portfolio._chains({"pyvrp": Support(True)})
+    assert not portfolio._chains({"vroom": exact["vroom"]})

@@ -53,9 +53,12 @@ from routing.solver.engines.pyvrp_engine import (
     _HandOver,
     _local_search,
     _route_to_drop,
+    _routes,
     _Run,
     _search,
+    _sequences,
     _Snapshot,
+    _solution_of,
     _without_vehicle,
 )
 from routing.solver.precheck import precheck
@@ -1003,3 +1006,76 @@ def test_a_snapshot_hands_on_the_best_so_far_once_and_leaves_the_path_alone() ->
     [(sequences, cost)] = handed
     _assert_valid(problem, replace(result, sequences=sequences), allowed)
     assert result.cost is not None and result.cost <= cost
+
+
+def test_a_start_is_read_as_pyvrp_routes_in_the_slot_it_is_timed_in() -> None:
+    """Another engine's routes as a PyVRP solution (`_solution_of`): each
+    vehicle on its type, a two-slot order as the client of the slot our timing
+    serves it in, a pair as its shipment; read back, the same routes."""
+    two = _order("two", 1000, 0, windows=(TimeWindow(0, 100), TimeWindow(2000, 2500)))
+    orders = [
+        _order("p", 100, 0, delivery=(0,), pickup=(2,)),
+        two,
+        _order("d", 50, 0, delivery=(2,), pickup=(0,)),
+        _order("x", 0, 100),
+    ]
+    problem = _problem(
+        orders,
+        [_van("V1"), _van("V2", capacity=(5,))],
+        pairs=(Pair(id="pair", pickup="p", delivery="d"),),
+        horizon=TimeWindow(0, 5_000),
+    )
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    conv = _convert(problem, matrices, allowed)
+    start = {"V1": ["p", "two", "d"], "V2": ["x"]}
+    solution = _solution_of(problem, matrices, conv, start)
+    assert solution is not None
+    routes = dict((vt, acts) for vt, acts in _routes(solution))
+    assert len(routes) == 2
+    slot = [a for a in routes[0] if a.is_client()]
+    assert len(slot) == 1
+    assert conv.client_orders[slot[0].idx] == "two"
+    assert conv.data.clients()[slot[0].idx].tw_early == 2000  # the second slot
+    assert [a.is_pickup() for a in routes[0]] == [True, False, False]
+    back, dropped = _sequences(problem, matrices, conv, _routes(solution), allowed)
+    assert back == start
+    assert not any(dropped.values())
+
+
+def test_a_search_from_a_start_is_no_worse_than_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`PyVRPEngine`'s ``start``: the first run starts from those routes, not
+    from a random solution (a fresh run after it does), so a short search
+    returns routes that cost no more than them."""
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem)
+    allowed = precheck(problem, matrices).allowed
+    good = ENGINE.solve(problem, matrices, allowed, time_limit_s=2.0, seed=1)
+    assert good.cost is not None
+
+    real = pyvrp_engine.Solution
+    randoms: list[int] = []
+
+    class Counting:
+        def __new__(cls, *args: object) -> object:
+            return real(*args)
+
+        @staticmethod
+        def make_random(*args: object) -> object:
+            randoms.append(1)
+            return real.make_random(*args)
+
+    monkeypatch.setattr(pyvrp_engine, "Solution", Counting)
+    engine = PyVRPEngine(start=good.sequences, no_improvement_iterations=1)
+    again = engine.solve(problem, matrices, allowed, time_limit_s=0.2, seed=2)
+    assert again.cost is not None
+    assert again.cost <= good.cost
+    served = sorted(oid for seq in again.sequences.values() for oid in seq)
+    assert served == sorted(allowed)
+    assert len(randoms) == again.stats["runs"] - 1
+    randoms.clear()
+    alone = PyVRPEngine(no_improvement_iterations=1)
+    run = alone.solve(problem, matrices, allowed, time_limit_s=0.2, seed=2)
+    assert len(randoms) == run.stats["runs"] >= 1
