@@ -1127,7 +1127,7 @@ def _run_engines(
     the time left, as an engine whose objective is exact does
     (`COUNT_FIRST_VROOM`). ``chain``: PyVRP starts from the routes of the
     engine before it, which gets a short share (`CHAIN_PYVRP`)."""
-    results = []
+    results: list[EngineResult] = []
     reported = [float("inf")]
 
     def on_best(cost: float) -> None:
