@@ -140,7 +140,9 @@ held-out days (100-200 orders, 2 cores @20 s), VROOM on its core's whole share
 1, 1 s): seed 1, 4 of 8 days 3.9-10.1 km shorter, 4 equal; seed 2, 5 of 8
 shorter, 1 longer (benchmarks/README, session 16). On days with hourly rates
 the same change made 4 of 8 dearer (PyVRP's second seed, which it squeezed,
-gave the better start there)."""
+gave the better start there). Since session 21 PyVRP's search after it starts
+from its routes on such days (`CHAIN_PYVRP`), and VROOM is back to this share
+there: the two together beat VROOM's longer search."""
 
 FIRST_ANSWER_MARGIN = 1.5
 """An engine sharing a core whose `Engine.first_answer_s` exceeds its short
@@ -1087,8 +1089,9 @@ def _side_by_side(
     first core to itself (`solve_portfolio` runs it to the end in a child:
     `_note_to_the_end`); the short engines share the next core, which then
     runs PyVRP with another seed for the rest of the warm phase (VROOM alone
-    left it idle after a few seconds); further cores run more seeds (PyVRP's
-    job's seed + k on the k-th core)."""
+    left it idle after a few seconds), from VROOM's routes where VROOM prices
+    as we do (`CHAIN_PYVRP`); further cores run more seeds (PyVRP's job's
+    seed + k on the k-th core)."""
     seeds = [seed for name, seed in jobs if name == "pyvrp"]
     if not seeds or len(jobs) < 2:
         return [[j] for j in jobs] if cores >= len(jobs) else [list(jobs)]
