@@ -1914,7 +1914,9 @@ def _solution_of(
     ``conv``, to start its search from (`PyVRPEngine`'s ``start``): each vehicle
     on a route of its type, each order as the client of the slot our timing
     (`build_route`) serves it in, a pair as its shipment; orders ``conv`` does
-    not plan are left out. None when no route remains."""
+    not plan, an order's repeats and routes PyVRP refuses (a pair's stops on
+    two routes) are left out. None when no route remains (the search then
+    starts as usual)."""
     type_of = {k: vt for vt, pool in enumerate(conv.pools) for k in pool}
     position = {v.id: k for k, v in enumerate(problem.vehicles)}
     clients: dict[str, list[int]] = {}
@@ -1925,6 +1927,7 @@ def _solution_of(
         shipment[pair.pickup] = Activity(ActivityType.PICKUP, idx)
         shipment[pair.delivery] = Activity(ActivityType.DELIVERY, idx)
     windows = [(c.tw_early, c.tw_late) for c in conv.data.clients()]
+    placed: set[str] = set()
     routes: list[Route] = []
     for vehicle_id, seq in sequences.items():
         k = position.get(vehicle_id)
@@ -1939,6 +1942,9 @@ def _solution_of(
         }
         acts: list[Activity] = []
         for oid in seq:
+            if oid in placed:
+                continue
+            placed.add(oid)
             if oid in shipment:
                 acts.append(shipment[oid])
             elif oid in clients:
@@ -1949,8 +1955,17 @@ def _solution_of(
                 )
                 acts.append(Activity(ActivityType.CLIENT, idx))
         if acts:
-            routes.append(Route(conv.data, acts, type_of[k]))
-    return Solution(conv.data, routes) if routes else None
+            try:
+                routes.append(Route(conv.data, acts, type_of[k]))
+            except ValueError as exc:  # e.g. a pair's stops on two routes
+                logger.debug("pyvrp: route of %s left out of the start: %s", k, exc)
+    if not routes:
+        return None
+    try:
+        return Solution(conv.data, routes)
+    except RuntimeError as exc:  # e.g. more routes than vehicles of a type
+        logger.warning("pyvrp: start not usable (%s); a random one instead", exc)
+        return None
 
 
 # --- extraction ----------------------------------------------------------------

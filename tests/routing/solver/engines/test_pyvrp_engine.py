@@ -1041,6 +1041,13 @@ def test_a_start_is_read_as_pyvrp_routes_in_the_slot_it_is_timed_in() -> None:
     back, dropped = _sequences(problem, matrices, conv, _routes(solution), allowed)
     assert back == start
     assert not any(dropped.values())
+    # An order listed twice counts once; an unknown vehicle is left out; the
+    # routes of a pair split over two are (no route left: a random start).
+    again = _solution_of(problem, matrices, conv, {"V2": ["x", "x"], "V9": ["two"]})
+    assert again is not None
+    assert [len(acts) for _, acts in _routes(again)] == [1]
+    split = {"V1": ["p"], "V2": ["d"]}
+    assert _solution_of(problem, matrices, conv, split) is None
 
 
 def test_a_search_from_a_start_is_no_worse_than_the_start(
