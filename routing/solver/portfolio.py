@@ -585,6 +585,8 @@ def solve_portfolio(
         read_s = max(read_s, time.perf_counter() - t_read)
         previous = runs.get(result.engine)
         outcome, reason = "ran", ""
+        if result.stats.get("from_routes_before"):
+            reason = "its search started from the routes of the engine before it"
         if start is None and result.status.startswith(NO_TIME):
             outcome, reason = "skipped", result.status.removeprefix(NO_TIME + ": ")
         elif start is None:
@@ -1196,6 +1198,8 @@ def _run_engines(
             )
             continue
         stats = dict(result.stats, seed=float(seed), started_s=t - t0)
+        if "start" in settings:
+            stats["from_routes_before"] = 1.0
         results.append(replace(result, stats=stats))
     return results
 

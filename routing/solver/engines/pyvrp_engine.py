@@ -1934,12 +1934,8 @@ def _solution_of(
         if k is None or k not in type_of:
             continue
         vehicle = problem.vehicles[k]
-        starts = {
-            v.order_id: v.start_s
-            for v in build_route(
-                problem, matrices[vehicle.profile], vehicle, seq
-            ).visits
-        }
+        timed = build_route(problem, matrices[vehicle.profile], vehicle, seq)
+        starts = {v.order_id: v.start_s for v in timed.visits}
         acts: list[Activity] = []
         for oid in seq:
             if oid in placed:

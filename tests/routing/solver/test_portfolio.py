@@ -214,6 +214,7 @@ def test_one_core_runs_vroom_then_pyvrp_from_its_routes_on_a_day_priced_by_km() 
     assert runs["vroom"].outcome in ("warm_start", "ran"), runs["vroom"].reason
     assert runs["pyvrp"].iterations > 0
     assert runs["pyvrp"].started_s >= runs["vroom"].started_s + runs["vroom"].elapsed_s
+    assert "started from the routes of the engine before it" in runs["pyvrp"].reason
 
 
 def test_the_core_of_the_short_engines_then_runs_pyvrp_with_another_seed() -> None:
@@ -861,7 +862,7 @@ def test_a_chained_pyvrp_starts_from_the_routes_of_the_engine_before_it(
 
     monkeypatch.setattr(portfolio, "get_engine", Fake)
     problem = load_problem(REPO / "scenarios" / "tutorial.json")
-    portfolio._run_engines(
+    results = portfolio._run_engines(
         [("vroom", 1), ("pyvrp", 2)],
         problem,
         {},
@@ -876,6 +877,8 @@ def test_a_chained_pyvrp_starts_from_the_routes_of_the_engine_before_it(
     assert seen["vroom"][1] is None
     assert seen["pyvrp"][0] == pytest.approx(10.0, abs=0.2)
     assert seen["pyvrp"][1] == (vroom_routes if chain else None)
+    flags = {r.engine: r.stats.get("from_routes_before", 0.0) for r in results}
+    assert flags == {"vroom": 0.0, "pyvrp": 1.0 if chain else 0.0}
 
 
 def test_pyvrp_is_chained_only_where_the_engine_before_prices_as_we_do() -> None:
