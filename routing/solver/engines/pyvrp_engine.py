@@ -329,6 +329,10 @@ class PyVRPEngine:
         feasible) and goes on, its path unchanged: with two cores, the run of
         PyVRP's first seed that searches to the end hands its routes to
         OR-Tools' final search on the other core (``routing.solver.portfolio``).
+    start
+        Routes (vehicle id -> order ids, another engine's) the first run starts
+        from instead of a random solution (`_solution_of`; fresh runs after it
+        start at random as usual): the portfolio's ``CHAIN_PYVRP``.
 
     Notes
     -----
