@@ -829,13 +829,16 @@ def test_vroom_says_how_long_its_constructions_take() -> None:
     assert PyVRPEngine().first_answer_s(2000) == 0.0
 
 
-@pytest.mark.parametrize("chain", [True, False])
+@pytest.mark.parametrize(
+    ("chain", "count_first"), [(True, False), (False, False), (True, True)]
+)
 def test_a_chained_pyvrp_starts_from_the_routes_of_the_engine_before_it(
-    monkeypatch: pytest.MonkeyPatch, chain: bool
+    monkeypatch: pytest.MonkeyPatch, chain: bool, count_first: bool
 ) -> None:
     """``chain`` (`CHAIN_PYVRP`): PyVRP, after VROOM on one core, is given
     VROOM's routes as its start, and VROOM, though its objective is exact,
-    gets only `SHORT_ENGINE_SHARE` of the time; without it PyVRP starts on
+    gets only `SHORT_ENGINE_SHARE` of the time (`COUNT_FIRST_CHAIN_SHARE` on
+    a day that surely cannot serve every order); without it PyVRP starts on
     its own and VROOM may take all the time."""
     from routing.solver import portfolio
     from routing.solver.engines.base import EngineResult, Support
@@ -871,8 +874,15 @@ def test_a_chained_pyvrp_starts_from_the_routes_of_the_engine_before_it(
         errors={},
         t0=0.0,
         chain=chain,
+        count_first=count_first,
     )
-    vroom_share = portfolio.SHORT_ENGINE_SHARE if chain else 1.0
+    vroom_share = (
+        portfolio.COUNT_FIRST_CHAIN_SHARE
+        if count_first
+        else portfolio.SHORT_ENGINE_SHARE
+        if chain
+        else 1.0
+    )
     assert seen["vroom"][0] == pytest.approx(10.0 * vroom_share, abs=0.2)
     assert seen["vroom"][1] is None
     assert seen["pyvrp"][0] == pytest.approx(10.0, abs=0.2)
