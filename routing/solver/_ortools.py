@@ -502,6 +502,7 @@ class RoutingSearch:
             assignment = self._read(routes)
         if assignment is None:
             empty: list[list[int]] = [[] for _ in routes]
+            pairs = self._pair_indices()
             repaired: list[list[int]] = []
             for k, route in enumerate(routes):
                 trial: list[list[int]] = [[] for _ in routes]
@@ -515,7 +516,7 @@ class RoutingSearch:
                     trial[k] = candidate
                     return self._read(trial) is not None
 
-                kept = greedy_keep(route, accepts, self._pair_indices())
+                kept = greedy_keep(route, accepts, pairs)
                 repaired.append(kept)
                 kept_set = set(kept)
                 dropped += [self._order_id(i) for i in route if i not in kept_set]

@@ -1175,15 +1175,17 @@ def _run_engines(
                 settings["start"] = before[-1]
             engine = get_engine(name, **settings)
             left = until - time.perf_counter()
-            feeds_pyvrp = chain and any(n == "pyvrp" for n, _ in jobs[k + 1 :])
-            share = (
-                left
-                if k == len(jobs) - 1
-                or (engine.support(problem).objective_is_exact and not feeds_pyvrp)
-                or (count_first and name == "vroom" and not feeds_pyvrp)
-                else left
-                * (COUNT_FIRST_CHAIN_SHARE if count_first else SHORT_ENGINE_SHARE)
-            )
+            counts_first = count_first and name == "vroom"
+            if k == len(jobs) - 1:
+                share = left
+            elif chain and any(n == "pyvrp" for n, _ in jobs[k + 1 :]):
+                share = left * (
+                    COUNT_FIRST_CHAIN_SHARE if counts_first else SHORT_ENGINE_SHARE
+                )
+            elif counts_first or engine.support(problem).objective_is_exact:
+                share = left
+            else:
+                share = left * SHORT_ENGINE_SHARE
             if share < left:
                 # An engine that cannot answer within a short share gets what
                 # it needs, up to all the time left (`FIRST_ANSWER_MARGIN`).
