@@ -35,6 +35,18 @@ def _fits_capacity(order: Order, vehicle: Vehicle) -> bool:
     )
 
 
+def may_carry(order: Order, vehicle: Vehicle) -> bool:
+    """Whether ``vehicle`` may serve ``order`` by its kind, skills and capacity,
+    time aside: what `precheck` checks before whether the vehicle can reach the
+    order in time and within its route limits."""
+    kinds = order.vehicle_kinds
+    return (
+        (not kinds or vehicle.kind in kinds)
+        and order.skills <= vehicle.skills
+        and _fits_capacity(order, vehicle)
+    )
+
+
 def _time_fit(
     problem: Problem, matrix: TravelMatrix, vehicle: Vehicle, order: Order
 ) -> tuple[bool, int]:

@@ -25,6 +25,10 @@ How the model maps
   orders) gets its own PyVRP profile whose travel time into a forbidden order is
   longer than the horizon, so a route using it always has time warp and is never
   PyVRP's (feasible) best solution. Returned routes are filtered again anyway.
+  Where every order is required and every restriction is one of reach alone
+  (the vehicle could carry the order but not reach it in its shift or limits),
+  PyVRP's own windows and limits enforce them and no profile is added
+  (`_reach_only`).
 - Costs are those of ``_ortools.py`` in ``routing.domain.units.COST_SCALE`` units (one
   unit per meter for a vehicle with nothing priced), divided by their greatest
   common divisor so that PyVRP sees small integers (a benchmark's 1 per km
@@ -135,7 +139,7 @@ from routing.domain.timing import build_route, latest_end
 from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelMatrix
 from routing.solver.engines.base import EngineResult, Sequences, Support
-from routing.solver.precheck import surely_overbooked
+from routing.solver.precheck import may_carry, surely_overbooked
 
 logger = logging.getLogger(__name__)
 
@@ -839,8 +843,8 @@ def _convert(
     # Profiles: one per speed profile, or per (speed profile, forbidden orders).
     n_vehicles = len(vehicles)
     forbidden: list[frozenset[int]] = [frozenset()] * n_vehicles
-    if any(len(set(allowed[oid])) < n_vehicles for oid in planned):
-        may = [set(allowed[oid]) for oid in planned]
+    may = [set(allowed[oid]) for oid in planned]
+    if not (required and _reach_only(problem, planned, may)):
         forbidden = [
             frozenset(n_depots + j for j, ks in enumerate(may) if k not in ks)
             for k in range(n_vehicles)
@@ -1090,6 +1094,30 @@ def _convert(
             "profiles": float(len(keys)),
             "vehicle_types": float(len(vehicle_types)),
         },
+    )
+
+
+def _reach_only(
+    problem: Problem, planned: Sequence[str], may: Sequence[set[int]]
+) -> bool:
+    """Whether every vehicle an order may not use (``may``: the positions of
+    those it may) is kept off it only by reach: its kind, skills and capacity
+    would do (`precheck.may_carry`), but not its shift, route limits or the
+    order's slots. PyVRP's own windows and limits keep such vehicles off, so no
+    restriction profile is needed (a plain multi-depot instance, PR14A: one
+    depot's vehicles cannot reach one far order within their max duration; with
+    a second profile the search lost the day's own penalty scale). Only for
+    required clients: with prizes (an overbooked day) the profiles stay, as the
+    search there went both ways without them (the overbooked example day @10 s,
+    distance only, seeds 1-5: 2 runs shorter, 3 longer, one serving an order
+    fewer; as given 3 of 3 cheaper)."""
+    vehicles = problem.vehicles
+    return all(
+        may_carry(problem.order(oid), v)
+        for oid, ks in zip(planned, may, strict=True)
+        if len(ks) < len(vehicles)
+        for k, v in enumerate(vehicles)
+        if k not in ks
     )
 
 

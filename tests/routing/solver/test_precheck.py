@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from routing.domain.model import Depot, Order, Point, Problem, TimeWindow, Vehicle
 from routing.formats import load_problem
+from routing.geo.matrix import TravelMatrix
 from routing.geo.providers import build_travel
-from routing.solver.precheck import precheck, surely_overbooked
+from routing.solver.precheck import may_carry, precheck, surely_overbooked
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -76,3 +79,39 @@ def test_each_bound_alone_proves_a_day_overbooked() -> None:
     assert surely_overbooked(*_tiny(hour, max_duration_s=3000))
     assert not surely_overbooked(*_tiny(hour, max_stops=2))
     assert surely_overbooked(*_tiny(hour, max_stops=1))
+
+
+def test_may_carry_is_kind_skills_and_capacity_not_reach() -> None:
+    """`may_carry` says whether a vehicle may serve an order by kind, skills and
+    capacity; a shift that cannot reach the order does not enter it."""
+    order = Order(
+        id="o",
+        location=Point(1000.0, 0.0),
+        delivery=(4,),
+        pickup=(0,),
+        windows=(TimeWindow(3_600, 3_900),),
+    )
+    van = Vehicle(
+        id="v",
+        start_depot="D",
+        end_depot="D",
+        capacity=(5,),
+        kind="van",
+        skills=frozenset({"cold"}),
+        shift=TimeWindow(0, 600),  # over before the slot opens
+    )
+    assert may_carry(order, van)
+    assert not may_carry(dataclasses.replace(order, delivery=(6,)), van)
+    assert not may_carry(dataclasses.replace(order, skills=frozenset({"lift"})), van)
+    assert may_carry(dataclasses.replace(order, skills=frozenset({"cold"})), van)
+    assert not may_carry(
+        dataclasses.replace(order, vehicle_kinds=frozenset({"cargo_bike"})), van
+    )
+    problem = Problem(
+        depots=(Depot(id="D", location=Point(0.0, 0.0)),),
+        orders=(order,),
+        vehicles=(van,),
+    )
+    legs = np.array([[0, 1000], [1000, 0]])
+    matrices = {p: TravelMatrix(legs, legs) for p in problem.profiles}
+    assert "o" not in precheck(problem, matrices).allowed

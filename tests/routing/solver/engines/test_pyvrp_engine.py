@@ -1086,3 +1086,44 @@ def test_a_search_from_a_start_is_no_worse_than_the_start(
     alone = PyVRPEngine(no_improvement_iterations=1)
     run = alone.solve(problem, matrices, allowed, time_limit_s=0.2, seed=2)
     assert len(randoms) == run.stats["runs"] >= 1
+
+
+def test_restrictions_of_reach_alone_need_no_profile() -> None:
+    """A vehicle kept off orders only by reach (here its shift ends before their
+    slots open) needs no restriction profile: PyVRP's own windows keep it off.
+    The day keeps one profile and its own penalty scale, and the routes still
+    never give that vehicle those orders. A skill restriction beside it brings
+    the profiles back, with every restriction in them."""
+    problem = _random_problem(40, seed=3)
+    matrices = _matrices(problem)
+    short = replace(problem.vehicles[0], shift=TimeWindow(0, 300))
+    problem = replace(problem, vehicles=(short, *problem.vehicles[1:]))
+    allowed = precheck(problem, matrices).allowed
+    off = {oid for oid, ks in allowed.items() if 0 not in ks}
+    assert len(off) >= 5  # the orders whose slots open after 300 s or so
+    conv = _convert(problem, matrices, allowed, required=True)
+    assert conv.data.num_profiles == 1
+    assert conv.at_day_scale
+    # With prizes (an overbooked day's conversion) the restriction stays a profile.
+    assert _convert(problem, matrices, allowed).data.num_profiles == 2
+    result = PyVRPEngine().solve(problem, matrices, allowed, time_limit_s=1.0, seed=1)
+    assert sum(map(len, result.sequences.values())) == 40
+    assert result.stats["dropped_disallowed"] == 0
+    assert off.isdisjoint(result.sequences.get(short.id, ()))
+
+    # The first order needs a skill only the second vehicle has.
+    first, *rest = problem.orders
+    second = replace(problem.vehicles[1], skills=("cold",))
+    skilled = replace(
+        problem,
+        orders=(replace(first, skills=("cold",)), *rest),
+        vehicles=(short, second, *problem.vehicles[2:]),
+    )
+    allowed = precheck(skilled, matrices).allowed
+    conv = _convert(skilled, matrices, allowed, required=True)
+    assert conv.data.num_profiles == 3  # V0, V1 and the other vans
+    assert not conv.at_day_scale
+    data = conv.data
+    at_v0 = data.duration_matrix(data.vehicle_type(0).profile)
+    (k,) = [k for k, c in enumerate(data.clients()) if c.name == sorted(off)[0]]
+    assert at_v0[0, data.num_depots + k] > skilled.horizon.end_s
