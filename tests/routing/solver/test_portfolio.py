@@ -893,7 +893,8 @@ def test_a_chained_pyvrp_starts_from_the_routes_of_the_engine_before_it(
 
 def test_pyvrp_is_chained_only_where_the_engine_before_prices_as_we_do() -> None:
     """`_chains`: with VROOM's objective exact (distance and fixed costs), yes;
-    where it is not, or with no engine before PyVRP, no."""
+    where it is not, no, unless VROOM counts first (a day that surely cannot
+    serve every order); with no engine before PyVRP, never."""
     from routing.solver import portfolio
     from routing.solver.engines.base import Support
 
@@ -903,3 +904,36 @@ def test_pyvrp_is_chained_only_where_the_engine_before_prices_as_we_do() -> None
     assert not portfolio._chains(priced)
     assert not portfolio._chains({"pyvrp": Support(True)})
     assert not portfolio._chains({"vroom": exact["vroom"]})
+    assert portfolio._chains(priced, count_first=True)
+    assert not portfolio._chains({"pyvrp": Support(True)}, count_first=True)
+
+
+def test_an_overbooked_day_chains_pyvrp_after_vroom_whatever_the_pricing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a day that surely cannot serve every order, priced by the hour (VROOM's
+    objective not ours), the core beside PyVRP's run to the end runs VROOM
+    counting first and then PyVRP from VROOM's routes (`CHAIN_PYVRP`,
+    `COUNT_FIRST_VROOM`); the plan passes the checker."""
+    pytest.importorskip("vroom")
+    pytest.importorskip("pyvrp")
+    from routing.solver import portfolio
+    from routing.solver.engines.vroom_engine import VroomEngine
+
+    problem = load_problem(REPO / "scenarios" / "andorra_overbooked.json")
+    assert not VroomEngine().support(problem).objective_is_exact
+    seen: dict[str, Any] = {}
+    real = portfolio._run_engines
+
+    def spy(jobs: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs, jobs=[name for name, _ in jobs])
+        return real(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(portfolio, "_run_engines", spy)
+    travel = build_travel(problem)
+    plan = solve(
+        problem, travel, options=SolveOptions(time_limit_s=6.0, workers=2, seed=1)
+    )  # (two searches side by side from PORTFOLIO_MIN_S, 5 s)
+    assert seen["jobs"] == ["vroom", "pyvrp"]
+    assert seen["count_first"] and seen["chain"]
+    assert not check_plan(problem, plan, travel)
