@@ -185,13 +185,16 @@ led its search astray as often as not: as given @10 s, 2 cores, 150-order days
 4 of 4 dearer (0.5-4.7 %), 250-400-order days 4 cheaper (2.8-6.0 %), 2 dearer
 (6.7 %, 8.6 %), 1 equal; @30 s a 250- and a 500-order day within 0.4 %.
 
-Except on days that surely cannot serve every order, where VROOM counts first
-(`COUNT_FIRST_VROOM`): orders served come first there, and PyVRP's
-prize-collecting search from VROOM's routes inserts orders VROOM left out,
-whatever the pricing. Paired @10 s, 2 cores, as given, 8 days with 55-60 % of
-their vans, seeds 1-2 (session 22): 12 of 16 runs served 1-10 more orders, 4
-as many, none fewer (4,058 -> 4,101 served); the overbooked example day (82
-served either way) 1.8-16.6 % cheaper on seeds 1-3."""
+Except on days that surely cannot serve every order, where VROOM runs first
+on any core count (`COUNT_FIRST_VROOM`): orders served come first there, and
+PyVRP's prize-collecting search from VROOM's routes inserts orders VROOM left
+out, whatever the pricing. Paired @10 s, as given, days with 55-60 % of their
+vans, seeds 1-2 (session 22): at 2 cores, 8 days, 12 of 16 runs served 1-10
+more orders, 4 as many, none fewer (4,058 -> 4,101 served); at one core (VROOM
+`SHORT_ENGINE_SHARE`, then PyVRP from its routes instead of a random start), 6
+days, 11 of 12 runs served 1-16 more, 1 as many (3,100 -> 3,181). The
+overbooked example day (82 served either way), seeds 1-3: 1.8-16.6 % cheaper
+at 2 cores, 19 % at one."""
 
 COUNT_FIRST_CHAIN_SHARE = 0.5
 """On a day that surely cannot serve every order (`COUNT_FIRST_VROOM`) where
@@ -560,7 +563,7 @@ def solve_portfolio(
             should_stop=should_stop,
             on_progress=on_progress,
             count_first=count_first,
-            chain=_chains(supports, count_first=count_first),
+            chain=_chains(supports, overbooked=overbooked),
         )
     search = RoutingSearch(
         problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
@@ -1095,13 +1098,13 @@ def _engine_order(supports: Mapping[str, Support]) -> list[str]:
     return sorted(supports, key=lambda n: (n == "pyvrp", n))
 
 
-def _chains(supports: Mapping[str, Support], *, count_first: bool = False) -> bool:
+def _chains(supports: Mapping[str, Support], *, overbooked: bool = False) -> bool:
     """Whether PyVRP starts from the routes of the engine before it on a core
-    (`CHAIN_PYVRP`): where that engine prices as we do, or, with
-    ``count_first`` (VROOM counts first: `COUNT_FIRST_VROOM`), on any day."""
+    (`CHAIN_PYVRP`): where that engine prices as we do, or, on a day that
+    surely cannot serve every order (``overbooked``: VROOM runs first), on any."""
     if not CHAIN_PYVRP or "pyvrp" not in supports or len(supports) < 2:
         return False
-    return count_first or any(
+    return overbooked or any(
         s.objective_is_exact for n, s in supports.items() if n != "pyvrp"
     )
 

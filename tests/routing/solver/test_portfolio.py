@@ -904,17 +904,19 @@ def test_pyvrp_is_chained_only_where_the_engine_before_prices_as_we_do() -> None
     assert not portfolio._chains(priced)
     assert not portfolio._chains({"pyvrp": Support(True)})
     assert not portfolio._chains({"vroom": exact["vroom"]})
-    assert portfolio._chains(priced, count_first=True)
-    assert not portfolio._chains({"pyvrp": Support(True)}, count_first=True)
+    assert portfolio._chains(priced, overbooked=True)
+    assert not portfolio._chains({"pyvrp": Support(True)}, overbooked=True)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_an_overbooked_day_chains_pyvrp_after_vroom_whatever_the_pricing(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     """On a day that surely cannot serve every order, priced by the hour (VROOM's
-    objective not ours), the core beside PyVRP's run to the end runs VROOM
-    counting first and then PyVRP from VROOM's routes (`CHAIN_PYVRP`,
-    `COUNT_FIRST_VROOM`); the plan passes the checker."""
+    objective not ours), VROOM runs first and PyVRP then starts from its routes
+    (`CHAIN_PYVRP`): on one core, and on the core beside PyVRP's run to the end,
+    where VROOM counts first (`COUNT_FIRST_VROOM`); the plan passes the
+    checker."""
     pytest.importorskip("vroom")
     pytest.importorskip("pyvrp")
     from routing.solver import portfolio
@@ -931,9 +933,11 @@ def test_an_overbooked_day_chains_pyvrp_after_vroom_whatever_the_pricing(
 
     monkeypatch.setattr(portfolio, "_run_engines", spy)
     travel = build_travel(problem)
-    plan = solve(
-        problem, travel, options=SolveOptions(time_limit_s=6.0, workers=2, seed=1)
-    )  # (two searches side by side from PORTFOLIO_MIN_S, 5 s)
+    # (two searches side by side from PORTFOLIO_MIN_S, 5 s)
+    limit = 5.0 if workers > 1 else 2.0
+    options = SolveOptions(time_limit_s=limit, workers=workers, seed=1)
+    plan = solve(problem, travel, options=options)
     assert seen["jobs"] == ["vroom", "pyvrp"]
-    assert seen["count_first"] and seen["chain"]
+    assert seen["chain"]
+    assert seen["count_first"] == (workers > 1)
     assert not check_plan(problem, plan, travel)
