@@ -193,9 +193,8 @@ vans, seeds 1-2 (session 22): at 2 cores, 8 days, 12 of 16 runs served 1-10
 more orders, 4 as many, none fewer (4,058 -> 4,101 served); at one core (VROOM
 `SHORT_ENGINE_SHARE`, then PyVRP from its routes instead of a random start), 8
 days, 12 of 16 runs served 1-16 more, 3 as many, 1 one fewer (3,732 -> 3,813).
-The
-overbooked example day (82 served either way), seeds 1-3: 1.8-16.6 % cheaper
-at 2 cores, 19 % at one."""
+The overbooked example day (82 served either way), seeds 1-3: 1.8-16.6 %
+cheaper at 2 cores, 19 % at one."""
 
 COUNT_FIRST_CHAIN_SHARE = 0.5
 """On a day that surely cannot serve every order (`COUNT_FIRST_VROOM`) where
