@@ -1112,11 +1112,12 @@ def _reach_only(
     distance only, seeds 1-5: 2 runs shorter, 3 longer, one serving an order
     fewer; as given 3 of 3 cheaper)."""
     vehicles = problem.vehicles
-    # One vehicle per (kind, skills, capacity): what `may_carry` looks at.
+    # One vehicle per (kind, skills, capacity), all `may_carry` looks at: any
+    # vehicle of a key answers for the others.
     alike = [(v.kind, v.skills, v.capacity) for v in vehicles]
-    first = {key: vehicles[k] for k, key in reversed(list(enumerate(alike)))}
+    one_of = dict(zip(alike, vehicles, strict=True))
     return all(
-        may_carry(problem.order(oid), first[key])
+        may_carry(problem.order(oid), one_of[key])
         for oid, ks in zip(planned, may, strict=True)
         if len(ks) < len(vehicles)
         for key in {alike[k] for k in range(len(vehicles)) if k not in ks}
