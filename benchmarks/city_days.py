@@ -172,19 +172,25 @@ def example_days(names: Iterable[str] | None = None) -> list[tuple[str, Problem]
 
 
 def city_days(
-    sizes: Iterable[int] = SIZES, seeds: Iterable[int] = SEEDS, *, vans: float = 1.0
+    sizes: Iterable[int] = SIZES,
+    seeds: Iterable[int] = SEEDS,
+    *,
+    vans: float = 1.0,
+    pairs: bool = False,
 ) -> list[tuple[str, Problem]]:
     """Generated days ``city-<orders>-s<seed>`` (``generate.city_day``, soft slots);
     with ``vans`` < 1 only that share of the day's own vans (the first ones,
     rounded down, at least one), named ``...-vans<percent>``: a tight fleet
-    that cannot serve every order, where orders served decide."""
+    that cannot serve every order, where orders served decide. ``pairs``: six
+    shop-to-customer transfers among the orders (``generate.city_day(...,
+    pairs=True)``), named ``...-pairs``: both peers take them as shipments."""
     if not 0 < vans <= 1:
         raise ValueError(f"vans must be in (0, 1], got {vans}")
     days = []
     for n in sizes:
         for seed in seeds:
-            problem = problem_from_dict(generate.city_day(n, seed))
-            name = f"city-{n}-s{seed}"
+            problem = problem_from_dict(generate.city_day(n, seed, pairs=pairs))
+            name = f"city-{n}-s{seed}" + ("-pairs" if pairs else "")
             if vans < 1:
                 problem = tight_fleet(problem, vans)
                 name += f"-vans{round(100 * vans)}"
@@ -948,6 +954,12 @@ def _parser() -> argparse.ArgumentParser:
         "tight-fleet days that cannot serve every order)",
     )
     parser.add_argument(
+        "--pairs",
+        action="store_true",
+        help="generated days with six shop-to-customer transfers (pickup and "
+        "delivery pairs) among their orders",
+    )
+    parser.add_argument(
         "--examples",
         type=_names,
         default=None,
@@ -1008,7 +1020,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     days = [] if args.no_examples else example_days(args.examples)
     try:
-        days += city_days(args.sizes, args.seeds, vans=args.vans)
+        days += city_days(args.sizes, args.seeds, vans=args.vans, pairs=args.pairs)
     except ValueError as exc:  # (a --vans share outside (0, 1])
         print(f"--{exc}")
         return 2

@@ -232,6 +232,36 @@ def test_tight_fleet_days_keep_a_share_of_the_vans() -> None:
     assert bench.main(["--vans", "1.5", "--no-examples"]) == 2
 
 
+def test_pair_days_carry_transfers_and_say_so() -> None:
+    """``--pairs``: the generated day with its shop-to-customer transfers, named
+    so; the plain day has none. A peer's plan of it (PyVRP, shipments) keeps
+    each transfer on one route, pickup first, as our checker wants."""
+    [(plain_name, plain)] = bench.city_days([60], [3])
+    [(name, day)] = bench.city_days([60], [3], pairs=True)
+    assert name == f"{plain_name}-pairs"
+    assert not plain.pairs and len(day.pairs) == 6
+    paired = {oid for pair in day.pairs for oid in (pair.pickup, pair.delivery)}
+    assert paired <= {o.id for o in day.orders}
+    travel = bench.build_travel(day)
+    matrices = {p: bench.matrix_for(travel, p) for p in day.profiles}
+    plan, _, status = bench.solve_peer(
+        "pyvrp", day, matrices, time_limit_s=1.0, cores=1, seed=1
+    )
+    assert plan is not None, status
+    assert bench.check_plan(day, plan, matrices) == []
+    route_of = {oid: r for r in plan.routes for oid in r.order_ids}
+    together = [
+        pair
+        for pair in day.pairs
+        if pair.pickup in route_of
+        and route_of[pair.pickup] is route_of.get(pair.delivery)
+        and route_of[pair.pickup].order_ids.index(pair.pickup)
+        < route_of[pair.pickup].order_ids.index(pair.delivery)
+    ]
+    assert together, "no transfer planned"
+    assert all((p.pickup in route_of) == (p.delivery in route_of) for p in day.pairs)
+
+
 def test_a_peers_routes_lose_the_stops_a_break_makes_late() -> None:
     """A peer that relaxes breaks may hand over a route whose break, once
     placed, makes a hard slot late: that stop is left out (and counted), as
