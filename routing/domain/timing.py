@@ -207,11 +207,30 @@ def _best_break_gaps(
     """When the greedy break placement makes the route infeasible, try taking
     each break earlier, gap by gap, and keep the least infeasible timeline (the
     search may have planned the break in a gap the greedy rule passes over).
-    Returns the timeline and the forced placement that produced it."""
+    Returns the timeline and the forced placement that produced it.
+
+    Forcing break j into gap k changes nothing where the unforced timeline
+    (``plain``) takes it in gap k or earlier anyway: those trials are the
+    unforced timeline, tried once. (Routes with pickups and deliveries under
+    ride limits come here on every pass of `_timed`.)"""
     best, best_over = greedy, _overrun(problem, vehicle, orders, greedy)
     best_forced: dict[int, int] = {}
+    plain = _simulate(problem, matrix, vehicle, orders, rows, start_s, not_before)
+    over = _overrun(problem, vehicle, orders, plain)
+    if over < best_over or (over == best_over and plain.end_s < best.end_s):
+        best, best_over = plain, over
+    if best_over == 0:
+        return best, best_forced
     for j in range(len(vehicle.breaks)):
-        for k in range(len(orders)):
+        # The gap the unforced timeline takes break j in: stops before it
+        # start before the break.
+        taken = plain.breaks[j].start_s if j < len(plain.breaks) else None
+        last = (
+            len(orders)
+            if taken is None
+            else sum(1 for start in plain.starts if start <= taken)
+        )
+        for k in range(min(last, len(orders))):
             trial = _simulate(
                 problem, matrix, vehicle, orders, rows, start_s, not_before, {j: k}
             )
