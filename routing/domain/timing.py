@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from routing.domain.model import Break, Order, Problem, Vehicle
+from routing.domain.model import Break, Order, Problem, SlotPolicy, Vehicle
 from routing.domain.plan import (
     Plan,
     PlanStatus,
@@ -70,12 +70,41 @@ class _Timeline:
         return sum(s - a for s, a in zip(self.starts, self.arrivals, strict=True))
 
 
-def _simulate(
+@dataclass(frozen=True, slots=True)
+class _Legs:
+    """What the forward passes of one sequence share: each stop's window rule
+    (``SlotPolicy``), the drive to it from the stop before (the start depot
+    for the first) and the drive from the last stop to the end depot. Built
+    once per `build_route`; `_timed` runs many passes over the same sequence."""
+
+    policies: tuple[SlotPolicy, ...]
+    travel: tuple[int, ...]
+    end_travel: int
+
+
+def _legs(
     problem: Problem,
     matrix: TravelMatrix,
     vehicle: Vehicle,
     orders: Sequence[Order],
     rows: Sequence[int],
+) -> _Legs:
+    durations = matrix.durations_s
+    path = [problem.depot_index(vehicle.start_depot), *rows]
+    travel = tuple(int(x) for x in durations[path[:-1], path[1:]]) if rows else ()
+    end_travel = (
+        0
+        if vehicle.end_depot is None
+        else int(durations[path[-1], problem.depot_index(vehicle.end_depot)])
+    )
+    return _Legs(tuple(problem.policy(o) for o in orders), travel, end_travel)
+
+
+def _simulate(
+    problem: Problem,
+    legs: _Legs,
+    vehicle: Vehicle,
+    orders: Sequence[Order],
     start_s: int,
     not_before: Mapping[int, int],
     forced: Mapping[int, int] | None = None,
@@ -86,7 +115,6 @@ def _simulate(
     latest (if its window is open by then), instead of at the last gap possible.
     """
     forced = forced or {}
-    durations = matrix.durations_s
     pending: list[Break] = list(vehicle.breaks)
     taken: list[RouteBreak] = []
     # Off duty before the route: a break whose window lets it end by departure,
@@ -100,17 +128,17 @@ def _simulate(
         begin = max(b.window.start_s, taken[-1].end_s if taken else b.window.start_s)
         taken.append(RouteBreak(begin, begin + b.duration_s))
         start_s = max(start_s, begin + b.duration_s)
-    prev = problem.depot_index(vehicle.start_depot)
     t = start_s
     arrivals: list[int] = []
     starts: list[int] = []
     late: list[int] = []
-    for k, (order, row) in enumerate(zip(orders, rows, strict=True)):
-        travel = int(durations[prev, row])
+    for k, (order, policy, travel) in enumerate(
+        zip(orders, legs.policies, legs.travel, strict=True)
+    ):
         arrival = t + travel
-        start, lateness = service_start(problem, order, arrival)
+        start, lateness = policy.service_start(arrival)
         if k in not_before and start < not_before[k]:
-            start, lateness = service_start(problem, order, not_before[k])
+            start, lateness = policy.service_start(not_before[k])
         busy_until = t  # breaks taken in this gap so far end here
         while pending:
             b = pending[0]
@@ -126,22 +154,18 @@ def _simulate(
                 taken.append(RouteBreak(on_arrival, on_arrival + d))
                 busy_until = on_arrival + d
                 if busy_until > start:
-                    start, lateness = service_start(problem, order, busy_until)
+                    start, lateness = policy.service_start(busy_until)
             else:  # at the previous stop, before driving on
                 begin = max(busy_until, a)
                 taken.append(RouteBreak(begin, begin + d))
                 busy_until = begin + d
                 arrival = busy_until + travel
-                start, lateness = service_start(problem, order, arrival)
+                start, lateness = policy.service_start(arrival)
         arrivals.append(arrival)
         starts.append(start)
         late.append(lateness)
         t = start + order.service_s
-        prev = row
-    if vehicle.end_depot is None:
-        end_travel = 0
-    else:
-        end_travel = int(durations[prev, problem.depot_index(vehicle.end_depot)])
+    end_travel = legs.end_travel
     end = t + end_travel
     if vehicle.end_depot is not None:
         # Back before the end depot opens: the vehicle waits there until it does.
@@ -196,10 +220,9 @@ def _overrun(
 
 def _best_break_gaps(
     problem: Problem,
-    matrix: TravelMatrix,
+    legs: _Legs,
     vehicle: Vehicle,
     orders: Sequence[Order],
-    rows: Sequence[int],
     start_s: int,
     greedy: _Timeline,
     not_before: Mapping[int, int],
@@ -215,7 +238,7 @@ def _best_break_gaps(
     ride limits come here on every pass of `_timed`.)"""
     best, best_over = greedy, _overrun(problem, vehicle, orders, greedy)
     best_forced: dict[int, int] = {}
-    plain = _simulate(problem, matrix, vehicle, orders, rows, start_s, not_before)
+    plain = _simulate(problem, legs, vehicle, orders, start_s, not_before)
     over = _overrun(problem, vehicle, orders, plain)
     if over < best_over or (over == best_over and plain.end_s < best.end_s):
         best, best_over = plain, over
@@ -232,7 +255,7 @@ def _best_break_gaps(
         )
         for k in range(min(last, len(orders))):
             trial = _simulate(
-                problem, matrix, vehicle, orders, rows, start_s, not_before, {j: k}
+                problem, legs, vehicle, orders, start_s, not_before, {j: k}
             )
             over = _overrun(problem, vehicle, orders, trial)
             if over < best_over or (over == best_over and trial.end_s < best.end_s):
@@ -312,9 +335,8 @@ def build_route(
     latest_departure = min(
         vehicle.shift.end_s, depot.opening.end_s, problem.horizon.end_s
     )
-    base = _timed(
-        problem, matrix, vehicle, orders, rows, earliest_start_s, latest_departure
-    )
+    legs = _legs(problem, matrix, vehicle, orders, rows)
+    base = _timed(problem, legs, vehicle, orders, earliest_start_s, latest_departure)
     best = _route_from(problem, matrix, vehicle, orders, rows, base)
     candidates = _later_departures(
         problem, orders, base, earliest_start_s, latest_departure
@@ -327,10 +349,9 @@ def build_route(
     for departure in candidates:
         timeline = _timed(
             problem,
-            matrix,
+            legs,
             vehicle,
             orders,
-            rows,
             departure,
             latest_departure,
             is_thorough=False,
@@ -347,10 +368,9 @@ def build_route(
 
 def _timed(
     problem: Problem,
-    matrix: TravelMatrix,
+    legs: _Legs,
     vehicle: Vehicle,
     orders: Sequence[Order],
-    rows: Sequence[int],
     earliest_start_s: int,
     latest_departure: int,
     *,
@@ -363,9 +383,7 @@ def _timed(
     a rule (for candidate departures: the earliest one is searched in full)."""
     not_before: dict[int, int] = {}
     forced: dict[int, int] = {}
-    timeline = _simulate(
-        problem, matrix, vehicle, orders, rows, earliest_start_s, not_before
-    )
+    timeline = _simulate(problem, legs, vehicle, orders, earliest_start_s, not_before)
     for _ in range(MAX_RIDE_PASSES):
         if (
             is_thorough
@@ -374,10 +392,9 @@ def _timed(
         ):
             timeline, forced = _best_break_gaps(
                 problem,
-                matrix,
+                legs,
                 vehicle,
                 orders,
-                rows,
                 earliest_start_s,
                 timeline,
                 not_before,
@@ -387,14 +404,7 @@ def _timed(
             break
         not_before.update(fixes)
         timeline = _simulate(
-            problem,
-            matrix,
-            vehicle,
-            orders,
-            rows,
-            earliest_start_s,
-            not_before,
-            forced,
+            problem, legs, vehicle, orders, earliest_start_s, not_before, forced
         )
 
     # Delay the departure by as much waiting as can be absorbed (Savelsbergh's
@@ -414,10 +424,9 @@ def _timed(
         # day: 27 237 s for a 25 200 s limit).
         delayed = _simulate(
             problem,
-            matrix,
+            legs,
             vehicle,
             orders,
-            rows,
             earliest_start_s + delay,
             not_before,
             forced,
