@@ -18,7 +18,7 @@ route that ends before the window closes takes it after the end, off duty.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from routing.domain.model import Break, Order, Problem, SlotPolicy, Vehicle
@@ -183,6 +183,47 @@ def _simulate(
             off_duty = end
         taken.append(RouteBreak(begin, begin + d))
     return _Timeline(start_s, arrivals, starts, late, taken, end)
+
+
+def overrun_bound(
+    problem: Problem,
+    matrix: TravelMatrix,
+    vehicle: Vehicle,
+    order_ids: Sequence[str],
+) -> int:
+    """A lower bound on the lateness beyond the slots' allowance, the return
+    after the route's end limit and the rides beyond their limits, over every
+    timing of ``order_ids`` on ``vehicle`` (seconds). Lateness and return: at
+    the earliest departure with no breaks and no ride limits, which only move
+    services and the return later. A ride: at least the drives and the
+    services between its pickup and its delivery. Above 0, no timing keeps
+    the rules; one forward pass, without the break and departure searches of
+    `build_route`."""
+    depot = problem.depot(vehicle.start_depot)
+    start = max(vehicle.shift.start_s, depot.opening.start_s, problem.horizon.start_s)
+    orders = [problem.order(oid) for oid in order_ids]
+    rows = [problem.order_index(oid) for oid in order_ids]
+    legs = _legs(problem, matrix, vehicle, orders, rows)
+    free = replace(vehicle, breaks=())
+    timeline = _simulate(problem, legs, free, orders, start, {})
+    excess = sum(
+        max(0, late - policy.max_lateness_s)
+        for late, policy in zip(timeline.late, legs.policies, strict=True)
+    )
+    excess += max(0, timeline.end_s - latest_end(problem, vehicle))
+    position = {oid: k for k, oid in enumerate(order_ids)}
+    for k, order in enumerate(orders):
+        pair = problem.pair_of(order.id)
+        if pair is None or pair.delivery != order.id or pair.max_ride_s is None:
+            continue
+        p = position.get(pair.pickup)
+        if p is None or p > k:
+            continue
+        ride = sum(legs.travel[p + 1 : k + 1]) + sum(
+            o.service_s for o in orders[p + 1 : k]
+        )
+        excess += max(0, ride - pair.max_ride_s)
+    return excess
 
 
 def latest_end(problem: Problem, vehicle: Vehicle) -> int:

@@ -23,7 +23,12 @@ from routing.domain.model import (
     Vehicle,
 )
 from routing.domain.plan import Plan, PlanStatus, Route, RouteBreak, Visit, summarize
-from routing.domain.timing import build_route, keep_feasible, route_violations
+from routing.domain.timing import (
+    build_route,
+    keep_feasible,
+    overrun_bound,
+    route_violations,
+)
 from routing.geo import Euclidean, TravelMatrix
 
 
@@ -303,6 +308,51 @@ def test_ride_limit_retiming_keeps_the_break_where_slots_stay_on_time() -> None:
     assert route.late_s == 0
     assert visits["c"].start_s <= 470
     assert visits["d"].start_s - visits["p"].departure_s <= 300
+
+
+def test_overrun_bound_is_zero_where_a_timing_keeps_the_rules() -> None:
+    """The bound never rules out a sequence that has a valid timing: the
+    ride-limited route above (pickup held back, break while waiting) and the
+    break-in-an-earlier-gap route both get 0."""
+    a = _order("a", 100, windows=(TIGHT,))
+    b = _order("b", 200, windows=(TimeWindow(240, 1000),), service_s=100)
+    c = _order("c", 300, windows=(TimeWindow(0, 470),))
+    pickup = _order("p", 400, delivery=(0,), pickup=(2,))
+    delivery = _order("d", 500, delivery=(2,), windows=(TimeWindow(2000, 2100),))
+    pair = Pair(id="P", pickup="p", delivery="d", max_ride_s=300)
+    vehicle = _with_break(TimeWindow(0, 400), 60)
+    problem = _problem([a, b, c, pickup, delivery], vehicle, pairs=(pair,))
+    sequence = ["a", "b", "c", "p", "d"]
+    assert route_violations(problem, _route(problem, sequence)) == []
+    assert overrun_bound(problem, _travel(problem), vehicle, sequence) == 0
+
+
+def test_overrun_bound_counts_what_no_timing_can_avoid() -> None:
+    """Lateness at the earliest start, the return past the shift and a ride
+    that the drives and services in between already make too long: each is
+    a lower bound on what `build_route`'s timing breaks."""
+    far = _order("far", 500, windows=(TimeWindow(0, 300),))  # reached at 500
+    problem = _problem([far])
+    travel = _travel(problem)
+    vehicle = problem.vehicles[0]
+    assert overrun_bound(problem, travel, vehicle, ["far"]) == 200
+    assert build_route(problem, travel, vehicle, ["far"]).late_s >= 200
+
+    short = _vehicle(shift=TimeWindow(0, 900))
+    problem = _problem([_order("x", 500)], short)
+    assert overrun_bound(problem, _travel(problem), short, ["x"]) == 100  # back 1000
+
+    pickup = _order("p", 100, delivery=(0,), pickup=(1,))
+    between = _order("m", 200, service_s=50)
+    delivery = _order("d", 300, delivery=(1,))
+    pair = Pair(id="P", pickup="p", delivery="d", max_ride_s=220)
+    problem = _problem([pickup, between, delivery], pairs=(pair,))
+    travel = _travel(problem)
+    # Drives p->m->d 200 s and m's service 50 s: at least 250 s on board.
+    assert overrun_bound(problem, travel, problem.vehicles[0], ["p", "m", "d"]) == 30
+    route = build_route(problem, travel, problem.vehicles[0], ["p", "m", "d"])
+    assert any("ride" in text for text in route_violations(problem, route))
+    assert overrun_bound(problem, travel, problem.vehicles[0], ["p", "d", "m"]) == 0
 
 
 def test_empty_distance_is_the_last_leg_of_a_delivery_only_route() -> None:
