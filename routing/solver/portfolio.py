@@ -206,15 +206,6 @@ from its routes, 156). Paired @10 s, 2 cores, distance variant, five days with
 55-60 % of their vans, seeds 1-2 (session 21): 6 of 10 runs served 1-4 more
 orders, 3 as many, 1 one fewer; 2,139 -> 2,149 served in all."""
 
-ROOMLESS_SECOND_SEED = True
-"""With PyVRP's first seed on a core of its own, the second seed (the next
-core, after VROOM) searches without the room for breaks in the slots
-(``PyVRPEngine(break_room=False)``): the room is a tightening that pays on
-some days and closes others (a 200-order day with transfers, as given, PyVRP
-alone @10 s: with it no solution kept every order, 180 served once repaired;
-without it 197, 1,529.7 -> 1,355.6); the best checked plan of both is kept.
-Measured in benchmarks/README, session 23."""
-
 IN_PROCESS_MAX_ORDERS = 40
 """Up to this many orders, the engines run in this process one after another:
 starting a child process (~0.5 s of imports) would cost more than the search."""
@@ -573,7 +564,6 @@ def solve_portfolio(
             on_progress=on_progress,
             count_first=count_first,
             chain=_chains(supports, overbooked=overbooked),
-            roomless=ROOMLESS_SECOND_SEED and to_the_end is not None,
         )
     search = RoutingSearch(
         problem, matrices, allowed, options=options, keep=keep, move_cost=move_cost
@@ -1154,7 +1144,6 @@ def _run_engines(
     snapshot: tuple[Path, Path] | None = None,
     count_first: bool = False,
     chain: bool = False,
-    roomless: bool = False,
 ) -> list[EngineResult]:
     """Run engines one after another, sharing the time left until ``until``;
     ``t0`` is when the solve started (stats ``started_s``: how long after it
@@ -1169,8 +1158,7 @@ def _run_engines(
     the time left, as an engine whose objective is exact does
     (`COUNT_FIRST_VROOM`). ``chain``: PyVRP starts from the routes of the
     engine before it, which gets a short share (`CHAIN_PYVRP`;
-    `COUNT_FIRST_CHAIN_SHARE` with ``count_first``). ``roomless``: PyVRP
-    leaves the slots no room for breaks (`ROOMLESS_SECOND_SEED`)."""
+    `COUNT_FIRST_CHAIN_SHARE` with ``count_first``)."""
     results: list[EngineResult] = []
     reported = [float("inf")]
 
@@ -1195,8 +1183,6 @@ def _run_engines(
                         asked.exists,
                         functools.partial(_write_snapshot, answer, t0, t, seed),
                     )
-            if roomless and name == "pyvrp":
-                settings["break_room"] = False
             before = [r.sequences for r in results if r.sequences]
             if chain and name == "pyvrp" and before:
                 # PyVRP's search starts from the routes of the engine before it

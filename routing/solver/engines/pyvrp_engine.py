@@ -337,11 +337,6 @@ class PyVRPEngine:
         Routes (vehicle id -> order ids, another engine's) the first run starts
         from instead of a random solution (`_solution_of`; fresh runs after it
         start at random as usual): the portfolio's ``CHAIN_PYVRP``.
-    break_room
-        Where hours are priced, slots end earlier by the breaks that may fall
-        before them (`_break_room`, a tightening); False: they keep their
-        ends (`BREAKS_WITHOUT_ROOM`): the portfolio's second search on a
-        second core (``ROOMLESS_SECOND_SEED``).
 
     Notes
     -----
@@ -360,7 +355,6 @@ class PyVRPEngine:
         snapshot: tuple[Callable[[], bool], Callable[[Sequences, float], None]]
         | None = None,
         start: Sequences | None = None,
-        break_room: bool = True,
     ) -> None:
         if no_improvement_iterations is not None and no_improvement_iterations < 1:
             raise ValueError(
@@ -372,7 +366,6 @@ class PyVRPEngine:
         self.hand_over = hand_over
         self.snapshot = snapshot
         self.start = start
-        self.break_room = break_room
 
     def first_answer_s(self, n_orders: int) -> float:
         """0: it returns its best routes so far when its time is up."""
@@ -458,8 +451,7 @@ class PyVRPEngine:
         # could only end infeasible (overbooked example day @18 s: 4.5 s of them).
         overbooked = every_required and surely_overbooked(problem, allowed)
         every_required = every_required and not overbooked
-        room = self.break_room
-        conv = _convert(problem, matrices, allowed, required=every_required, room=room)
+        conv = _convert(problem, matrices, allowed, required=every_required)
         convert_s = time.perf_counter() - t0
         if not conv.prizes:  # e.g. a paired order whose partner is not allowed
             return EngineResult(
@@ -502,7 +494,7 @@ class PyVRPEngine:
                 if self.hand_over and base  # a relaxation: OR-Tools has more to do
                 else None
             ),
-            fallback=(lambda: _convert(problem, matrices, allowed, room=room))
+            fallback=(lambda: _convert(problem, matrices, allowed))
             if every_required
             else None,
             snapshot=snapshot,
@@ -718,19 +710,6 @@ def _time_limits(problem: Problem, v: Vehicle) -> tuple[int, int, int, int | Non
     return lo, max(lo, min(start_hi, end_hi)), end_hi, v.max_duration_s
 
 
-BREAKS_WITHOUT_ROOM = (
-    "breaks: this search leaves the slots no room for them (its routes may "
-    "lose stops to the breaks once these are placed; OR-Tools repairs them)"
-)
-"""The relaxation of a search with ``break_room=False`` on a day whose slots
-would otherwise end earlier for the breaks (`_break_room`)."""
-
-
-def _no_room(window: TimeWindow) -> int:
-    """A window's latest service start with no room for breaks: its end."""
-    return window.end_s
-
-
 def _break_room(problem: Problem) -> Callable[[TimeWindow], int]:
     """A window's latest service start, less the breaks that may fall before it.
 
@@ -760,7 +739,7 @@ def _break_room(problem: Problem) -> Callable[[TimeWindow], int]:
         if v.breaks and v.cost_per_hour * problem.objective.duration > 0
     ]
     if not spans:
-        return _no_room
+        return lambda window: window.end_s
 
     def room(window: TimeWindow) -> int:
         taken = max(sum(d for a, d in bs if a < window.end_s) for bs in spans)
@@ -819,7 +798,6 @@ def _convert(
     allowed: Mapping[str, Sequence[int]],
     *,
     required: bool = False,
-    room: bool = True,
 ) -> _Conversion:
     """Build the PyVRP instance for the orders in ``allowed``: every order an
     optional client with a prize (module docstring), or with ``required``
@@ -1002,10 +980,7 @@ def _convert(
     ):
         relaxations.append(PRIORITY_RELAXATION)  # the span did not fit after all
 
-    room_of = _break_room(problem)
-    if not room and room_of is not _no_room:
-        room_of = _no_room
-        relaxations.append(BREAKS_WITHOUT_ROOM)
+    room = _break_room(problem)
 
     # Clients (a copy per window) and shipments.
     clients: list[Client] = []
@@ -1034,7 +1009,7 @@ def _convert(
                     pickup=pickup,
                     service_duration=order.service_s,
                     tw_early=window.start_s,
-                    tw_late=room_of(window),
+                    tw_late=room(window),
                     prize=0 if required else prizes[order.id],
                     required=required and group is None,
                     group=group,
@@ -1052,10 +1027,10 @@ def _convert(
                 location_of[p.id],
                 location_of[d.id],
                 pickup_tw_early=wp.start_s,
-                pickup_tw_late=room_of(wp),
+                pickup_tw_late=room(wp),
                 pickup_service_duration=p.service_s,
                 delivery_tw_early=wd.start_s,
-                delivery_tw_late=room_of(wd),
+                delivery_tw_late=room(wd),
                 delivery_service_duration=d.service_s,
                 amount=amount,
                 prize=0 if required else min(cap, prizes[p.id] + prizes[d.id]),
