@@ -1036,6 +1036,16 @@ def _shift_text(problem: Problem, k: int, over: int) -> str:
     )
 
 
+def with_inserted(
+    routes: Sequence[Route], fits: Mapping[str, tuple[str, int]]
+) -> dict[str, list[str]]:
+    """The routes' sequences with `insertable`'s fits applied, in their order."""
+    sequences = {r.vehicle_id: list(r.order_ids) for r in routes}
+    for order_id, (vehicle_id, position) in fits.items():
+        sequences.setdefault(vehicle_id, []).insert(position, order_id)
+    return sequences
+
+
 def insertable(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],

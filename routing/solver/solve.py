@@ -28,7 +28,7 @@ from routing.domain.timing import (
 from routing.domain.units import COST_SCALE
 from routing.geo.matrix import TravelData, TravelMatrix, matrix_for
 from routing.solver._ortools import ProgressCallback, RawSolution
-from routing.solver.explain import explain_unplanned, insertable
+from routing.solver.explain import explain_unplanned, insertable, with_inserted
 from routing.solver.options import SolveOptions
 from routing.solver.portfolio import Evaluator, solve_portfolio
 from routing.solver.precheck import Precheck, precheck
@@ -215,7 +215,7 @@ def solve(
             deadline=max(t_insert + 0.1, finish_by + EXPLAIN_GRACE_S / 2),
         )
         if fits:
-            routes = build_routes(problem, matrices, _with_inserted(routes, fits))
+            routes = build_routes(problem, matrices, with_inserted(routes, fits))
             dropped = [oid for oid in dropped if oid not in fits]
         stats["inserted_after_search"] = float(len(fits))
         stats["insert_s"] = time.perf_counter() - t_insert
@@ -294,16 +294,6 @@ def solve(
     )
 
 
-def _with_inserted(
-    routes: Sequence[Route], fits: Mapping[str, tuple[str, int]]
-) -> dict[str, list[str]]:
-    """The routes' sequences with `insertable`'s fits applied, in their order."""
-    sequences = {r.vehicle_id: list(r.order_ids) for r in routes}
-    for order_id, (vehicle_id, position) in fits.items():
-        sequences.setdefault(vehicle_id, []).insert(position, order_id)
-    return sequences
-
-
 def _best_checked(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],
@@ -352,7 +342,7 @@ def _best_checked(
             )
             if fits:
                 plan = plan_from_routes(
-                    problem, matrices, _with_inserted(plan.routes, fits)
+                    problem, matrices, with_inserted(plan.routes, fits)
                 )
                 served = {oid for r in plan.routes for oid in r.order_ids}
                 violations = sum(len(route_violations(problem, r)) for r in plan.routes)
