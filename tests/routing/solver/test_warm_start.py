@@ -170,3 +170,25 @@ def test_a_stop_on_a_vehicle_it_does_not_allow_is_dropped_without_log_noise(
         "v0": ["o0", "o1", "o2", "o4", "o5", "o6", "o7"]
     }
     assert "not allowed" not in capfd.readouterr().err
+
+
+def test_a_start_gets_the_required_orders_it_left_out_where_they_fit() -> None:
+    """An engine's routes without two required orders (a relaxation dropped
+    them) are completed before the starts are compared: the orders are put
+    where they fit and the start, read again, costs less in the full model
+    than with their penalties; a start that serves everything is left as is."""
+    from routing.solver.portfolio import _completed
+
+    problem = _line_problem()
+    travel = _matrix(problem)
+    search = _search(problem, travel)
+    allowed = precheck(problem, {p: travel for p in problem.profiles}).allowed
+    partial = search.warm_start({"v0": ["o0", "o1", "o3", "o4", "o5", "o7"]})
+    assert partial is not None
+    done = _completed(search, allowed, partial, until=float("inf"))
+    served = {o for seq in search.solution_of(done).sequences.values() for o in seq}
+    assert served == {o.id for o in problem.orders}
+    assert done.objective < partial.objective
+    full = search.warm_start({"v0": [f"o{i}" for i in range(8)]})
+    assert full is not None
+    assert _completed(search, allowed, full, until=float("inf")) is full
