@@ -17,7 +17,7 @@ route that ends before the window closes takes it after the end, off duty.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -211,18 +211,11 @@ def overrun_bound(
         for late, policy in zip(timeline.late, legs.policies, strict=True)
     )
     excess += max(0, timeline.end_s - latest_end(problem, vehicle))
-    position = {oid: k for k, oid in enumerate(order_ids)}
-    for k, order in enumerate(orders):
-        pair = problem.pair_of(order.id)
-        if pair is None or pair.delivery != order.id or pair.max_ride_s is None:
-            continue
-        p = position.get(pair.pickup)
-        if p is None or p > k:
-            continue
+    for p, k, max_ride_s in _limited_rides(problem, orders):
         ride = sum(legs.travel[p + 1 : k + 1]) + sum(
             o.service_s for o in orders[p + 1 : k]
         )
-        excess += max(0, ride - pair.max_ride_s)
+        excess += max(0, ride - max_ride_s)
     return excess
 
 
@@ -313,21 +306,29 @@ def _is_allowed(problem: Problem, orders: Sequence[Order], tl: _Timeline) -> boo
     )
 
 
-def _ride_fixes(
-    problem: Problem, orders: Sequence[Order], tl: _Timeline
-) -> dict[int, int]:
-    """Pickups to start later so that their goods' ride stays within the limit."""
+def _limited_rides(
+    problem: Problem, orders: Sequence[Order]
+) -> Iterator[tuple[int, int, int]]:
+    """(pickup position, delivery position, max ride) of each pair with a ride
+    limit whose pickup comes before its delivery in ``orders``."""
     position = {o.id: k for k, o in enumerate(orders)}
-    fixes: dict[int, int] = {}
     for k, order in enumerate(orders):
         pair = problem.pair_of(order.id)
         if pair is None or pair.delivery != order.id or pair.max_ride_s is None:
             continue
         p = position.get(pair.pickup)
-        if p is None or p > k:
-            continue
+        if p is not None and p <= k:
+            yield p, k, pair.max_ride_s
+
+
+def _ride_fixes(
+    problem: Problem, orders: Sequence[Order], tl: _Timeline
+) -> dict[int, int]:
+    """Pickups to start later so that their goods' ride stays within the limit."""
+    fixes: dict[int, int] = {}
+    for p, k, max_ride_s in _limited_rides(problem, orders):
         departure = tl.starts[p] + orders[p].service_s
-        overrun = tl.starts[k] - departure - pair.max_ride_s
+        overrun = tl.starts[k] - departure - max_ride_s
         if overrun > 0:
             fixes[p] = tl.starts[p] + overrun
     return fixes

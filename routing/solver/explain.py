@@ -705,10 +705,10 @@ class _Analysis:
         self, base: _Base, ids: Sequence[str], pos: Positions
     ) -> tuple[list[_Fault], Route | None]:
         """Schedule the trial route: the rules it breaks, and the route (None
-        when, with ``is_fit_only``, a bound shows it late or back too late
-        before any scheduling: `timing.overrun_bound`, one forward pass, where
-        a long route's break search costs several times as much; a 47-stop
-        route with transfers: 58 of 61 trials ended there)."""
+        when, with ``is_fit_only``, a bound shows it late, back too late or
+        with a ride too long before any scheduling: `timing.overrun_bound`, one
+        forward pass, where a long route's break search costs several times as
+        much; a 47-stop route with transfers: 58 of 61 trials ended there)."""
         self.clock.check()
         trial = _inserted(base.sequence, ids, pos)
         if self.is_fit_only:

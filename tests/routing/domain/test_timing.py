@@ -291,10 +291,9 @@ def test_ride_limit_retimes_the_pickup() -> None:
     assert [v.load for v in route.visits] == [(0,), (3,), (0,)]
 
 
-def test_ride_limit_retiming_keeps_the_break_where_slots_stay_on_time() -> None:
-    """Retiming a pickup for its ride limit keeps the break in the gap that keeps
-    a hard slot on time (break at b while waiting, c at 460 s, p collected at
-    1700 s is a valid timing of this sequence)."""
+def _ride_and_break_day() -> Problem:
+    """A ride-limited pair after three stops, one with a tight slot, and a
+    break: valid only with the pickup held back and the break while waiting."""
     a = _order("a", 100, windows=(TIGHT,))
     b = _order("b", 200, windows=(TimeWindow(240, 1000),), service_s=100)
     c = _order("c", 300, windows=(TimeWindow(0, 470),))
@@ -302,7 +301,14 @@ def test_ride_limit_retiming_keeps_the_break_where_slots_stay_on_time() -> None:
     delivery = _order("d", 500, delivery=(2,), windows=(TimeWindow(2000, 2100),))
     pair = Pair(id="P", pickup="p", delivery="d", max_ride_s=300)
     vehicle = _with_break(TimeWindow(0, 400), 60)
-    problem = _problem([a, b, c, pickup, delivery], vehicle, pairs=(pair,))
+    return _problem([a, b, c, pickup, delivery], vehicle, pairs=(pair,))
+
+
+def test_ride_limit_retiming_keeps_the_break_where_slots_stay_on_time() -> None:
+    """Retiming a pickup for its ride limit keeps the break in the gap that keeps
+    a hard slot on time (break at b while waiting, c at 460 s, p collected at
+    1700 s is a valid timing of this sequence)."""
+    problem = _ride_and_break_day()
     route = _route(problem, ["a", "b", "c", "p", "d"])
     visits = {v.order_id: v for v in route.visits}
     assert route.late_s == 0
@@ -312,18 +318,11 @@ def test_ride_limit_retiming_keeps_the_break_where_slots_stay_on_time() -> None:
 
 def test_overrun_bound_is_zero_where_a_timing_keeps_the_rules() -> None:
     """The bound never rules out a sequence that has a valid timing: the
-    ride-limited route above (pickup held back, break while waiting) and the
-    break-in-an-earlier-gap route both get 0."""
-    a = _order("a", 100, windows=(TIGHT,))
-    b = _order("b", 200, windows=(TimeWindow(240, 1000),), service_s=100)
-    c = _order("c", 300, windows=(TimeWindow(0, 470),))
-    pickup = _order("p", 400, delivery=(0,), pickup=(2,))
-    delivery = _order("d", 500, delivery=(2,), windows=(TimeWindow(2000, 2100),))
-    pair = Pair(id="P", pickup="p", delivery="d", max_ride_s=300)
-    vehicle = _with_break(TimeWindow(0, 400), 60)
-    problem = _problem([a, b, c, pickup, delivery], vehicle, pairs=(pair,))
+    ride-limited route above (pickup held back, break while waiting) gets 0."""
+    problem = _ride_and_break_day()
     sequence = ["a", "b", "c", "p", "d"]
     assert route_violations(problem, _route(problem, sequence)) == []
+    vehicle = problem.vehicles[0]
     assert overrun_bound(problem, _travel(problem), vehicle, sequence) == 0
 
 
