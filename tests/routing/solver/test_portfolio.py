@@ -941,3 +941,19 @@ def test_an_overbooked_day_chains_pyvrp_after_vroom_whatever_the_pricing(
     assert seen["chain"]
     assert seen["count_first"] == (workers > 1)
     assert not check_plan(problem, plan, travel)
+
+
+def test_a_child_started_ahead_waits_for_its_job_and_is_ended_unused() -> None:
+    """`_Spawned`: the child started before its job is known is alive and
+    waiting (it does not run or exit on its own); discarded unused, it ends
+    and its folder is gone."""
+    from routing.solver.portfolio import _Spawned
+
+    spawned = _Spawned()
+    try:
+        assert spawned.dir.is_dir()
+        assert spawned.proc.poll() is None  # waiting for its job file
+    finally:
+        spawned.discard()
+    assert spawned.proc.poll() is not None
+    assert not spawned.dir.exists()
