@@ -258,7 +258,6 @@ CHILD_JOB_WAIT_S = 3600.0
 CHILD_POLL_S = 0.002
 """How often a started child looks for its job file."""
 
-
 CHILD_WRITE_S = 0.2
 """A child's engines finish this long before its deadline, to write results."""
 
@@ -807,7 +806,7 @@ def _completed(
 ) -> WarmStart:
     """``start`` with the required orders it leaves out inserted where they
     still fit on our timing (`explain.insertable`, until ``until``), read into
-    the full model again (`COMPLETE_STARTS_S`); ``start`` itself when none
+    the full model again (`COMPLETE_START_S`); ``start`` itself when none
     fits or the model prices the result no lower."""
     problem, matrices = search.problem, search.matrices
     planned = search.solution_of(start).sequences
@@ -1399,6 +1398,10 @@ class _Spawned:
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         self.proc.communicate()
+        self.remove_dir()
+
+    def remove_dir(self) -> None:
+        """Remove the folder of the child's input and output files."""
         for path in self.dir.iterdir():
             path.unlink()
         self.dir.rmdir()
@@ -1423,8 +1426,8 @@ class _Child:
         self.jobs = list(jobs)
         self.has_snapshot = snapshot
         self.until = until
-        process = spawned if spawned is not None else _Spawned()
-        self._dir, self._proc = process.dir, process.proc
+        self._process = spawned if spawned is not None else _Spawned()
+        self._dir, self._proc = self._process.dir, self._process.proc
         inp, self._out = self._dir / "in.pickle", self._dir / "out.pickle"
         # An absolute deadline, not a budget: a child slow to start (imports
         # on a loaded machine take seconds) must not run past its parent's
@@ -1484,9 +1487,7 @@ class _Child:
                 errors[name] = EngineRun(name, "failed", text)
             return list(results)
         finally:
-            for path in self._dir.iterdir():
-                path.unlink()
-            self._dir.rmdir()
+            self._process.remove_dir()
 
 
 def _child_main(inp: str, out: str) -> None:
